@@ -71,7 +71,7 @@ struct SmsIntegration {
 struct Agent {
   std::string id;
   std::string name;
-  std::string email;
+  std::string contact_email;
   bool fallback_to_platform = true;
   Branding branding;
   std::optional<EmailIntegration> email;

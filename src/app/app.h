@@ -1,0 +1,50 @@
+// The application context shared by the API, the workers and the CLI: configuration, the
+// store, the sealer and the clock, plus the services that act on them.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "app/config.h"
+#include "core/clock.h"
+#include "secrets/sealer.h"
+#include "store/store.h"
+
+namespace herald::app {
+
+class App {
+ public:
+  App(Config config, std::unique_ptr<store::Store> store, secrets::Sealer sealer,
+      const TimeSource& clock)
+      : config_(std::move(config)),
+        store_(std::move(store)),
+        sealer_(std::move(sealer)),
+        clock_(clock) {}
+
+  const Config& config() const { return config_; }
+  const PlatformConfig& platform() const { return config_.platform; }
+  store::Store& store() { return *store_; }
+  const secrets::Sealer& sealer() const { return sealer_; }
+  const TimeSource& clock() const { return clock_; }
+
+  // Asks the send workers to look at the queue now (the seed's runAfter(0, …)).
+  void wake_workers() const {
+    std::lock_guard lock(wake_mu_);
+    if (wake_) wake_();
+  }
+  void on_wake(std::function<void()> f) {
+    std::lock_guard lock(wake_mu_);
+    wake_ = std::move(f);
+  }
+
+ private:
+  Config config_;
+  std::unique_ptr<store::Store> store_;
+  secrets::Sealer sealer_;
+  const TimeSource& clock_;
+  mutable std::mutex wake_mu_;
+  std::function<void()> wake_;
+};
+
+}  // namespace herald::app

@@ -1,0 +1,37 @@
+// Herald's configuration, read from the environment (the seed's variable names plus HERALD_*).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "core/error.h"
+#include "core/route.h"
+#include "core/secret.h"
+
+namespace herald::app {
+
+struct Config {
+  std::string data_dir = "./var";   // HERALD_DATA_DIR
+  std::string database_url;          // HERALD_DATABASE_URL (default: SQLite in data_dir)
+  std::string listen = "127.0.0.1:8080";  // HERALD_LISTEN
+  std::string public_url;            // HERALD_PUBLIC_URL, for links in messages
+  Secret platform_token;             // HERALD_PLATFORM_TOKEN
+  std::string master_key;            // HERALD_MASTER_KEY (base64 of 32 bytes)
+  std::string master_key_file;       // HERALD_MASTER_KEY_FILE (default data_dir/master.key)
+  int workers = 4;                   // HERALD_WORKERS
+  std::size_t max_body_bytes = 1 << 20;  // HERALD_MAX_BODY_BYTES
+  int max_attempts = 8;              // HERALD_MAX_ATTEMPTS
+  PlatformConfig platform;
+};
+
+using Getenv = std::function<const char*(const char*)>;
+
+// Reads the configuration; a bad value fails with a message naming the setting.
+Result<Config> load_config(const Getenv& getenv);
+
+// "host:port" split; fails naming `setting` when malformed.
+Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& value,
+                                                            const std::string& setting);
+
+}  // namespace herald::app

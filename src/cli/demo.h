@@ -1,0 +1,17 @@
+// `herald demo`: the sandbox plus Herald with the seed's three agents, a listing each.
+#pragma once
+
+#include <string>
+
+namespace herald::cli {
+
+struct DemoOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string sandbox_listen = "127.0.0.1:8025";
+  std::string data_dir = "./var/demo";
+  bool exit_after_setup = false;
+};
+
+int run_demo(const DemoOptions& options);
+
+}  // namespace herald::cli

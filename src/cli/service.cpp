@@ -1,0 +1,137 @@
+#include "cli/service.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "http/api/api.h"
+#include "net/http_client.h"
+#include "store/store.h"
+
+namespace herald::cli {
+
+Result<std::unique_ptr<Service>> Service::open(app::Config config) {
+  auto key = secrets::load_master_key(config.master_key, config.master_key_file);
+  if (!key) return std::unexpected(key.error());
+  if (key->generated) {
+    spdlog::warn("no master key was configured: generated a new one at {} (mode 0600); back it up, "
+                 "or set HERALD_MASTER_KEY", key->source);
+  }
+  auto store = store::open_store(config.database_url);
+  if (!store) return std::unexpected(store.error());
+  std::unique_ptr<Service> s(new Service());
+  s->app_ = std::make_unique<app::App>(std::move(config), std::move(*store),
+                                       secrets::Sealer(std::move(key->key)), s->clock_);
+  return s;
+}
+
+Service::~Service() { stop(); }
+
+Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port) {
+  const app::Config& cfg = app_->config();
+  // SQLite is owned by this one process: whatever was 'sending' when it last stopped was
+  // interrupted, so it goes back to the queue now (at-least-once; Resend dedupes by key).
+  if (auto n = app_->store().requeue_expired(app_->clock().now() + std::chrono::hours(24 * 365));
+      n && *n > 0) {
+    spdlog::warn("requeued {} message(s) interrupted by the previous shutdown", *n);
+  }
+  delivery::DispatcherOptions options;
+  options.workers = cfg.workers;
+  options.retry.max_attempts = cfg.max_attempts;
+  auto make_client = [] { return net::make_curl_client(); };
+  dispatcher_ = std::make_unique<delivery::Dispatcher>(*app_, options, make_client);
+  dispatcher_->start();
+
+  http::ServerOptions so;
+  so.host = host;
+  so.port = port;
+  so.threads = 2;
+  so.max_body_bytes = cfg.max_body_bytes;
+  server_ = std::make_unique<http::Server>(so, api::make_handler(*app_, make_client));
+  try {
+    return server_->start();
+  } catch (const std::exception& e) {
+    return fail(Errc::config, std::string("cannot listen on ") + host + ":" +
+                                  std::to_string(port) + ": " + e.what());
+  }
+}
+
+void Service::stop() {
+  if (server_) server_->stop();
+  if (dispatcher_) dispatcher_->stop();
+  server_.reset();
+  dispatcher_.reset();
+}
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_stop_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+static Result<app::Config> config_from_env() { return app::load_config(&std::getenv); }
+
+int run_serve(const std::string& listen_override) {
+  auto config = config_from_env();
+  if (!config) {
+    std::cerr << "herald: " << config.error().message << "\n";
+    return 2;
+  }
+  if (!listen_override.empty()) config->listen = listen_override;
+  auto listen = app::parse_listen(config->listen, "--listen");
+  if (!listen) {
+    std::cerr << "herald: " << listen.error().message << "\n";
+    return 2;
+  }
+  if (config->platform_token.empty()) {
+    std::cerr << "herald: HERALD_PLATFORM_TOKEN is not set; the API needs it to authenticate the "
+                 "platform backend\n";
+    return 2;
+  }
+  auto service = Service::open(std::move(*config));
+  if (!service) {
+    std::cerr << "herald: " << service.error().message << "\n";
+    return 2;
+  }
+  auto port = (*service)->start(listen->first, listen->second);
+  if (!port) {
+    std::cerr << "herald: " << port.error().message << "\n";
+    return 2;
+  }
+  std::cout << "herald listening on http://" << listen->first << ":" << *port << std::endl;
+  int sig = wait_for_stop_signal();
+  spdlog::info("signal {} received: stopping", sig);
+  (*service)->stop();
+  return 0;
+}
+
+int run_migrate() {
+  auto config = config_from_env();
+  if (!config) {
+    std::cerr << "herald: " << config.error().message << "\n";
+    return 2;
+  }
+  auto version = store::migrate(config->database_url);
+  if (!version) {
+    std::cerr << "herald: " << version.error().message << "\n";
+    return 2;
+  }
+  std::cout << "schema at version " << *version << "\n";
+  return 0;
+}
+
+}  // namespace herald::cli

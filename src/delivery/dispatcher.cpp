@@ -1,0 +1,326 @@
+#include "delivery/dispatcher.h"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "app/agents.h"
+#include "core/templates.h"
+#include "providers/provider.h"
+
+namespace herald::delivery {
+
+namespace {
+
+using providers::OutcomeKind;
+using providers::SendOutcome;
+
+RouteSummary summarize(const Route& r) {
+  return RouteSummary{r.provider, r.via, r.from_display(), r.reply_to, r.payer()};
+}
+
+// One claimed message on its way through a pass.
+struct Job {
+  Message* message = nullptr;
+  store::Outcome outcome;
+  std::optional<Route> route;
+  std::optional<OutboundMessage> outbound;
+  const Agent* agent = nullptr;
+  bool done = false;  // outcome is final for this pass
+};
+
+OutboundMessage make_outbound(const Message& m, const Rendered& r, const Route& route) {
+  OutboundMessage out;
+  out.id = m.id;
+  out.agent_id = m.agent_id;
+  out.channel = m.channel;
+  if (m.channel == Channel::email) {
+    out.from = route.from;
+    out.reply_to = route.reply_to;
+    out.to = Mailbox{m.to_name, m.to_address};
+    out.subject = r.subject;
+    out.text = r.text;
+    out.html = r.html;
+  } else {
+    out.from_phone = route.from_phone;
+    out.to_phone = m.to_address;
+    out.body = r.body;
+  }
+  return out;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(app::App& app, DispatcherOptions options, ClientFactory make_client)
+    : app_(app), options_(std::move(options)), make_client_(std::move(make_client)) {}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::start() {
+  stopping_ = false;
+  app_.on_wake([this] { wake(); });
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
+}
+
+void Dispatcher::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  app_.on_wake(nullptr);
+}
+
+void Dispatcher::wake() {
+  {
+    std::lock_guard lock(mu_);
+    ++wake_seq_;
+  }
+  cv_.notify_all();
+}
+
+int Dispatcher::run_once(net::HttpClient& http, const std::string& worker) {
+  return pass(http, worker);
+}
+
+void Dispatcher::worker_loop(int index) {
+  auto http = make_client_();
+  std::string name = options_.worker_prefix + std::to_string(index);
+  auto last_sweep = std::chrono::steady_clock::time_point{};
+  while (!stopping_) {
+    std::uint64_t seq;
+    {
+      std::lock_guard lock(mu_);
+      seq = wake_seq_;
+    }
+    // Worker 0 returns expired claims (a crashed or stuck worker's) to the queue now and then.
+    if (index == 0 && std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(10)) {
+      last_sweep = std::chrono::steady_clock::now();
+      if (auto n = app_.store().requeue_expired(app_.clock().now()); n && *n > 0) {
+        spdlog::warn("requeued {} message(s) whose claim expired", *n);
+      }
+    }
+    int processed = 0;
+    try {
+      processed = pass(*http, name);
+    } catch (const std::exception& e) {
+      // Claimed messages stay 'sending' and are requeued when their lease expires.
+      spdlog::error("worker {}: pass failed: {}", name, e.what());
+    }
+    if (processed > 0) continue;
+
+    // Sleep until woken, the next message is due, or the idle poll elapses.
+    auto wait = options_.idle_poll;
+    if (auto due = app_.store().next_due_at(); due && *due) {
+      auto until = std::chrono::duration_cast<std::chrono::milliseconds>(**due - app_.clock().now());
+      wait = std::clamp(until, std::chrono::milliseconds(0), wait);
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [&] { return stopping_ || wake_seq_ != seq; });
+  }
+}
+
+int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
+  store::Store& store = app_.store();
+  const PlatformConfig& platform = app_.platform();
+  TimePoint now = app_.clock().now();
+
+  // Transactional lane first, so welcome messages never wait behind campaign traffic.
+  store::ClaimRequest claim{now, now + options_.lease, worker, options_.batch,
+                            MessageKind::transactional};
+  auto claimed = store.claim_due(claim);
+  if (claimed && claimed->empty()) {
+    claim.kind.reset();
+    claimed = store.claim_due(claim);
+  }
+  if (!claimed) {
+    spdlog::error("worker {}: claim failed: {}", worker, claimed.error().message);
+    return 0;
+  }
+  if (claimed->empty()) return 0;
+
+  // Open each agent once per pass.
+  std::map<std::string, Result<Agent>> agents;
+  std::vector<Job> jobs(claimed->size());
+  for (std::size_t i = 0; i < claimed->size(); ++i) {
+    Job& job = jobs[i];
+    Message& m = (*claimed)[i];
+    job.message = &m;
+    job.outcome.message_id = m.id;
+    job.outcome.agent_id = m.agent_id;
+    job.outcome.attempts = m.attempts;
+    auto it = agents.find(m.agent_id);
+    if (it == agents.end()) it = agents.emplace(m.agent_id, app::load_agent(app_, m.agent_id)).first;
+    auto finish = [&](MessageStatus status, std::string why) {
+      job.outcome.status = status;
+      job.outcome.last_error = why;
+      job.outcome.events.push_back({now, status, std::move(why)});
+      job.done = true;
+    };
+    if (!it->second) {
+      finish(MessageStatus::failed, "cannot load agent: " + it->second.error().message);
+      continue;
+    }
+    job.agent = &*it->second;
+    auto vars = nlohmann::json::parse(m.vars_json, nullptr, false);
+    auto rendered = render_builtin(m.template_key, m.channel, vars, *job.agent, platform.name);
+    if (!rendered) {
+      finish(MessageStatus::failed, "cannot render: " + rendered.error().message);
+      continue;
+    }
+    job.outcome.rendered = true;
+    job.outcome.subject = rendered->subject;
+    job.outcome.text = m.channel == Channel::sms ? rendered->body : rendered->text;
+    job.outcome.html = rendered->html;
+    auto route = resolve_route(*job.agent, m.channel, platform);
+    if (!route) {
+      // Only the platform's own account can be unconfigured; the operator can fix that, so wait.
+      SendOutcome o{OutcomeKind::retryable, "", std::nullopt, route.error().message, 0};
+      job.outcome.attempts += 1;
+      job.outcome.last_error = route.error().message;
+      if (job.outcome.attempts >= options_.retry.max_attempts) {
+        finish(MessageStatus::failed, "no route: " + route.error().message);
+      } else {
+        job.outcome.status = MessageStatus::retrying;
+        job.outcome.next_attempt_at =
+            now + options_.retry.delay(job.outcome.attempts, std::nullopt, randombytes_random());
+        job.outcome.events.push_back({now, MessageStatus::retrying, "no route: " + route.error().message});
+        job.done = true;
+      }
+      continue;
+    }
+    job.route = std::move(*route);
+    job.outbound = make_outbound(m, *rendered, *job.route);
+  }
+
+  std::map<std::pair<std::string, Channel>, IntegrationStatus> integration_status;
+
+  // Sends every job still open over its current route and applies the outcomes. Jobs whose
+  // agent credentials were rejected get a platform route for the next round (fallback).
+  auto send_round = [&](std::vector<Job*>& round) {
+    std::vector<HttpRequest> requests;
+    requests.reserve(round.size());
+    for (Job* j : round) {
+      const auto& provider = providers::provider_for(j->route->provider);
+      requests.push_back(provider.build_send(j->route->credentials, std::span(&*j->outbound, 1)));
+    }
+    auto responses = http.perform_all(requests);
+    std::vector<Job*> fallback;
+    for (std::size_t i = 0; i < round.size(); ++i) {
+      Job& j = *round[i];
+      const auto& provider = providers::provider_for(j.route->provider);
+      SendOutcome o;
+      if (responses[i]) {
+        o = provider.classify_send(*responses[i], 1).at(0);
+      } else {
+        o = provider.classify_send(HttpResponse{}, 1).at(0);
+        o.reason = responses[i].error().message;
+      }
+      j.outcome.attempts += 1;
+      RouteSummary summary = summarize(*j.route);
+      j.outcome.route = summary;
+      j.outcome.attempts_made.push_back(Attempt{j.outcome.attempts, now, summary,
+                                                std::string(providers::to_string(o.kind)),
+                                                o.http_status, o.reason, o.provider_message_id});
+      bool agent_route = j.route->via == Via::agent;
+      // The integration's health as this pass knows it, so each change is written once.
+      auto key = std::pair{j.message->agent_id, j.message->channel};
+      auto known = integration_status.find(key);
+      if (known == integration_status.end()) {
+        IntegrationStatus st = IntegrationStatus::ok;
+        if (j.message->channel == Channel::email && j.agent->email) st = j.agent->email->status;
+        if (j.message->channel == Channel::sms && j.agent->sms) st = j.agent->sms->status;
+        known = integration_status.emplace(key, st).first;
+      }
+      IntegrationStatus& status = known->second;
+      switch (o.kind) {
+        case OutcomeKind::accepted:
+          j.outcome.status = MessageStatus::sent;
+          j.outcome.provider_message_id = o.provider_message_id;
+          j.outcome.last_error.clear();
+          j.outcome.events.push_back({now, MessageStatus::sent,
+                                      "accepted by " + std::string(to_string(j.route->provider))});
+          if (agent_route && status == IntegrationStatus::failing) {
+            (void)store.set_integration_status(j.message->agent_id, j.message->channel,
+                                               IntegrationStatus::ok, "", now);
+            status = IntegrationStatus::ok;
+          }
+          j.done = true;
+          break;
+        case OutcomeKind::bad_credentials:
+          if (agent_route) {
+            std::string why = std::string(to_string(j.route->provider)) +
+                              " rejected the agent's credentials: " + o.reason;
+            if (status != IntegrationStatus::failing) {
+              (void)store.set_integration_status(j.message->agent_id, j.message->channel,
+                                                 IntegrationStatus::failing, why, now);
+              status = IntegrationStatus::failing;
+            }
+            if (j.agent->fallback_to_platform) {
+              auto platform_route = herald::platform_route(*j.agent, j.message->channel, platform);
+              if (platform_route) {
+                j.outcome.events.push_back({now, MessageStatus::retrying, why + "; re-routing via the platform"});
+                j.route = std::move(*platform_route);
+                Rendered r{j.outcome.subject, j.outcome.text, j.outcome.html, j.outcome.text};
+                j.outbound = make_outbound(*j.message, r, *j.route);
+                fallback.push_back(&j);
+                break;
+              }
+            }
+            j.outcome.status = MessageStatus::failed;
+            j.outcome.last_error = why;
+            j.outcome.events.push_back({now, MessageStatus::failed, why});
+            j.done = true;
+            break;
+          }
+          // The platform's own key was rejected: the operator must fix it; retry meanwhile.
+          [[fallthrough]];
+        case OutcomeKind::retryable:
+          j.outcome.last_error = o.reason;
+          if (j.outcome.attempts >= options_.retry.max_attempts) {
+            j.outcome.status = MessageStatus::failed;
+            j.outcome.events.push_back(
+                {now, MessageStatus::failed,
+                 "gave up after " + std::to_string(j.outcome.attempts) + " attempts: " + o.reason});
+          } else {
+            j.outcome.status = MessageStatus::retrying;
+            j.outcome.next_attempt_at =
+                now + options_.retry.delay(j.outcome.attempts, o.retry_after, randombytes_random());
+            j.outcome.events.push_back({now, MessageStatus::retrying, o.reason});
+          }
+          j.done = true;
+          break;
+        case OutcomeKind::permanent:
+          j.outcome.status = MessageStatus::failed;
+          j.outcome.last_error = o.reason;
+          j.outcome.events.push_back({now, MessageStatus::failed, o.reason});
+          j.done = true;
+          break;
+      }
+    }
+    round = std::move(fallback);
+  };
+
+  std::vector<Job*> round;
+  for (Job& j : jobs)
+    if (!j.done) round.push_back(&j);
+  // Round one over each message's resolved route; round two re-routes rejected agent keys.
+  for (int r = 0; r < 2 && !round.empty(); ++r) send_round(round);
+
+  std::vector<store::Outcome> outcomes;
+  outcomes.reserve(jobs.size());
+  for (Job& j : jobs) outcomes.push_back(std::move(j.outcome));
+  if (auto r = store.record_outcomes(outcomes); !r) {
+    // The claims expire and the messages are sent again: at-least-once, never lost.
+    spdlog::error("worker {}: recording outcomes failed: {}", worker, r.error().message);
+  }
+  return static_cast<int>(jobs.size());
+}
+
+}  // namespace herald::delivery

@@ -1,0 +1,63 @@
+// Send workers: claim due messages from the store, render them with branding, resolve the
+// route, call the provider and record the outcome. Transactional messages have their own
+// lane so they never wait behind campaign traffic.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/app.h"
+#include "delivery/retry.h"
+#include "net/http_client.h"
+
+namespace herald::delivery {
+
+struct DispatcherOptions {
+  int workers = 4;
+  int batch = 32;                                // messages claimed per pass
+  std::chrono::seconds lease{120};               // a claim older than this is taken again
+  std::chrono::milliseconds idle_poll{1000};     // longest sleep when the queue looks empty
+  RetryPolicy retry;
+  std::string worker_prefix = "w";
+};
+
+using ClientFactory = std::function<std::unique_ptr<net::HttpClient>()>;
+
+class Dispatcher {
+ public:
+  Dispatcher(app::App& app, DispatcherOptions options, ClientFactory make_client);
+  ~Dispatcher();
+
+  // Starts the worker threads (and registers with App::wake_workers).
+  void start();
+  // Stops taking new work, finishes the pass in progress, joins the threads.
+  void stop();
+  // Wakes sleeping workers (new work was queued).
+  void wake();
+
+  // One pass for tests: claims due messages (any lane) and processes them with `http`.
+  // Returns how many messages were processed.
+  int run_once(net::HttpClient& http, const std::string& worker = "test");
+
+ private:
+  void worker_loop(int index);
+  int pass(net::HttpClient& http, const std::string& worker);
+
+  app::App& app_;
+  DispatcherOptions options_;
+  ClientFactory make_client_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t wake_seq_ = 0;
+};
+
+}  // namespace herald::delivery

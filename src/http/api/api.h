@@ -1,0 +1,14 @@
+// The REST API under /api/v1, plus /healthz and /readyz.
+#pragma once
+
+#include "app/app.h"
+#include "http/server/server.h"
+#include "net/http_client.h"
+
+namespace herald::api {
+
+// Builds the request handler for `herald serve`. `make_client` supplies outbound HTTP
+// clients for credential checks ("Test connection").
+http::Handler make_handler(app::App& app, std::function<std::unique_ptr<net::HttpClient>()> make_client);
+
+}  // namespace herald::api

@@ -1,0 +1,54 @@
+// Shared pieces of the REST API handlers: JSON input with per-field errors, problem+json
+// responses from Errors, time formatting, and the caller's identity.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "app/app.h"
+#include "core/error.h"
+#include "http/server/server.h"
+
+namespace herald::api {
+
+using nlohmann::json;
+
+// Who is calling. The platform token reaches every agent; an agent principal only its own.
+struct Principal {
+  bool platform = false;
+  std::string agent_id;
+  bool may_access(const std::string& id) const { return platform || agent_id == id; }
+};
+
+// Error → application/problem+json with a status for its code and an `errors` list naming
+// each invalid field.
+http::Response problem(const Error& e);
+http::Response ok_json(int status, const json& body);
+
+// RFC 3339 UTC with milliseconds, e.g. 2026-11-23T21:44:00.123Z.
+std::string format_time(TimePoint t);
+
+// Reads a JSON object body; collects field errors for wrong types.
+class Input {
+ public:
+  // Fails with a 400-class Error naming "body" when the body is not a JSON object.
+  static Result<Input> parse(const std::string& body);
+  explicit Input(json j) : j_(std::move(j)) {}
+
+  // A string field ("" when absent). `path` may be nested: "seller.email".
+  std::string str(const std::string& path);
+  std::optional<double> number(const std::string& path);
+  std::optional<bool> boolean(const std::string& path);
+  bool has(const std::string& path) const;
+  // Fails with every type error collected so far.
+  Result<void> check() const;
+
+ private:
+  const json* find(const std::string& path) const;
+  json j_;
+  std::vector<FieldError> errors_;
+};
+
+}  // namespace herald::api

@@ -1,0 +1,115 @@
+#include "http/api/views.h"
+
+namespace herald::api {
+
+json agent_view(const store::AgentRow& a) {
+  return {{"id", a.id},
+          {"name", a.name},
+          {"email", a.email},
+          {"fallbackToPlatform", a.fallback_to_platform},
+          {"createdAt", format_time(a.created_at)}};
+}
+
+json branding_view(const Branding& b) {
+  return {{"companyName", b.company_name}, {"replyEmail", b.reply_email},
+          {"smsPhone", b.sms_phone},       {"emailSignature", b.email_signature},
+          {"website", b.website},          {"postalAddress", b.postal_address}};
+}
+
+json integration_view(const std::optional<store::IntegrationRow>& row) {
+  if (!row) return nullptr;
+  // connected | inactive | failing: what the dashboard's badge shows.
+  std::string status = !row->active ? "inactive"
+                       : row->status == IntegrationStatus::failing ? "failing"
+                                                                    : "connected";
+  json j = {{"provider", to_string(row->provider)},
+            {"active", row->active},
+            {"status", status},
+            {"statusReason", row->status_reason},
+            {"connectedAt", format_time(row->connected_at)},
+            {"updatedAt", format_time(row->updated_at)}};
+  if (row->channel == Channel::email) {
+    j["apiKeyHint"] = row->secret_hint;
+    j["fromEmail"] = row->address;
+    if (row->provider == ProviderId::mailgun) {
+      j["domain"] = row->domain;
+      j["region"] = to_string(row->region);
+    }
+  } else {
+    j["accountSid"] = row->account_sid;
+    j["authTokenHint"] = row->secret_hint;
+    j["phoneNumber"] = row->address;
+  }
+  return j;
+}
+
+json integrations_view(const store::AgentRecord& rec) {
+  return {{"email", integration_view(rec.email)}, {"sms", integration_view(rec.sms)}};
+}
+
+json route_view(const Result<Route>& route) {
+  if (!route) return {{"error", route.error().message}};
+  json j = {{"provider", to_string(route->provider)},
+            {"via", to_string(route->via)},
+            {"from", route->from_display()},
+            {"payer", to_string(route->payer())}};
+  j["replyTo"] = route->reply_to.empty() ? json(nullptr) : json(route->reply_to);
+  return j;
+}
+
+static json summary_view(const std::optional<RouteSummary>& r) {
+  if (!r) return nullptr;
+  return {{"provider", to_string(r->provider)},
+          {"via", to_string(r->via)},
+          {"from", r->from},
+          {"replyTo", r->reply_to.empty() ? json(nullptr) : json(r->reply_to)},
+          {"payer", to_string(r->payer)}};
+}
+
+json message_view(const Message& m) {
+  json j = {{"id", m.id},
+            {"agentId", m.agent_id},
+            {"channel", to_string(m.channel)},
+            {"kind", to_string(m.kind)},
+            {"template", m.template_key},
+            {"to", m.to_address},
+            {"toName", m.to_name},
+            {"status", to_string(m.status)},
+            {"attempts", m.attempts},
+            {"lastError", m.last_error.empty() ? json(nullptr) : json(m.last_error)},
+            {"providerMessageId",
+             m.provider_message_id.empty() ? json(nullptr) : json(m.provider_message_id)},
+            {"route", summary_view(m.route)},
+            {"payer", m.route ? json(to_string(m.route->payer)) : json(nullptr)},
+            {"createdAt", format_time(m.created_at)},
+            {"updatedAt", format_time(m.updated_at)}};
+  if (!m.listing_id.empty()) j["listingId"] = m.listing_id;
+  if (!m.campaign_id.empty()) j["campaignId"] = m.campaign_id;
+  if (m.status == MessageStatus::retrying) j["nextAttemptAt"] = format_time(m.next_attempt_at);
+  return j;
+}
+
+json message_detail_view(const store::MessageDetail& d) {
+  json j = message_view(d.message);
+  j["content"] = {{"subject", d.message.subject}, {"text", d.message.text}, {"html", d.message.html}};
+  json attempts = json::array();
+  for (const auto& a : d.attempts) {
+    attempts.push_back({{"number", a.number},
+                        {"at", format_time(a.at)},
+                        {"route", summary_view(a.route)},
+                        {"outcome", a.outcome},
+                        {"httpStatus", a.http_status},
+                        {"error", a.error.empty() ? json(nullptr) : json(a.error)},
+                        {"providerMessageId",
+                         a.provider_message_id.empty() ? json(nullptr) : json(a.provider_message_id)}});
+  }
+  j["attemptLog"] = std::move(attempts);
+  json history = json::array();
+  for (const auto& e : d.history) {
+    history.push_back({{"at", format_time(e.at)}, {"status", to_string(e.status)}, {"detail", e.detail}});
+  }
+  j["history"] = std::move(history);
+  return j;
+}
+
+}  // namespace herald::api

@@ -1,0 +1,18 @@
+// JSON views of domain values as the API shows them. Secrets appear only as hints.
+#pragma once
+
+#include "app/agents.h"
+#include "http/api/common.h"
+#include "store/store.h"
+
+namespace herald::api {
+
+json agent_view(const store::AgentRow& a);
+json branding_view(const Branding& b);
+json integration_view(const std::optional<store::IntegrationRow>& row);
+json integrations_view(const store::AgentRecord& rec);
+json route_view(const Result<Route>& route);
+json message_view(const Message& m);
+json message_detail_view(const store::MessageDetail& d);
+
+}  // namespace herald::api

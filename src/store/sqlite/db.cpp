@@ -1,0 +1,70 @@
+#include "store/sqlite/db.h"
+
+namespace herald::store::sqlite {
+
+Result<Connection> Connection::open(const std::string& path) {
+  Connection c;
+  int rc = sqlite3_open_v2(path.c_str(), &c.db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = c.db_ ? sqlite3_errmsg(c.db_) : sqlite3_errstr(rc);
+    return fail(Errc::storage, "cannot open database " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(c.db_, 10000);
+  // WAL for concurrent readers; NORMAL sync is durable across process crashes in WAL mode.
+  auto r = c.exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;");
+  if (!r) return std::unexpected(r.error());
+  return c;
+}
+
+Connection::~Connection() {
+  cache_.clear();
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Error Connection::error(std::string_view what) const {
+  return Error{Errc::storage, std::string(what) + ": " + sqlite3_errmsg(db_)};
+}
+
+Result<void> Connection::exec(std::string_view sql) {
+  char* err = nullptr;
+  std::string s(sql);
+  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return fail(Errc::storage, "sqlite: " + msg);
+  }
+  return {};
+}
+
+Result<Statement*> Connection::prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      return fail(error("prepare"));
+    }
+    it = cache_.emplace(sql, Statement(stmt)).first;
+  }
+  it->second.reset();
+  return &it->second;
+}
+
+Result<void> Connection::run(Statement& stmt) {
+  int rc = stmt.step();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
+      Error e = error("constraint");
+      e.code = Errc::conflict;
+      return fail(std::move(e));
+    }
+    return fail(error("step"));
+  }
+  return {};
+}
+
+}  // namespace herald::store::sqlite

@@ -1,0 +1,124 @@
+#include "store/sqlite/migrations.h"
+
+#include <array>
+
+namespace herald::store::sqlite {
+
+namespace {
+
+// Times are Unix milliseconds. Ids are UUIDv7 text, so id order is creation order.
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE agents (
+  id                    TEXT PRIMARY KEY,
+  name                  TEXT NOT NULL,
+  email                 TEXT NOT NULL UNIQUE,
+  fallback_to_platform  INTEGER NOT NULL DEFAULT 1,
+  created_at            INTEGER NOT NULL,
+  updated_at            INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE branding (
+  agent_id         TEXT PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,
+  company_name     TEXT NOT NULL DEFAULT '',
+  reply_email      TEXT NOT NULL DEFAULT '',
+  sms_phone        TEXT NOT NULL DEFAULT '',
+  email_signature  TEXT NOT NULL DEFAULT '',
+  website          TEXT NOT NULL DEFAULT '',
+  postal_address   TEXT NOT NULL DEFAULT '',
+  updated_at       INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- One integration per agent and channel; the secret is sealed (AEAD), only a hint is plain.
+CREATE TABLE integrations (
+  agent_id       TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  channel        TEXT NOT NULL CHECK (channel IN ('email','sms')),
+  provider       TEXT NOT NULL,
+  secret_sealed  TEXT NOT NULL,
+  secret_hint    TEXT NOT NULL,
+  account_sid    TEXT NOT NULL DEFAULT '',
+  address        TEXT NOT NULL DEFAULT '',
+  domain         TEXT NOT NULL DEFAULT '',
+  region         TEXT NOT NULL DEFAULT 'us',
+  active         INTEGER NOT NULL DEFAULT 1,
+  status         TEXT NOT NULL DEFAULT 'ok',
+  status_reason  TEXT NOT NULL DEFAULT '',
+  connected_at   INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  PRIMARY KEY (agent_id, channel)
+) WITHOUT ROWID;
+
+CREATE TABLE listings (
+  id            TEXT PRIMARY KEY,
+  agent_id      TEXT NOT NULL REFERENCES agents(id),
+  address       TEXT NOT NULL,
+  price         REAL NOT NULL,
+  seller_name   TEXT NOT NULL,
+  seller_email  TEXT NOT NULL DEFAULT '',
+  seller_phone  TEXT NOT NULL DEFAULT '',
+  created_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX listings_agent ON listings(agent_id, id);
+
+-- The durable queue and the message log in one table.
+CREATE TABLE messages (
+  id                   TEXT PRIMARY KEY,
+  agent_id             TEXT NOT NULL,
+  channel              TEXT NOT NULL,
+  kind                 TEXT NOT NULL,
+  template_key         TEXT NOT NULL DEFAULT '',
+  vars                 TEXT NOT NULL DEFAULT '{}',
+  to_address           TEXT NOT NULL,
+  to_name              TEXT NOT NULL DEFAULT '',
+  listing_id           TEXT NOT NULL DEFAULT '',
+  campaign_id          TEXT NOT NULL DEFAULT '',
+  subject              TEXT NOT NULL DEFAULT '',
+  body_text            TEXT NOT NULL DEFAULT '',
+  body_html            TEXT NOT NULL DEFAULT '',
+  status               TEXT NOT NULL,
+  attempts             INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at      INTEGER NOT NULL,
+  lease_until          INTEGER NOT NULL DEFAULT 0,
+  claimed_by           TEXT NOT NULL DEFAULT '',
+  last_error           TEXT NOT NULL DEFAULT '',
+  provider_message_id  TEXT NOT NULL DEFAULT '',
+  route_provider       TEXT NOT NULL DEFAULT '',
+  route_via            TEXT NOT NULL DEFAULT '',
+  route_from           TEXT NOT NULL DEFAULT '',
+  route_reply_to       TEXT NOT NULL DEFAULT '',
+  payer                TEXT NOT NULL DEFAULT '',
+  created_at           INTEGER NOT NULL,
+  updated_at           INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX messages_due ON messages(kind, next_attempt_at) WHERE status IN ('queued','retrying');
+CREATE INDEX messages_sending ON messages(lease_until) WHERE status = 'sending';
+CREATE INDEX messages_agent ON messages(agent_id, id);
+
+-- Status history and provider attempts (attempt > 0 marks a call to a provider).
+CREATE TABLE message_events (
+  message_id           TEXT NOT NULL,
+  agent_id             TEXT NOT NULL,
+  at                   INTEGER NOT NULL,
+  status               TEXT NOT NULL,
+  detail               TEXT NOT NULL DEFAULT '',
+  attempt              INTEGER NOT NULL DEFAULT 0,
+  outcome              TEXT NOT NULL DEFAULT '',
+  http_status          INTEGER NOT NULL DEFAULT 0,
+  provider             TEXT NOT NULL DEFAULT '',
+  via                  TEXT NOT NULL DEFAULT '',
+  payer                TEXT NOT NULL DEFAULT '',
+  route_from           TEXT NOT NULL DEFAULT '',
+  route_reply_to       TEXT NOT NULL DEFAULT '',
+  provider_message_id  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX message_events_message ON message_events(message_id, at);
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations{{
+    {1, "initial schema", kV1},
+}};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+}  // namespace herald::store::sqlite

@@ -1,0 +1,551 @@
+// The embedded SQLite store (WAL). One connection behind a mutex: SQLite has one writer at
+// a time anyway, and batching writes per transaction is what keeps it fast.
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+
+#include "store/sqlite/db.h"
+#include "store/sqlite/migrations.h"
+#include "store/store.h"
+
+namespace herald::store {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+// Unwraps a Result<T> or returns its error from the enclosing function.
+#define TRY(var, expr)                                  \
+  auto var##_r = (expr);                                \
+  if (!var##_r) return std::unexpected(var##_r.error()); \
+  auto& var = *var##_r
+#define TRY_VOID(expr)                              \
+  do {                                              \
+    auto _r = (expr);                               \
+    if (!_r) return std::unexpected(_r.error());    \
+  } while (0)
+
+std::int64_t ms(TimePoint t) { return to_millis(t); }
+
+Via parse_via(const std::string& s) { return s == "agent" ? Via::agent : Via::platform; }
+
+constexpr const char* kMessageColumns =
+    "id, agent_id, channel, kind, template_key, vars, to_address, to_name, listing_id, "
+    "campaign_id, subject, body_text, body_html, status, attempts, next_attempt_at, last_error, "
+    "provider_message_id, route_provider, route_via, route_from, route_reply_to, payer, "
+    "created_at, updated_at";
+
+Message read_message(const Statement& s) {
+  Message m;
+  m.id = s.text(0);
+  m.agent_id = s.text(1);
+  m.channel = parse_channel(s.text(2)).value_or(Channel::email);
+  m.kind = parse_message_kind(s.text(3)).value_or(MessageKind::transactional);
+  m.template_key = s.text(4);
+  m.vars_json = s.text(5);
+  m.to_address = s.text(6);
+  m.to_name = s.text(7);
+  m.listing_id = s.text(8);
+  m.campaign_id = s.text(9);
+  m.subject = s.text(10);
+  m.text = s.text(11);
+  m.html = s.text(12);
+  m.status = parse_message_status(s.text(13)).value_or(MessageStatus::queued);
+  m.attempts = static_cast<int>(s.int64(14));
+  m.next_attempt_at = from_millis(s.int64(15));
+  m.last_error = s.text(16);
+  m.provider_message_id = s.text(17);
+  if (auto provider = parse_provider(s.text(18))) {
+    m.route = RouteSummary{*provider, parse_via(s.text(19)), s.text(20), s.text(21),
+                           parse_via(s.text(22))};
+  }
+  m.created_at = from_millis(s.int64(23));
+  m.updated_at = from_millis(s.int64(24));
+  return m;
+}
+
+IntegrationRow read_integration(const Statement& s, int c) {
+  IntegrationRow r;
+  r.channel = parse_channel(s.text(c)).value_or(Channel::email);
+  r.provider = parse_provider(s.text(c + 1)).value_or(ProviderId::resend);
+  r.secret_sealed = s.text(c + 2);
+  r.secret_hint = s.text(c + 3);
+  r.account_sid = s.text(c + 4);
+  r.address = s.text(c + 5);
+  r.domain = s.text(c + 6);
+  r.region = parse_region(s.text(c + 7)).value_or(Region::us);
+  r.active = s.int64(c + 8) != 0;
+  r.status = s.text(c + 9) == "failing" ? IntegrationStatus::failing : IntegrationStatus::ok;
+  r.status_reason = s.text(c + 10);
+  r.connected_at = from_millis(s.int64(c + 11));
+  r.updated_at = from_millis(s.int64(c + 12));
+  return r;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(Connection c) : db_(std::move(c)) {}
+
+  Result<int> run_migrations() {
+    std::lock_guard lock(mu_);
+    TRY_VOID(db_.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+    TRY(current_stmt, db_.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    current_stmt->step();
+    int current = static_cast<int>(current_stmt->int64(0));
+    current_stmt->reset();
+    for (const auto& m : sqlite::migrations()) {
+      if (m.version <= current) continue;
+      Transaction tx(db_);
+      TRY_VOID(tx.begin());
+      TRY_VOID(db_.exec(m.sql));
+      TRY(ins, db_.prepare("INSERT INTO schema_migrations VALUES (?, ?, ?)"));
+      ins->bind(1, m.version).bind(2, m.name).bind(3, ms(Clock::now()));
+      TRY_VOID(db_.run(*ins));
+      TRY_VOID(tx.commit());
+      current = m.version;
+    }
+    return current;
+  }
+
+  // ---- agents ----
+
+  Result<void> create_agent(const AgentRow& a) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "INSERT INTO agents (id, name, email, fallback_to_platform, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)"));
+    st->bind(1, a.id).bind(2, a.name).bind(3, a.email).bind(4, a.fallback_to_platform);
+    st->bind(5, ms(a.created_at)).bind(6, ms(a.created_at));
+    auto r = db_.run(*st);
+    if (!r && r.error().code == Errc::conflict) return fail(conflict_email());
+    return r;
+  }
+
+  static Error conflict_email() {
+    Error e = Error::invalid("email", "an agent with this email already exists");
+    e.code = Errc::conflict;
+    return e;
+  }
+
+  Result<std::optional<AgentRecord>> find_agent(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "SELECT a.id, a.name, a.email, a.fallback_to_platform, a.created_at, "
+                "b.company_name, b.reply_email, b.sms_phone, b.email_signature, b.website, "
+                "b.postal_address FROM agents a LEFT JOIN branding b ON b.agent_id = a.id "
+                "WHERE a.id = ?"));
+    st->bind(1, id);
+    if (st->step() != SQLITE_ROW) return std::optional<AgentRecord>();
+    AgentRecord rec;
+    rec.agent = AgentRow{st->text(0), st->text(1), st->text(2), st->int64(3) != 0,
+                         from_millis(st->int64(4))};
+    rec.branding = Branding{st->text(5), st->text(6), st->text(7),
+                            st->text(8), st->text(9), st->text(10)};
+    st->reset();
+    TRY(in, db_.prepare(
+                "SELECT channel, provider, secret_sealed, secret_hint, account_sid, address, domain,"
+                " region, active, status, status_reason, connected_at, updated_at"
+                " FROM integrations WHERE agent_id = ?"));
+    in->bind(1, id);
+    while (in->step() == SQLITE_ROW) {
+      IntegrationRow row = read_integration(*in, 0);
+      (row.channel == Channel::email ? rec.email : rec.sms) = std::move(row);
+    }
+    in->reset();
+    return std::optional<AgentRecord>(std::move(rec));
+  }
+
+  Result<Page<AgentRow>> list_agents(const std::string& cursor, int limit) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "SELECT id, name, email, fallback_to_platform, created_at FROM agents"
+                " WHERE id > ? ORDER BY id LIMIT ?"));
+    st->bind(1, cursor).bind(2, limit + 1);
+    Page<AgentRow> page;
+    while (st->step() == SQLITE_ROW) {
+      page.items.push_back(AgentRow{st->text(0), st->text(1), st->text(2), st->int64(3) != 0,
+                                    from_millis(st->int64(4))});
+    }
+    st->reset();
+    if (static_cast<int>(page.items.size()) > limit) {
+      page.items.pop_back();
+      page.next_cursor = page.items.back().id;
+    }
+    return page;
+  }
+
+  Result<void> set_fallback_to_platform(const std::string& agent_id, bool on) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare("UPDATE agents SET fallback_to_platform = ? WHERE id = ?"));
+    st->bind(1, on).bind(2, agent_id);
+    return db_.run(*st);
+  }
+
+  Result<void> put_branding(const std::string& agent_id, const Branding& b) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "INSERT INTO branding (agent_id, company_name, reply_email, sms_phone,"
+                " email_signature, website, postal_address, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET"
+                " company_name = excluded.company_name, reply_email = excluded.reply_email,"
+                " sms_phone = excluded.sms_phone, email_signature = excluded.email_signature,"
+                " website = excluded.website, postal_address = excluded.postal_address,"
+                " updated_at = excluded.updated_at"));
+    st->bind(1, agent_id).bind(2, b.company_name).bind(3, b.reply_email).bind(4, b.sms_phone);
+    st->bind(5, b.email_signature).bind(6, b.website).bind(7, b.postal_address);
+    st->bind(8, ms(Clock::now()));
+    return db_.run(*st);
+  }
+
+  // ---- integrations ----
+
+  Result<void> put_integration(const std::string& agent_id, const IntegrationRow& r) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "INSERT OR REPLACE INTO integrations (agent_id, channel, provider, secret_sealed,"
+                " secret_hint, account_sid, address, domain, region, active, status, status_reason,"
+                " connected_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st->bind(1, agent_id).bind(2, to_string(r.channel)).bind(3, to_string(r.provider));
+    st->bind(4, r.secret_sealed).bind(5, r.secret_hint).bind(6, r.account_sid);
+    st->bind(7, r.address).bind(8, r.domain).bind(9, to_string(r.region)).bind(10, r.active);
+    st->bind(11, to_string(r.status)).bind(12, r.status_reason);
+    st->bind(13, ms(r.connected_at)).bind(14, ms(r.updated_at));
+    return db_.run(*st);
+  }
+
+  Result<bool> delete_integration(const std::string& agent_id, Channel channel) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare("DELETE FROM integrations WHERE agent_id = ? AND channel = ?"));
+    st->bind(1, agent_id).bind(2, to_string(channel));
+    TRY_VOID(db_.run(*st));
+    return db_.changes() > 0;
+  }
+
+  Result<bool> set_integration_active(const std::string& agent_id, Channel channel, bool active,
+                                      TimePoint now) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "UPDATE integrations SET active = ?, updated_at = ? WHERE agent_id = ? AND "
+                "channel = ?"));
+    st->bind(1, active).bind(2, ms(now)).bind(3, agent_id).bind(4, to_string(channel));
+    TRY_VOID(db_.run(*st));
+    return db_.changes() > 0;
+  }
+
+  Result<void> set_integration_status(const std::string& agent_id, Channel channel,
+                                      IntegrationStatus status, const std::string& reason,
+                                      TimePoint now) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "UPDATE integrations SET status = ?, status_reason = ?, updated_at = ?"
+                " WHERE agent_id = ? AND channel = ?"));
+    st->bind(1, to_string(status)).bind(2, reason).bind(3, ms(now)).bind(4, agent_id);
+    st->bind(5, to_string(channel));
+    return db_.run(*st);
+  }
+
+  Result<std::vector<SealedSecret>> all_sealed_secrets() override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare("SELECT agent_id, channel, secret_sealed FROM integrations"));
+    std::vector<SealedSecret> out;
+    while (st->step() == SQLITE_ROW) {
+      out.push_back({st->text(0), parse_channel(st->text(1)).value_or(Channel::email),
+                     st->text(2)});
+    }
+    st->reset();
+    return out;
+  }
+
+  Result<void> replace_sealed_secrets(std::span<const SealedSecret> secrets) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    TRY_VOID(tx.begin());
+    TRY(st, db_.prepare(
+                "UPDATE integrations SET secret_sealed = ? WHERE agent_id = ? AND channel = ?"));
+    for (const auto& s : secrets) {
+      st->reset();
+      st->bind(1, s.sealed).bind(2, s.agent_id).bind(3, to_string(s.channel));
+      TRY_VOID(db_.run(*st));
+    }
+    return tx.commit();
+  }
+
+  // ---- listings and messages ----
+
+  Result<void> create_listing(const Listing& l, std::span<const Message> messages) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    TRY_VOID(tx.begin());
+    TRY(st, db_.prepare(
+                "INSERT INTO listings (id, agent_id, address, price, seller_name, seller_email,"
+                " seller_phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    st->bind(1, l.id).bind(2, l.agent_id).bind(3, l.address).bind(4, l.price);
+    st->bind(5, l.seller_name).bind(6, l.seller_email).bind(7, l.seller_phone);
+    st->bind(8, ms(l.created_at));
+    TRY_VOID(db_.run(*st));
+    TRY_VOID(insert_messages(messages));
+    return tx.commit();
+  }
+
+  Result<void> enqueue(std::span<const Message> messages) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    TRY_VOID(tx.begin());
+    TRY_VOID(insert_messages(messages));
+    return tx.commit();
+  }
+
+  Result<std::optional<MessageDetail>> find_message(const std::string& id,
+                                                    const std::string& agent_id) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(std::string("SELECT ") + kMessageColumns +
+                        " FROM messages WHERE id = ? AND (? = '' OR agent_id = ?)"));
+    st->bind(1, id).bind(2, agent_id).bind(3, agent_id);
+    if (st->step() != SQLITE_ROW) return std::optional<MessageDetail>();
+    MessageDetail d;
+    d.message = read_message(*st);
+    st->reset();
+    TRY(ev, db_.prepare(
+                "SELECT at, status, detail, attempt, outcome, http_status, provider, via, payer,"
+                " route_from, route_reply_to, provider_message_id FROM message_events"
+                " WHERE message_id = ? AND agent_id = ? ORDER BY at, rowid"));
+    ev->bind(1, id).bind(2, d.message.agent_id);
+    while (ev->step() == SQLITE_ROW) {
+      TimePoint at = from_millis(ev->int64(0));
+      auto status = parse_message_status(ev->text(1)).value_or(MessageStatus::queued);
+      int attempt = static_cast<int>(ev->int64(3));
+      if (attempt > 0) {
+        Attempt a;
+        a.number = attempt;
+        a.at = at;
+        a.outcome = ev->text(4);
+        a.http_status = static_cast<int>(ev->int64(5));
+        a.error = ev->text(2);
+        a.route = RouteSummary{parse_provider(ev->text(6)).value_or(ProviderId::resend),
+                               parse_via(ev->text(7)), ev->text(9), ev->text(10),
+                               parse_via(ev->text(8))};
+        a.provider_message_id = ev->text(11);
+        d.attempts.push_back(std::move(a));
+      } else {
+        d.history.push_back(StatusEvent{at, status, ev->text(2)});
+      }
+    }
+    ev->reset();
+    return std::optional<MessageDetail>(std::move(d));
+  }
+
+  Result<Page<Message>> list_messages(const MessageQuery& q) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(std::string("SELECT ") + kMessageColumns +
+                        " FROM messages WHERE agent_id = ? AND (? = '' OR id < ?)"
+                        " AND (? = '' OR channel = ?) AND (? = '' OR status = ?)"
+                        " ORDER BY id DESC LIMIT ?"));
+    std::string channel = q.channel ? std::string(to_string(*q.channel)) : "";
+    std::string status = q.status ? std::string(to_string(*q.status)) : "";
+    st->bind(1, q.agent_id).bind(2, q.cursor).bind(3, q.cursor);
+    st->bind(4, channel).bind(5, channel).bind(6, status).bind(7, status).bind(8, q.limit + 1);
+    Page<Message> page;
+    while (st->step() == SQLITE_ROW) page.items.push_back(read_message(*st));
+    st->reset();
+    if (static_cast<int>(page.items.size()) > q.limit) {
+      page.items.pop_back();
+      page.next_cursor = page.items.back().id;
+    }
+    return page;
+  }
+
+  // ---- the queue ----
+
+  Result<std::vector<Message>> claim_due(const ClaimRequest& req) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    TRY_VOID(tx.begin());
+    std::string kind = req.kind ? std::string(to_string(*req.kind)) : "";
+    TRY(st, db_.prepare(
+                std::string("UPDATE messages SET status = 'sending', lease_until = ?, "
+                            "claimed_by = ?, updated_at = ? WHERE id IN (SELECT id FROM messages "
+                            "WHERE status IN ('queued','retrying') AND next_attempt_at <= ? AND "
+                            "(? = '' OR kind = ?) ORDER BY next_attempt_at, id LIMIT ?) "
+                            "RETURNING ") +
+                kMessageColumns));
+    st->bind(1, ms(req.lease_until)).bind(2, req.worker).bind(3, ms(req.now));
+    st->bind(4, ms(req.now)).bind(5, kind).bind(6, kind).bind(7, req.limit);
+    std::vector<Message> out;
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      out.push_back(read_message(*st));
+      out.back().status = MessageStatus::sending;
+    }
+    st->reset();
+    if (rc != SQLITE_DONE) return fail(db_.error("claim"));
+    TRY_VOID(tx.commit());
+    // RETURNING gives no order guarantee; keep the queue's order for the caller.
+    std::sort(out.begin(), out.end(), [](const Message& a, const Message& b) {
+      return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at
+                                                    : a.id < b.id;
+    });
+    return out;
+  }
+
+  Result<void> record_outcomes(std::span<const Outcome> outcomes) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    TRY_VOID(tx.begin());
+    TRY(up, db_.prepare(
+                "UPDATE messages SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
+                " provider_message_id = ?, route_provider = ?, route_via = ?, route_from = ?,"
+                " route_reply_to = ?, payer = ?, lease_until = 0, claimed_by = '', updated_at = ?"
+                " WHERE id = ? AND agent_id = ?"));
+    TRY(content, db_.prepare(
+                     "UPDATE messages SET subject = ?, body_text = ?, body_html = ? WHERE id = ?"
+                     " AND agent_id = ?"));
+    std::int64_t now = ms(Clock::now());
+    for (const Outcome& o : outcomes) {
+      up->reset();
+      up->bind(1, to_string(o.status)).bind(2, o.attempts).bind(3, ms(o.next_attempt_at));
+      up->bind(4, o.last_error).bind(5, o.provider_message_id);
+      if (o.route) {
+        up->bind(6, to_string(o.route->provider)).bind(7, to_string(o.route->via));
+        up->bind(8, o.route->from).bind(9, o.route->reply_to).bind(10, to_string(o.route->payer));
+      } else {
+        up->bind(6, "").bind(7, "").bind(8, "").bind(9, "").bind(10, "");
+      }
+      up->bind(11, now).bind(12, o.message_id).bind(13, o.agent_id);
+      TRY_VOID(db_.run(*up));
+      if (o.rendered) {
+        content->reset();
+        content->bind(1, o.subject).bind(2, o.text).bind(3, o.html).bind(4, o.message_id);
+        content->bind(5, o.agent_id);
+        TRY_VOID(db_.run(*content));
+      }
+      for (const Attempt& a : o.attempts_made) TRY_VOID(insert_attempt(o, a));
+      for (const StatusEvent& e : o.events) TRY_VOID(insert_event(o.message_id, o.agent_id, e));
+    }
+    return tx.commit();
+  }
+
+  Result<int> requeue_expired(TimePoint now) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "UPDATE messages SET status = 'queued', lease_until = 0, claimed_by = '' WHERE "
+                "status = 'sending' AND lease_until <= ?"));
+    st->bind(1, ms(now));
+    TRY_VOID(db_.run(*st));
+    return static_cast<int>(db_.changes());
+  }
+
+  Result<std::optional<TimePoint>> next_due_at() override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "SELECT MIN(next_attempt_at) FROM messages WHERE status IN ('queued','retrying')"));
+    std::optional<TimePoint> out;
+    if (st->step() == SQLITE_ROW && !st->is_null(0)) out = from_millis(st->int64(0));
+    st->reset();
+    return out;
+  }
+
+  Result<std::vector<std::pair<MessageStatus, std::int64_t>>> count_by_status() override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare("SELECT status, COUNT(*) FROM messages GROUP BY status"));
+    std::vector<std::pair<MessageStatus, std::int64_t>> out;
+    while (st->step() == SQLITE_ROW) {
+      if (auto s = parse_message_status(st->text(0))) out.emplace_back(*s, st->int64(1));
+    }
+    st->reset();
+    return out;
+  }
+
+ private:
+  // Inserts messages and their "queued" history entry (caller holds the lock and a tx).
+  Result<void> insert_messages(std::span<const Message> messages) {
+    TRY(st, db_.prepare(
+                "INSERT INTO messages (id, agent_id, channel, kind, template_key, vars, to_address,"
+                " to_name, listing_id, campaign_id, subject, body_text, body_html, status, attempts,"
+                " next_attempt_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const Message& m : messages) {
+      st->reset();
+      st->bind(1, m.id).bind(2, m.agent_id).bind(3, to_string(m.channel));
+      st->bind(4, to_string(m.kind)).bind(5, m.template_key).bind(6, m.vars_json);
+      st->bind(7, m.to_address).bind(8, m.to_name).bind(9, m.listing_id).bind(10, m.campaign_id);
+      st->bind(11, m.subject).bind(12, m.text).bind(13, m.html).bind(14, to_string(m.status));
+      st->bind(15, m.attempts).bind(16, ms(m.next_attempt_at)).bind(17, ms(m.created_at));
+      st->bind(18, ms(m.created_at));
+      TRY_VOID(db_.run(*st));
+      TRY_VOID(insert_event(m.id, m.agent_id, StatusEvent{m.created_at, m.status, ""}));
+    }
+    return {};
+  }
+
+  Result<void> insert_event(const std::string& id, const std::string& agent_id,
+                            const StatusEvent& e) {
+    TRY(st, db_.prepare(
+                "INSERT INTO message_events (message_id, agent_id, at, status, detail)"
+                " VALUES (?, ?, ?, ?, ?)"));
+    st->bind(1, id).bind(2, agent_id).bind(3, ms(e.at)).bind(4, to_string(e.status));
+    st->bind(5, e.detail);
+    return db_.run(*st);
+  }
+
+  Result<void> insert_attempt(const Outcome& o, const Attempt& a) {
+    TRY(st, db_.prepare(
+                "INSERT INTO message_events (message_id, agent_id, at, status, detail, attempt,"
+                " outcome, http_status, provider, via, payer, route_from, route_reply_to,"
+                " provider_message_id) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st->bind(1, o.message_id).bind(2, o.agent_id).bind(3, ms(a.at)).bind(4, a.error);
+    st->bind(5, a.number).bind(6, a.outcome).bind(7, a.http_status);
+    st->bind(8, to_string(a.route.provider)).bind(9, to_string(a.route.via));
+    st->bind(10, to_string(a.route.payer)).bind(11, a.route.from).bind(12, a.route.reply_to);
+    st->bind(13, a.provider_message_id);
+    return db_.run(*st);
+  }
+
+  std::mutex mu_;
+  Connection db_;
+};
+
+// "sqlite:<file>" → that file; anything else is a data directory holding herald.db.
+Result<std::string> sqlite_path(const std::string& url) {
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    return fail(Errc::config,
+                "HERALD_DATABASE_URL: PostgreSQL is not supported by this build yet");
+  }
+  std::string path;
+  if (url.starts_with("sqlite:")) {
+    path = url.substr(7);
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(url, ec);
+    if (ec) return fail(Errc::config, "HERALD_DATA_DIR: cannot create " + url + ": " + ec.message());
+    path = (std::filesystem::path(url) / "herald.db").string();
+  }
+  return path;
+}
+
+Result<std::unique_ptr<SqliteStore>> open_sqlite(const std::string& url) {
+  TRY(path, sqlite_path(url));
+  TRY(conn, Connection::open(path));
+  auto store = std::make_unique<SqliteStore>(std::move(conn));
+  TRY_VOID(store->run_migrations());
+  return store;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_store(const std::string& url) {
+  auto s = open_sqlite(url);
+  if (!s) return std::unexpected(s.error());
+  return std::unique_ptr<Store>(std::move(*s));
+}
+
+Result<int> migrate(const std::string& url) {
+  TRY(path, sqlite_path(url));
+  TRY(conn, Connection::open(path));
+  SqliteStore store(std::move(conn));
+  return store.run_migrations();
+}
+
+}  // namespace herald::store

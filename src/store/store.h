@@ -1,0 +1,176 @@
+// The store interface: everything Herald persists, in domain terms. Implementations
+// (SQLite now, PostgreSQL later) live in subfolders; no SQL or dialect leaks out of store/.
+// Every tenant-owned row carries agent_id and every send-path query is scoped by it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/message.h"
+#include "core/types.h"
+
+namespace herald::store {
+
+// An agent's own row (no branding or integrations).
+struct AgentRow {
+  std::string id;
+  std::string name;
+  std::string email;
+  bool fallback_to_platform = true;
+  TimePoint created_at;
+};
+
+// A connected integration as stored: the secret is sealed, only its hint is plain.
+// Email: secret = API key, address = From email. SMS: secret = auth token,
+// account_sid = Twilio Account SID, address = the sending phone number.
+struct IntegrationRow {
+  Channel channel = Channel::email;
+  ProviderId provider = ProviderId::resend;
+  std::string secret_sealed;
+  std::string secret_hint;
+  std::string account_sid;
+  std::string address;
+  std::string domain;
+  Region region = Region::us;
+  bool active = true;
+  IntegrationStatus status = IntegrationStatus::ok;
+  std::string status_reason;
+  TimePoint connected_at;
+  TimePoint updated_at;
+};
+
+// An agent with everything route resolution needs, still sealed.
+struct AgentRecord {
+  AgentRow agent;
+  Branding branding;
+  std::optional<IntegrationRow> email;
+  std::optional<IntegrationRow> sms;
+};
+
+// A listing created by the platform for an agent's seller.
+struct Listing {
+  std::string id;
+  std::string agent_id;
+  std::string address;
+  double price = 0;
+  std::string seller_name;
+  std::string seller_email;
+  std::string seller_phone;
+  TimePoint created_at;
+};
+
+// A page of results with an opaque cursor for the next page (empty when done).
+template <class T>
+struct Page {
+  std::vector<T> items;
+  std::string next_cursor;
+};
+
+// Filters for an agent's message log, newest first.
+struct MessageQuery {
+  std::string agent_id;
+  std::optional<Channel> channel;
+  std::optional<MessageStatus> status;
+  std::string cursor;  // return messages older than this id
+  int limit = 50;
+};
+
+// What a worker asks for when it claims due messages.
+struct ClaimRequest {
+  TimePoint now;
+  TimePoint lease_until;  // a claim not finished by then may be taken again
+  std::string worker;
+  int limit = 32;
+  std::optional<MessageKind> kind;  // lane; nullopt = any
+};
+
+// What a worker learned about one message; written together with its history entries.
+struct Outcome {
+  std::string message_id;
+  std::string agent_id;
+  MessageStatus status = MessageStatus::sent;
+  int attempts = 0;
+  TimePoint next_attempt_at;  // for retrying
+  std::string last_error;
+  std::string provider_message_id;
+  std::optional<RouteSummary> route;
+  // Rendered content to keep with the message (left unchanged when `rendered` is false).
+  bool rendered = false;
+  std::string subject;
+  std::string text;
+  std::string html;
+  std::vector<Attempt> attempts_made;  // calls made in this pass (1, or 2 with fallback)
+  std::vector<StatusEvent> events;     // status changes in this pass
+};
+
+// A message with its full history, for the log's detail view.
+struct MessageDetail {
+  Message message;
+  std::vector<Attempt> attempts;
+  std::vector<StatusEvent> history;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Agents. create_agent fails with Errc::conflict when the email is taken.
+  virtual Result<void> create_agent(const AgentRow& agent) = 0;
+  virtual Result<std::optional<AgentRecord>> find_agent(const std::string& agent_id) = 0;
+  virtual Result<Page<AgentRow>> list_agents(const std::string& cursor, int limit) = 0;
+  virtual Result<void> set_fallback_to_platform(const std::string& agent_id, bool on) = 0;
+  virtual Result<void> put_branding(const std::string& agent_id, const Branding& branding) = 0;
+
+  // Integrations, one per (agent, channel). The bool results say whether a row existed.
+  virtual Result<void> put_integration(const std::string& agent_id, const IntegrationRow& row) = 0;
+  virtual Result<bool> delete_integration(const std::string& agent_id, Channel channel) = 0;
+  virtual Result<bool> set_integration_active(const std::string& agent_id, Channel channel,
+                                              bool active, TimePoint now) = 0;
+  virtual Result<void> set_integration_status(const std::string& agent_id, Channel channel,
+                                              IntegrationStatus status, const std::string& reason,
+                                              TimePoint now) = 0;
+  // Every sealed secret, for key rotation: (agent id, channel, sealed value).
+  struct SealedSecret {
+    std::string agent_id;
+    Channel channel;
+    std::string sealed;
+  };
+  virtual Result<std::vector<SealedSecret>> all_sealed_secrets() = 0;
+  virtual Result<void> replace_sealed_secrets(std::span<const SealedSecret> secrets) = 0;
+
+  // Listings: the listing and the messages it causes are written in one transaction.
+  virtual Result<void> create_listing(const Listing& listing, std::span<const Message> messages) = 0;
+
+  // Messages.
+  virtual Result<void> enqueue(std::span<const Message> messages) = 0;
+  // A message with its history; scoped to agent_id unless agent_id is empty (platform).
+  virtual Result<std::optional<MessageDetail>> find_message(const std::string& message_id,
+                                                            const std::string& agent_id) = 0;
+  virtual Result<Page<Message>> list_messages(const MessageQuery& query) = 0;
+
+  // The queue. claim_due marks up to `limit` due messages as sending (oldest first) and
+  // returns them; record_outcomes writes results in one transaction.
+  virtual Result<std::vector<Message>> claim_due(const ClaimRequest& request) = 0;
+  virtual Result<void> record_outcomes(std::span<const Outcome> outcomes) = 0;
+  // Returns messages whose claim lease expired to the queue; returns how many.
+  virtual Result<int> requeue_expired(TimePoint now) = 0;
+  // When the earliest queued/retrying message becomes due (nullopt if none).
+  virtual Result<std::optional<TimePoint>> next_due_at() = 0;
+  // Counts of messages by status (all agents), for health and tests.
+  virtual Result<std::vector<std::pair<MessageStatus, std::int64_t>>> count_by_status() = 0;
+};
+
+// Opens the store named by `url`: "sqlite:<path>" or a directory (SQLite file inside).
+// Runs pending migrations.
+Result<std::unique_ptr<Store>> open_store(const std::string& url);
+
+// Applies pending migrations and returns the schema version reached.
+Result<int> migrate(const std::string& url);
+
+}  // namespace herald::store
