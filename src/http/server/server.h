@@ -45,7 +45,8 @@ struct Response {
   std::chrono::milliseconds delay{0};
 
   static Response json(int status, std::string body);
-  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response text(int status, std::string body,
+                       std::string content_type = "text/plain; charset=utf-8");
   // application/problem+json (RFC 9457) with a title and optional detail.
   static Response problem(int status, std::string_view title, std::string_view detail = {});
   Response& set_header(std::string name, std::string value);
@@ -57,12 +58,15 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0 = any free port
   std::size_t threads = 2;
-  std::size_t max_body_bytes = 1 << 20;   // larger bodies get 413 problem+json
-  std::chrono::seconds idle_timeout{60};  // keep-alive idle / slow client timeout
+  std::size_t max_body_bytes = 1 << 20;     // larger bodies get 413 problem+json
+  std::size_t max_header_bytes = 64 << 10;  // larger request heads get 431 problem+json
+  std::chrono::seconds idle_timeout{60};    // keep-alive idle / slow client timeout
 };
 
 // Accepts connections and serves `handler` on its own threads until stopped.
 // Exceptions escaping the handler become 500 problem+json (logged, never echoed).
+// The handler runs on the server's threads, concurrently for different connections, so it
+// must be thread-safe. stop() (and the destructor) must not be called from the handler.
 class Server {
  public:
   Server(ServerOptions options, Handler handler);
@@ -82,7 +86,14 @@ class Server {
 };
 
 // Routes by method and path pattern ("/api/v1/agents/{id}/branding"). Unknown paths get 404,
-// known paths with another method 405, both as problem+json.
+// known paths with another method 405 (with Allow), both as problem+json.
+//
+// Pattern segments are literals, a parameter `{name}`, a parameter with a literal prefix or
+// suffix (`{sid}.json`), or, as the last segment, a catch-all `{name...}` that takes the rest of
+// the path. Paths are matched segment by segment on the raw target, each segment then
+// percent-decoded, so an encoded `%2F` stays inside its parameter. Empty segments are ignored
+// ("//a/" matches "/a"). When several routes match, literal segments win over parameters,
+// left to right. Routes are added before serving starts; handle() is then thread-safe.
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler handler);
@@ -91,11 +102,23 @@ class Router {
   bool matches(std::string_view path) const;
 
  private:
+  struct Segment {
+    enum class Kind { literal, param, rest };
+    Kind kind = Kind::literal;
+    std::string text;    // the literal, or the parameter name
+    std::string prefix;  // literal text around a parameter ("{sid}.json": suffix ".json")
+    std::string suffix;
+  };
   struct Route {
     std::string method;
-    std::vector<std::string> segments;
+    std::vector<Segment> segments;
     Handler handler;
   };
+  // Matches decoded path segments against a route; fills params when given.
+  static bool match(const Route& route, const std::vector<std::string>& path,
+                    std::map<std::string, std::string>* params);
+  // Orders two routes that both match: true if a is more specific than b.
+  static bool more_specific(const Route& a, const Route& b);
   std::vector<Route> routes_;
 };
 
