@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,8 +14,10 @@
 
 namespace herald::secrets {
 
-// A 32-byte master key. Its id (first 8 hex chars of a keyed BLAKE2b hash) is written into
-// every sealed value so rotation can tell which key sealed what.
+// A 32-byte master key. Its id (first 8 hex chars of BLAKE2b keyed with the key over a fixed
+// context string) is written into every sealed value so rotation can tell which key sealed
+// what. The bytes live in one sodium_malloc'd, read-only, mlocked block shared by copies and
+// wiped (sodium_free) when the last copy goes.
 class MasterKey {
  public:
   static constexpr std::size_t kSize = 32;
@@ -23,15 +26,15 @@ class MasterKey {
   static Result<MasterKey> from_base64(std::string_view b64);
   std::string to_base64() const;
   const std::string& id() const { return id_; }
-  const unsigned char* data() const { return bytes_.data(); }
+  const unsigned char* data() const { return bytes_.get(); }
 
   MasterKey(const MasterKey&) = default;
   MasterKey& operator=(const MasterKey&) = default;
   ~MasterKey();
 
  private:
-  MasterKey() = default;
-  std::vector<unsigned char> bytes_;
+  explicit MasterKey(const unsigned char* bytes);
+  std::shared_ptr<unsigned char> bytes_;
   std::string id_;
 };
 
@@ -45,7 +48,8 @@ struct LoadedKey {
 // Loads the master key: HERALD_MASTER_KEY (base64) if given, else the key file; if neither
 // exists, generates a key and writes the file with mode 0600 (creating its directory).
 // A key file readable by group/others is refused with a clear error.
-Result<LoadedKey> load_master_key(std::string_view env_value, const std::filesystem::path& key_file);
+Result<LoadedKey> load_master_key(std::string_view env_value,
+                                  const std::filesystem::path& key_file);
 
 // Seals and opens secrets. Sealed form: "v1.<key id>.<base64(nonce || ciphertext)>".
 class Sealer {
