@@ -1,0 +1,186 @@
+#include "providers/encoding.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <charconv>
+#include <ctime>
+
+namespace herald::providers {
+
+std::string base64_encode(std::string_view data) {
+  // EVP_EncodeBlock writes 4 bytes per 3 input bytes plus a terminating NUL.
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(data.data()),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string basic_auth(std::string_view user, std::string_view password) {
+  std::string credentials;
+  credentials.reserve(user.size() + 1 + password.size());
+  credentials.append(user).append(":").append(password);
+  std::string header = "Basic " + base64_encode(credentials);
+  // The joined plaintext held a secret; don't leave it in freed memory.
+  OPENSSL_cleanse(credentials.data(), credentials.size());
+  return header;
+}
+
+std::string bearer_auth(std::string_view token) {
+  return "Bearer " + std::string(token);
+}
+
+static bool is_unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (is_unreserved(c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  return out;
+}
+
+std::string form_urlencode(const FormFields& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) {
+    if (!out.empty()) out += '&';
+    out += percent_encode(name);
+    out += '=';
+    out += percent_encode(value);
+  }
+  return out;
+}
+
+std::string json_body(const nlohmann::json& document) {
+  return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<nlohmann::json> parse_json(std::string_view body) {
+  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return std::nullopt;
+  return parsed;
+}
+
+std::string json_string(const nlohmann::json& object, std::string_view key) {
+  if (!object.is_object()) return {};
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+// A form field name inside Content-Disposition's quoted-string (HTML's escaping rules).
+static std::string escape_field_name(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '"') {
+      out += "%22";
+    } else if (c == '\r') {
+      out += "%0D";
+    } else if (c == '\n') {
+      out += "%0A";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Multipart multipart_form(const FormFields& fields, std::string_view boundary) {
+  Multipart m;
+  m.content_type = "multipart/form-data; boundary=" + std::string(boundary);
+  for (const auto& [name, value] : fields) {
+    m.body.append("--").append(boundary).append("\r\n");
+    m.body.append("Content-Disposition: form-data; name=\"")
+        .append(escape_field_name(name))
+        .append("\"\r\n\r\n");
+    m.body.append(value).append("\r\n");
+  }
+  m.body.append("--").append(boundary).append("--\r\n");
+  return m;
+}
+
+// A boundary of 32 random hex digits behind a fixed prefix (70 chars max per RFC 2046).
+static std::string random_boundary() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    // OpenSSL's CSPRNG failing to seed means the process cannot do any crypto at all.
+    std::abort();
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "herald-";
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0x0F];
+  }
+  return out;
+}
+
+Multipart multipart_form(const FormFields& fields) {
+  // A collision with 128 random bits is practically impossible, but cheap to rule out.
+  for (;;) {
+    std::string boundary = random_boundary();
+    bool clash = false;
+    for (const auto& [name, value] : fields) {
+      if (value.find(boundary) != std::string::npos || name.find(boundary) != std::string::npos) {
+        clash = true;
+        break;
+      }
+    }
+    if (!clash) return multipart_form(fields, boundary);
+  }
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * sizeof digest);
+  for (unsigned char b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0x0F];
+  }
+  return out;
+}
+
+static std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text) {
+  const std::string s(trim_blanks(text));
+  std::tm tm{};
+  // strptime uses the C locale's day and month names here (the process never sets another).
+  const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  const std::time_t t = timegm(&tm);
+  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+  return std::chrono::sys_seconds(std::chrono::seconds(t));
+}
+
+std::optional<long long> parse_decimal(std::string_view text) {
+  text = trim_blanks(text);
+  if (text.empty()) return std::nullopt;
+  long long value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+}  // namespace herald::providers

@@ -1,0 +1,163 @@
+// Mailgun: multipart/form-data over POST /v3/{domain}/messages, HTTP Basic `api:<key>`,
+// host by region (credentials.base_url). Contract facts and their sources:
+// provider-specs/README.md § Mailgun; spec provider-specs/mailgun/mailgun-openapi.yaml.
+#include <regex>
+#include <string>
+
+#include "providers/adapters.h"
+#include "providers/classify.h"
+#include "providers/encoding.h"
+
+namespace herald::providers {
+namespace {
+
+// One message per request for now: a request carries one from/subject/body for all its
+// `to` values, and Herald renders content per recipient. Batching (repeated `to` plus
+// recipient-variables, up to 1,000) waits for template-based sends; build_send already
+// writes that shape for messages that share their content.
+constexpr std::size_t kMaxBatch = 1;
+
+// The form fields of a send. Everything but the recipients comes from the first message.
+FormFields message_fields(std::span<const OutboundMessage> messages) {
+  const OutboundMessage& first = messages.front();
+  FormFields fields;
+  fields.emplace_back("from", first.from.formatted());
+  for (const auto& m : messages) fields.emplace_back("to", m.to.formatted());
+  fields.emplace_back("subject", first.subject);
+  if (!first.text.empty()) fields.emplace_back("text", first.text);
+  if (!first.html.empty()) fields.emplace_back("html", first.html);
+  if (!first.reply_to.empty()) fields.emplace_back("h:Reply-To", first.reply_to);
+  for (const auto& [name, value] : first.headers) fields.emplace_back("h:" + name, value);
+  if (messages.size() == 1) {
+    // v: variables come back as `user-variables` in every event for the message.
+    fields.emplace_back("v:herald_message_id", first.id);
+  } else {
+    // Batch: recipient-variables make Mailgun send each `to` its own copy (without them
+    // every recipient sees the whole list) and carry each message's id, which a v:
+    // variable references per recipient (https://documentation.mailgun.com/docs/mailgun/
+    // user-manual/sending-messages/batch-sending). UNVERIFIED against the live API that
+    // %recipient.x% expands inside v: values; events also carry (id, recipient).
+    nlohmann::json variables = nlohmann::json::object();
+    for (const auto& m : messages) variables[m.to.address] = {{"herald_message_id", m.id}};
+    fields.emplace_back("recipient-variables", json_body(variables));
+    fields.emplace_back("v:herald_message_id", "%recipient.herald_message_id%");
+  }
+  return fields;
+}
+
+// Mailgun's error text: {"message"} for most statuses, but the spec's 401 example is the
+// bare string `Forbidden` (as JSON or not), so any shape is accepted.
+std::string reason_of(const HttpResponse& response) {
+  const auto body = parse_json(response.body);
+  if (body && body->is_string() && !body->get<std::string>().empty()) {
+    return body->get<std::string>();
+  }
+  if (body) {
+    const std::string message = json_string(*body, "message");
+    if (!message.empty()) return message;
+  }
+  return fallback_reason(response, "Mailgun");
+}
+
+// Mailgun documents no rate-limit headers; its 429 text says "… try again after 120
+// seconds" (spec 429 example), used when Retry-After is absent.
+std::optional<std::chrono::seconds> try_again_after(std::string_view reason) {
+  static const std::regex kAfter(R"(try again after (\d{1,9}) seconds?)", std::regex::icase);
+  std::match_results<std::string_view::const_iterator> match;
+  if (!std::regex_search(reason.begin(), reason.end(), match, kAfter)) return std::nullopt;
+  const auto seconds = parse_decimal(std::string_view(&*match[1].first, match[1].length()));
+  if (!seconds) return std::nullopt;
+  return std::chrono::seconds(*seconds);
+}
+
+// Mailgun's id is an RFC 2392 Message-Id in angle brackets; webhooks carry it without.
+std::string strip_angle_brackets(std::string id) {
+  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') return id.substr(1, id.size() - 2);
+  return id;
+}
+
+HttpRequest authorized(std::string method, std::string url, const Credentials& credentials) {
+  return HttpRequest{
+      .method = std::move(method),
+      .url = std::move(url),
+      .headers = {{"Authorization", basic_auth("api", credentials.api_key.reveal())},
+                  {"User-Agent", std::string(kUserAgent)}},
+  };
+}
+
+class Mailgun final : public Provider {
+ public:
+  ProviderId id() const override { return ProviderId::mailgun; }
+
+  Capabilities capabilities() const override {
+    return {.channel = Channel::email, .max_batch = kMaxBatch, .idempotency_keys = false};
+  }
+
+  // The spec offers only multipart/form-data for this endpoint (Prism refuses
+  // url-encoded bodies with "Supported content types: multipart/form-data").
+  HttpRequest build_send(const Credentials& credentials,
+                         std::span<const OutboundMessage> messages) const override {
+    HttpRequest request = authorized(
+        "POST", credentials.base_url + "/v3/" + percent_encode(credentials.domain) + "/messages",
+        credentials);
+    Multipart form = multipart_form(message_fields(messages));
+    request.headers.emplace_back("Content-Type", std::move(form.content_type));
+    request.body = std::move(form.body);
+    return request;
+  }
+
+  std::vector<SendOutcome> classify_send(const HttpResponse& response,
+                                         std::size_t count) const override {
+    const int status = response.status;
+    if (status >= 200 && status < 300) {
+      const auto body = parse_json(response.body);
+      const std::string id = body ? strip_angle_brackets(json_string(*body, "id")) : "";
+      return for_each_message(accepted(status, id), count);
+    }
+    const std::string reason = reason_of(response);
+    // 401: wrong key. 403: a real key without access to this domain. 404 ("Domain not
+    // found"): the key's account has no such domain in this region. All three are the
+    // integration's settings (key, domain, region) failing, not this message.
+    if (status == 401 || status == 403 || status == 404) {
+      return for_each_message(bad_credentials(status, reason), count);
+    }
+    if (status == 429) {
+      return for_each_message(retryable(response, reason, try_again_after(reason)), count);
+    }
+    if (is_transient(status)) return for_each_message(retryable(response, reason), count);
+    // 400: a field Mailgun refused ("to parameter is not a valid address", …).
+    return for_each_message(permanent(status, reason), count);
+  }
+
+  // GET /v4/domains/{name}: read-only, names the very domain Herald will send from, and is
+  // answered on the region's host, so a key, domain or region mix-up all show here. A
+  // domain *sending* key may only send and is refused here (401/403): Herald asks agents
+  // for the account's primary key (https://documentation.mailgun.com/docs/mailgun/
+  // api-reference, "two key kinds").
+  HttpRequest build_verify(const Credentials& credentials) const override {
+    return authorized("GET",
+                      credentials.base_url + "/v4/domains/" + percent_encode(credentials.domain),
+                      credentials);
+  }
+
+  VerifyOutcome classify_verify(const HttpResponse& response) const override {
+    const int status = response.status;
+    if (status >= 200 && status < 300) return verify_ok(status, "key is valid for the domain");
+    if (status == 401 || status == 403) return verify_rejected(status, reason_of(response));
+    if (status == 404) {
+      return verify_rejected(status,
+                             "domain not found in this account and region: " + reason_of(response));
+    }
+    if (is_transient(status)) return verify_retryable(status, reason_of(response));
+    return verify_failed(status, reason_of(response));
+  }
+};
+
+}  // namespace
+
+const Provider& mailgun_adapter() {
+  static const Mailgun instance;
+  return instance;
+}
+
+}  // namespace herald::providers

@@ -1,0 +1,114 @@
+// Twilio (SMS): form-encoded POST /2010-04-01/Accounts/{AccountSid}/Messages.json, HTTP
+// Basic `AccountSid:AuthToken`, 201 with the Message's `sid`. Contract facts and their
+// sources: provider-specs/README.md § Twilio; spec provider-specs/twilio/twilio_api_v2010.json.
+#include <string>
+
+#include "providers/adapters.h"
+#include "providers/classify.h"
+#include "providers/encoding.h"
+
+namespace herald::providers {
+namespace {
+
+// The Messages resource creates one message per request; Twilio has no batch send.
+constexpr std::size_t kMaxBatch = 1;
+
+std::string account_url(const Credentials& credentials) {
+  return credentials.base_url + "/2010-04-01/Accounts/" + percent_encode(credentials.account_sid);
+}
+
+// Twilio's error body {"code", "message", "more_info", "status"} (SDK RestException) as
+// "<code>: <message>", e.g. "21610: Attempt to send to unsubscribed recipient".
+std::string reason_of(const HttpResponse& response) {
+  const auto body = parse_json(response.body);
+  if (!body || !body->is_object()) return fallback_reason(response, "Twilio");
+  const std::string message = json_string(*body, "message");
+  const auto code = body->find("code");
+  const bool has_code = code != body->end() && code->is_number_integer();
+  if (has_code && !message.empty()) return std::to_string(code->get<long long>()) + ": " + message;
+  if (!message.empty()) return message;
+  if (has_code) return std::to_string(code->get<long long>());
+  return fallback_reason(response, "Twilio");
+}
+
+HttpRequest authorized(std::string method, std::string url, const Credentials& credentials) {
+  return HttpRequest{
+      .method = std::move(method),
+      .url = std::move(url),
+      .headers = {{"Authorization",
+                   basic_auth(credentials.account_sid, credentials.auth_token.reveal())},
+                  {"User-Agent", std::string(kUserAgent)}},
+  };
+}
+
+class Twilio final : public Provider {
+ public:
+  ProviderId id() const override { return ProviderId::twilio; }
+
+  Capabilities capabilities() const override {
+    return {.channel = Channel::sms, .max_batch = kMaxBatch, .idempotency_keys = false};
+  }
+
+  HttpRequest build_send(const Credentials& credentials,
+                         std::span<const OutboundMessage> messages) const override {
+    const OutboundMessage& m = messages.front();
+    HttpRequest request =
+        authorized("POST", account_url(credentials) + "/Messages.json", credentials);
+    FormFields fields = {{"To", m.to_phone}, {"From", m.from_phone}, {"Body", m.body}};
+    // Per-message delivery webhook (spec `StatusCallback`).
+    if (!m.status_callback.empty()) fields.emplace_back("StatusCallback", m.status_callback);
+    request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    request.body = form_urlencode(fields);
+    return request;
+  }
+
+  std::vector<SendOutcome> classify_send(const HttpResponse& response,
+                                         std::size_t count) const override {
+    const int status = response.status;
+    if (status >= 200 && status < 300) {
+      const auto body = parse_json(response.body);
+      return for_each_message(accepted(status, body ? json_string(*body, "sid") : ""), count);
+    }
+    const std::string reason = reason_of(response);
+    // 401 (20003): the SID/token pair is wrong. 403: the account may not do this (e.g.
+    // suspended). Either way the integration, not the message, is at fault.
+    if (status == 401 || status == 403)
+      return for_each_message(bad_credentials(status, reason), count);
+    // 429 (20429) and 5xx: the SDK's own autoRetry retries 429 with backoff.
+    if (is_transient(status)) return for_each_message(retryable(response, reason), count);
+    // 400: 21211 invalid To, 21610 recipient opted out (STOP), 21606/21614 not SMS-capable.
+    return for_each_message(permanent(status, reason), count);
+  }
+
+  HttpRequest build_verify(const Credentials& credentials) const override {
+    return authorized("GET", account_url(credentials) + ".json", credentials);
+  }
+
+  // GET /Accounts/{Sid}.json: 200 proves the pair; a suspended or closed account answers
+  // 200 too, with `status` saying so (spec `account_enum_status`), and cannot send.
+  VerifyOutcome classify_verify(const HttpResponse& response) const override {
+    const int status = response.status;
+    if (status >= 200 && status < 300) {
+      const auto body = parse_json(response.body);
+      const std::string account_status = body ? json_string(*body, "status") : "";
+      if (account_status.empty() || account_status == "active") {
+        return verify_ok(status, "account SID and auth token are valid");
+      }
+      return verify_rejected(status, "account is " + account_status);
+    }
+    if (status == 401 || status == 403 || status == 404) {
+      return verify_rejected(status, reason_of(response));
+    }
+    if (is_transient(status)) return verify_retryable(status, reason_of(response));
+    return verify_failed(status, reason_of(response));
+  }
+};
+
+}  // namespace
+
+const Provider& twilio_adapter() {
+  static const Twilio instance;
+  return instance;
+}
+
+}  // namespace herald::providers

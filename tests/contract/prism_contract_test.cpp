@@ -1,0 +1,410 @@
+// Contract tests with a third-party referee: every request the adapters build (send, single
+// and batch, and verify) is performed over real HTTP against Prism mocks of the providers'
+// official OpenAPI specs (provider-specs/), which must answer 2xx with no `sl-violations`
+// header (Prism lists spec violations there). Prism only checks that an auth scheme is
+// present, never the credential's value.
+//
+// Run through tests/contract/run.sh, which starts the mocks and sets:
+//   HERALD_PRISM_RESEND_URL          resend/resend.yaml
+//   HERALD_PRISM_SENDGRID_URL        sendgrid/tsg_mail_v3.json   (POST /v3/mail/send)
+//   HERALD_PRISM_SENDGRID_SCOPES_URL sendgrid/tsg_scopes_v3.json (GET /v3/scopes, the verify call;
+//                                    SendGrid ships it as a separate spec, so a fifth mock)
+//   HERALD_PRISM_MAILGUN_URL         mailgun/mailgun-openapi.prism.json
+//   HERALD_PRISM_TWILIO_URL          twilio/twilio_api_v2010.json
+// A missing variable fails the test: a skipped referee is no referee.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/http_client.h"
+#include "providers/provider.h"
+
+#ifdef HERALD_CONTRACT_PRIVATE_CURL
+#include <curl/curl.h>
+#endif
+
+namespace herald::providers {
+namespace {
+
+#ifdef HERALD_CONTRACT_PRIVATE_CURL
+// A minimal blocking libcurl client behind net::HttpClient, used only while src/net has no
+// make_curl_client yet (CMake defines HERALD_CONTRACT_PRIVATE_CURL then). Delete it once
+// the net layer lands; the tests below only see the interface.
+class EasyCurlClient final : public net::HttpClient {
+ public:
+  EasyCurlClient() {
+    static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    (void)initialised;
+  }
+
+  Result<HttpResponse> perform(const HttpRequest& request) override {
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+    if (!curl) return fail(Errc::internal, "curl_easy_init failed");
+    curl_slist* list = nullptr;
+    for (const auto& [name, value] : request.headers) {
+      list = curl_slist_append(list, (name + ": " + value).c_str());
+    }
+    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(list, curl_slist_free_all);
+
+    HttpResponse response;
+    CURL* h = curl.get();
+    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (request.method == "GET") {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+    }
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &EasyCurlClient::on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &EasyCurlClient::on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response.headers);
+    const CURLcode rc = curl_easy_perform(h);
+    if (rc != CURLE_OK) {
+      Error e{Errc::network, curl_easy_strerror(rc)};
+      e.retryable = true;
+      return std::unexpected(std::move(e));
+    }
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
+    return response;
+  }
+
+  std::vector<Result<HttpResponse>> perform_all(std::span<const HttpRequest> requests) override {
+    std::vector<Result<HttpResponse>> out;
+    for (const auto& r : requests) out.push_back(perform(r));
+    return out;
+  }
+
+ private:
+  static size_t on_body(char* data, size_t size, size_t n, void* user) {
+    static_cast<std::string*>(user)->append(data, size * n);
+    return size * n;
+  }
+
+  static size_t on_header(char* data, size_t size, size_t n, void* user) {
+    auto* headers = static_cast<Headers*>(user);
+    std::string_view line(data, size * n);
+    // A new status line (after a 1xx) starts a new header block.
+    if (line.starts_with("HTTP/")) headers->clear();
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      while (!value.empty() &&
+             (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+        value.remove_suffix(1);
+      }
+      headers->emplace_back(std::string(line.substr(0, colon)), std::string(value));
+    }
+    return size * n;
+  }
+};
+
+std::unique_ptr<net::HttpClient> make_client() {
+  return std::make_unique<EasyCurlClient>();
+}
+#else
+std::unique_ptr<net::HttpClient> make_client() {
+  return net::make_curl_client();
+}
+#endif
+
+// The base URL of a Prism mock from the environment; fails the test when unset.
+std::string mock_url(const char* variable) {
+  const char* value = std::getenv(variable);
+  if (value == nullptr || *value == '\0') {
+    ADD_FAILURE() << variable << " is not set: run tests/contract/run.sh <contract_tests binary>";
+    return {};
+  }
+  std::string url = value;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+// Performs a request; fails the test on a transport error.
+HttpResponse perform(const HttpRequest& request) {
+  auto response = make_client()->perform(request);
+  if (!response) {
+    ADD_FAILURE() << request.method << " " << request.url << ": " << response.error().message;
+    return {};
+  }
+  return *response;
+}
+
+// The request-side violations in Prism's `sl-violations` header (a JSON array of
+// {location: ["request"|"response", …], severity, code, message}). Response-side entries
+// are the spec disagreeing with its own examples (Mailgun's GET /v4/domains/{name}
+// example lacks properties its schema requires) and say nothing about Herald's request.
+std::vector<std::string> request_violations(const HttpResponse& response) {
+  std::vector<std::string> out;
+  const auto header = response.header("sl-violations");
+  if (!header) return out;
+  const auto list = nlohmann::json::parse(*header, nullptr, false);
+  if (!list.is_array()) return {std::string(*header)};
+  for (const auto& v : list) {
+    const bool about_response = v.contains("location") && v["location"].is_array() &&
+                                !v["location"].empty() && v["location"][0] == "response";
+    if (!about_response) out.push_back(v.dump());
+  }
+  return out;
+}
+
+// Prism's verdict on a request Herald built: 2xx and no request violation listed.
+::testing::AssertionResult spec_valid(const HttpRequest& request, const HttpResponse& response) {
+  const auto violations = request_violations(response);
+  if (response.status >= 200 && response.status < 300 && violations.empty()) {
+    return ::testing::AssertionSuccess();
+  }
+  auto failure = ::testing::AssertionFailure();
+  failure << request.method << " " << request.url << " → HTTP " << response.status;
+  for (const auto& v : violations) failure << "\n  violation: " << v;
+  failure << "\n  body: " << response.body << "\n  request body: " << request.body;
+  return failure;
+}
+
+// Prism's verdict on a request that breaks the spec: refused with a 4xx that names the
+// violation, either in `sl-violations` (where the spec declares a 4xx: SendGrid, Mailgun)
+// or as Prism's own 422 problem+json (where it declares none: Resend, Twilio).
+// `field` must be named in the verdict, so the refusal is for the removed field.
+::testing::AssertionResult spec_refused(const HttpRequest& request, const HttpResponse& response,
+                                        std::string_view field) {
+  const bool problem =
+      response.status == 422 &&
+      response.header("Content-Type").value_or("").starts_with("application/problem+json");
+  std::string verdict = problem ? response.body : "";
+  for (const auto& v : request_violations(response)) verdict += v;
+  const std::string quoted = "'" + std::string(field) + "'";
+  if (response.status >= 400 && response.status < 500 &&
+      verdict.find(quoted) != std::string::npos) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << request.method << " " << request.url << " was not refused: HTTP " << response.status
+         << " " << response.body;
+}
+
+OutboundMessage email(std::string id, std::string to) {
+  OutboundMessage m;
+  m.id = std::move(id);
+  m.agent_id = "0190b2a4-0000-7000-8000-000000000001";
+  m.channel = Channel::email;
+  m.from = Mailbox{"Wright Realty", "matt@wrightrealty.com"};
+  m.reply_to = "office@wrightrealty.com";
+  m.to = Mailbox{"Jane Buyer", std::move(to)};
+  m.subject = "New listing: 12 Oak St";
+  m.text = "A new home just listed.";
+  m.html = "<p>A new home just listed.</p>";
+  m.headers = {{"List-Unsubscribe", "<https://herald.example/u/abc>"},
+               {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+  return m;
+}
+
+std::vector<OutboundMessage> emails(std::size_t n) {
+  std::vector<OutboundMessage> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(email("0190b2a4-7c1e-7d3a-9f00-3c4d5e6f7a8" + std::to_string(i),
+                        "buyer" + std::to_string(i) + "@example.com"));
+  }
+  return out;
+}
+
+OutboundMessage sms() {
+  OutboundMessage m;
+  m.id = "0190b2a4-7c1e-7d3a-9f00-3c4d5e6f7a90";
+  m.channel = Channel::sms;
+  m.from_phone = "+15017122661";
+  m.to_phone = "+15558675310";
+  m.body = "Sunset Properties: open house Sat 1-3pm. Reply STOP to opt out.";
+  m.status_callback = "https://herald.example/webhooks/twilio/status";
+  return m;
+}
+
+Credentials credentials(ProviderId provider, std::string base_url) {
+  Credentials c;
+  c.provider = provider;
+  c.base_url = std::move(base_url);
+  c.api_key = Secret(provider == ProviderId::sendgrid ? "SG.contract.test" : "re_contract_test");
+  if (provider == ProviderId::mailgun) {
+    c.api_key = Secret("key-contracttest");
+    c.domain = "mg.wrightrealty.com";
+  }
+  if (provider == ProviderId::twilio) {
+    c.account_sid = "AC0123456789abcdef0123456789abcdef";
+    c.auth_token = Secret("contract-test-token");
+  }
+  return c;
+}
+
+// Sends `messages` through the adapter against the mock; checks Prism's verdict and that the
+// adapter reads Prism's (spec-example) answer as accepted.
+void expect_send_valid(ProviderId provider, const std::string& base_url,
+                       std::span<const OutboundMessage> messages) {
+  const Provider& adapter = provider_for(provider);
+  const HttpRequest request = adapter.build_send(credentials(provider, base_url), messages);
+  const HttpResponse response = perform(request);
+  EXPECT_TRUE(spec_valid(request, response));
+  const auto outcomes = adapter.classify_send(response, messages.size());
+  ASSERT_EQ(outcomes.size(), messages.size());
+  for (const auto& o : outcomes) EXPECT_EQ(o.kind, OutcomeKind::accepted) << o.reason;
+}
+
+void expect_verify_valid(ProviderId provider, const std::string& base_url) {
+  const Provider& adapter = provider_for(provider);
+  const HttpRequest request = adapter.build_verify(credentials(provider, base_url));
+  const HttpResponse response = perform(request);
+  EXPECT_TRUE(spec_valid(request, response));
+  const VerifyOutcome v = adapter.classify_verify(response);
+  EXPECT_TRUE(v.ok) << v.detail;
+}
+
+TEST(ResendContract, SingleSendMatchesSpec) {
+  // Invariant: POST /emails as built validates against Resend's official spec.
+  const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
+  ASSERT_FALSE(url.empty());
+  expect_send_valid(ProviderId::resend, url, emails(1));
+}
+
+TEST(ResendContract, BatchSendMatchesSpec) {
+  // Invariant: POST /emails/batch with distinct emails validates against the spec.
+  const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
+  ASSERT_FALSE(url.empty());
+  auto batch = emails(3);
+  batch[2].subject = "Price drop: 9 Elm St";
+  batch[2].text.clear();
+  expect_send_valid(ProviderId::resend, url, batch);
+}
+
+TEST(ResendContract, VerifyMatchesSpec) {
+  // Invariant: GET /domains validates against the spec and reads as a valid key.
+  const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
+  ASSERT_FALSE(url.empty());
+  expect_verify_valid(ProviderId::resend, url);
+}
+
+TEST(ResendContract, RefereeRefusesAMissingRecipient) {
+  // Invariant: the referee really validates bodies (a send without `to` is refused).
+  const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
+  ASSERT_FALSE(url.empty());
+  const auto ms = emails(1);
+  HttpRequest request =
+      provider_for(ProviderId::resend).build_send(credentials(ProviderId::resend, url), ms);
+  auto body = nlohmann::json::parse(request.body);
+  body.erase("to");
+  request.body = body.dump();
+  EXPECT_TRUE(spec_refused(request, perform(request), "to"));
+}
+
+TEST(SendGridContract, SingleSendMatchesSpec) {
+  // Invariant: POST /v3/mail/send as built (custom_args inside the personalization) validates.
+  const std::string url = mock_url("HERALD_PRISM_SENDGRID_URL");
+  ASSERT_FALSE(url.empty());
+  expect_send_valid(ProviderId::sendgrid, url, emails(1));
+}
+
+TEST(SendGridContract, PersonalizationBatchMatchesSpec) {
+  // Invariant: the shared-content batch shape (one personalization per message) validates.
+  const std::string url = mock_url("HERALD_PRISM_SENDGRID_URL");
+  ASSERT_FALSE(url.empty());
+  expect_send_valid(ProviderId::sendgrid, url, emails(3));
+}
+
+TEST(SendGridContract, VerifyMatchesScopesSpec) {
+  // Invariant: GET /v3/scopes validates against SendGrid's scopes spec and finds mail.send.
+  const std::string url = mock_url("HERALD_PRISM_SENDGRID_SCOPES_URL");
+  ASSERT_FALSE(url.empty());
+  expect_verify_valid(ProviderId::sendgrid, url);
+}
+
+TEST(SendGridContract, RefereeRefusesMissingPersonalizations) {
+  // Invariant: the referee really validates bodies.
+  const std::string url = mock_url("HERALD_PRISM_SENDGRID_URL");
+  ASSERT_FALSE(url.empty());
+  const auto ms = emails(1);
+  HttpRequest request =
+      provider_for(ProviderId::sendgrid).build_send(credentials(ProviderId::sendgrid, url), ms);
+  auto body = nlohmann::json::parse(request.body);
+  body.erase("personalizations");
+  request.body = body.dump();
+  EXPECT_TRUE(spec_refused(request, perform(request), "personalizations"));
+}
+
+TEST(MailgunContract, SingleSendMatchesSpec) {
+  // Invariant: multipart POST /v3/{domain}/messages as built validates against Mailgun's spec.
+  const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
+  ASSERT_FALSE(url.empty());
+  expect_send_valid(ProviderId::mailgun, url, emails(1));
+}
+
+TEST(MailgunContract, RecipientVariablesBatchMatchesSpec) {
+  // Invariant: the shared-content batch shape (repeated to + recipient-variables) validates.
+  const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
+  ASSERT_FALSE(url.empty());
+  expect_send_valid(ProviderId::mailgun, url, emails(3));
+}
+
+TEST(MailgunContract, VerifyMatchesSpec) {
+  // Invariant: GET /v4/domains/{name} validates against the spec and reads as valid.
+  const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
+  ASSERT_FALSE(url.empty());
+  expect_verify_valid(ProviderId::mailgun, url);
+}
+
+TEST(MailgunContract, RefereeRefusesAMissingRecipient) {
+  // Invariant: the referee really validates multipart bodies (no `to` part is refused).
+  const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
+  ASSERT_FALSE(url.empty());
+  const auto ms = emails(1);
+  HttpRequest request =
+      provider_for(ProviderId::mailgun).build_send(credentials(ProviderId::mailgun, url), ms);
+  // Rename the `to` part so the body stays well-formed multipart.
+  const std::string part = "name=\"to\"";
+  const auto at = request.body.find(part);
+  ASSERT_NE(at, std::string::npos);
+  request.body.replace(at, part.size(), "name=\"v:to\"");
+  EXPECT_TRUE(spec_refused(request, perform(request), "to"));
+}
+
+TEST(TwilioContract, SendMatchesSpec) {
+  // Invariant: form POST Accounts/{sid}/Messages.json as built validates against Twilio's spec.
+  const std::string url = mock_url("HERALD_PRISM_TWILIO_URL");
+  ASSERT_FALSE(url.empty());
+  const OutboundMessage with_callback = sms();
+  expect_send_valid(ProviderId::twilio, url, std::span(&with_callback, 1));
+  OutboundMessage without_callback = sms();
+  without_callback.status_callback.clear();
+  expect_send_valid(ProviderId::twilio, url, std::span(&without_callback, 1));
+}
+
+TEST(TwilioContract, VerifyMatchesSpec) {
+  // Invariant: GET Accounts/{sid}.json validates against the spec and reads as an active account.
+  const std::string url = mock_url("HERALD_PRISM_TWILIO_URL");
+  ASSERT_FALSE(url.empty());
+  expect_verify_valid(ProviderId::twilio, url);
+}
+
+TEST(TwilioContract, RefereeRefusesAMissingTo) {
+  // Invariant: the referee really validates form bodies (no `To` is refused).
+  const std::string url = mock_url("HERALD_PRISM_TWILIO_URL");
+  ASSERT_FALSE(url.empty());
+  const OutboundMessage m = sms();
+  HttpRequest request = provider_for(ProviderId::twilio)
+                            .build_send(credentials(ProviderId::twilio, url), std::span(&m, 1));
+  request.body = request.body.substr(request.body.find('&') + 1);  // drop "To=…"
+  EXPECT_TRUE(spec_refused(request, perform(request), "To"));
+}
+
+}  // namespace
+}  // namespace herald::providers

@@ -1,0 +1,165 @@
+// The provider registry, Retry-After parsing, and the invariants every adapter shares
+// (a contract suite run over all four providers).
+#include "providers/provider.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <vector>
+
+#include "providers/test_support.h"
+
+namespace herald::providers {
+namespace {
+
+using namespace fixtures;
+
+TEST(ProviderRegistry, EachIdMapsToItsAdapter) {
+  // Invariant: provider_for returns the adapter for exactly the id asked for, on its channel.
+  for (ProviderId id :
+       {ProviderId::resend, ProviderId::sendgrid, ProviderId::mailgun, ProviderId::twilio}) {
+    const Provider& p = provider_for(id);
+    EXPECT_EQ(p.id(), id);
+    EXPECT_EQ(p.capabilities().channel, channel_of(id));
+    EXPECT_GE(p.capabilities().max_batch, 1u);
+    EXPECT_EQ(&p, &provider_for(id)) << "adapters are static instances";
+  }
+}
+
+TEST(OutcomeKind, NamesMatchTheMessageLogVocabulary) {
+  // Invariant: outcome names are the strings the message log records for attempts.
+  EXPECT_EQ(to_string(OutcomeKind::accepted), "accepted");
+  EXPECT_EQ(to_string(OutcomeKind::retryable), "retryable");
+  EXPECT_EQ(to_string(OutcomeKind::permanent), "permanent");
+  EXPECT_EQ(to_string(OutcomeKind::bad_credentials), "bad_credentials");
+}
+
+TEST(RetryAfter, ParsesDelaySecondsOnly) {
+  // Invariant: Retry-After in seconds is honoured (any header case); HTTP-dates and junk are
+  // ignored.
+  EXPECT_EQ(parse_retry_after(response(429, "", {{"Retry-After", "120"}})),
+            std::chrono::seconds(120));
+  EXPECT_EQ(parse_retry_after(response(429, "", {{"retry-after", " 7 "}})),
+            std::chrono::seconds(7));
+  EXPECT_EQ(parse_retry_after(response(429, "", {{"RETRY-AFTER", "0"}})), std::chrono::seconds(0));
+  EXPECT_EQ(
+      parse_retry_after(response(503, "", {{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}})),
+      std::nullopt);
+  EXPECT_EQ(parse_retry_after(response(429, "", {{"Retry-After", "-5"}})), std::nullopt);
+  EXPECT_EQ(parse_retry_after(response(429, "", {{"Retry-After", "1.5"}})), std::nullopt);
+  EXPECT_EQ(parse_retry_after(response(429, "", {{"Retry-After", "99999999999999999999999"}})),
+            std::nullopt);
+  EXPECT_EQ(parse_retry_after(response(429)), std::nullopt);
+}
+
+// One realistic case per provider for the shared contract below.
+struct Case {
+  ProviderId id;
+  Credentials credentials;
+  OutboundMessage message;
+  std::string secret;
+};
+
+std::vector<Case> all_cases() {
+  return {
+      {ProviderId::resend, resend_credentials(), email_message(), "re_TestKey_4f9a8b7c6d5e"},
+      {ProviderId::sendgrid, sendgrid_credentials(), email_message(),
+       "SG.testKeyId123.testSecretPart456789"},
+      {ProviderId::mailgun, mailgun_credentials(), email_message(),
+       "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"},
+      {ProviderId::twilio, twilio_credentials(), sms_message(), "f00dbabe0123456789abcdef01234567"},
+  };
+}
+
+class EveryProvider : public ::testing::TestWithParam<Case> {};
+
+TEST_P(EveryProvider, RequestsCarryUserAgentAuthAndBaseUrl) {
+  // Invariant: every request (send and verify) has Herald's User-Agent, an Authorization
+  // header, and a URL under the configured base URL.
+  const Case& c = GetParam();
+  const Provider& p = provider_for(c.id);
+  for (const HttpRequest& r :
+       {p.build_send(c.credentials, std::span(&c.message, 1)), p.build_verify(c.credentials)}) {
+    EXPECT_EQ(r.header("User-Agent"), kUserAgent) << r.url;
+    EXPECT_TRUE(r.header("Authorization").has_value()) << r.url;
+    EXPECT_TRUE(r.url.starts_with(c.credentials.base_url + "/")) << r.url;
+  }
+  EXPECT_EQ(p.build_send(c.credentials, std::span(&c.message, 1)).method, "POST");
+  EXPECT_EQ(p.build_verify(c.credentials).method, "GET");
+  EXPECT_TRUE(
+      p.build_send(c.credentials, std::span(&c.message, 1)).header("Content-Type").has_value());
+}
+
+TEST_P(EveryProvider, SecretTravelsOnlyInAuthorization) {
+  // Invariant: the key never appears in a URL, a body, or any header but Authorization.
+  const Case& c = GetParam();
+  const Provider& p = provider_for(c.id);
+  for (const HttpRequest& r :
+       {p.build_send(c.credentials, std::span(&c.message, 1)), p.build_verify(c.credentials)}) {
+    EXPECT_EQ(r.url.find(c.secret), std::string::npos);
+    EXPECT_EQ(r.body.find(c.secret), std::string::npos);
+    for (const auto& [name, value] : r.headers) {
+      if (name == "Authorization") continue;
+      EXPECT_EQ(value.find(c.secret), std::string::npos) << name;
+    }
+  }
+}
+
+TEST_P(EveryProvider, NoResponseIsRetryableForEveryMessage) {
+  // Invariant: status 0 (timeout, refused connection) is retryable, one outcome per message.
+  const Provider& p = provider_for(GetParam().id);
+  const auto out = p.classify_send(response(0), 3);
+  ASSERT_EQ(out.size(), 3u);
+  for (const auto& o : out) {
+    EXPECT_EQ(o.kind, OutcomeKind::retryable);
+    EXPECT_EQ(o.http_status, 0);
+  }
+  const auto v = p.classify_verify(response(0));
+  EXPECT_TRUE(v.retryable);
+  EXPECT_FALSE(v.ok || v.bad_credentials);
+}
+
+TEST_P(EveryProvider, ServiceUnavailableHonoursRetryAfter) {
+  // Invariant: 503 with Retry-After is retryable after exactly that many seconds.
+  const auto out =
+      provider_for(GetParam().id)
+          .classify_send(response(503, "upstream unavailable", {{"Retry-After", "30"}}), 1);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, OutcomeKind::retryable);
+  EXPECT_EQ(out[0].retry_after, std::chrono::seconds(30));
+  EXPECT_EQ(out[0].http_status, 503);
+}
+
+TEST_P(EveryProvider, TooManyRequestsIsRetryable) {
+  // Invariant: 429 is retryable whatever the body.
+  const auto out = provider_for(GetParam().id).classify_send(response(429, "slow down"), 2);
+  ASSERT_EQ(out.size(), 2u);
+  for (const auto& o : out) EXPECT_EQ(o.kind, OutcomeKind::retryable);
+}
+
+TEST_P(EveryProvider, UnauthorizedIsBadCredentials) {
+  // Invariant: a plain 401 marks the integration failing, whatever the body.
+  const auto out = provider_for(GetParam().id).classify_send(response(401, "Unauthorized"), 1);
+  EXPECT_EQ(out[0].kind, OutcomeKind::bad_credentials);
+  EXPECT_TRUE(
+      provider_for(GetParam().id).classify_verify(response(401, "Unauthorized")).bad_credentials);
+}
+
+TEST_P(EveryProvider, MaxBatchRequestBuilds) {
+  // Invariant: a request of max_batch messages is built (one envelope/part per message).
+  const Case& c = GetParam();
+  const Provider& p = provider_for(c.id);
+  std::vector<OutboundMessage> ms(p.capabilities().max_batch, c.message);
+  for (std::size_t i = 0; i < ms.size(); ++i) ms[i].id = "id-" + std::to_string(i);
+  const HttpRequest r = p.build_send(c.credentials, ms);
+  EXPECT_FALSE(r.body.empty());
+  EXPECT_EQ(p.classify_send(response(0), ms.size()).size(), ms.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Adapters, EveryProvider, ::testing::ValuesIn(all_cases()),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(to_string(info.param.id));
+                         });
+
+}  // namespace
+}  // namespace herald::providers
