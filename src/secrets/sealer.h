@@ -51,7 +51,8 @@ struct LoadedKey {
 Result<LoadedKey> load_master_key(std::string_view env_value,
                                   const std::filesystem::path& key_file);
 
-// Seals and opens secrets. Sealed form: "v1.<key id>.<base64(nonce || ciphertext)>".
+// Seals and opens secrets. Sealed form: "v1.<key id>.<payload>", the payload being
+// nonce || ciphertext in unpadded URL-safe base64.
 class Sealer {
  public:
   // `current` seals; `previous` keys can still open (during rotation).
