@@ -66,6 +66,9 @@ Result<Config> load_config(const Getenv& getenv) {
   auto attempts = env_int(getenv, "HERALD_MAX_ATTEMPTS", 8, 1, 100);
   if (!attempts) return std::unexpected(attempts.error());
   c.max_attempts = *attempts;
+  auto retry_base = env_int(getenv, "HERALD_RETRY_BASE_MS", 2000, 1, 3600000);
+  if (!retry_base) return std::unexpected(retry_base.error());
+  c.retry_base_ms = *retry_base;
 
   PlatformConfig& p = c.platform;
   p.name = env(getenv, "HERALD_PLATFORM_NAME", "RealtorAI");

@@ -22,6 +22,7 @@ struct Config {
   int workers = 4;                   // HERALD_WORKERS
   std::size_t max_body_bytes = 1 << 20;  // HERALD_MAX_BODY_BYTES
   int max_attempts = 8;              // HERALD_MAX_ATTEMPTS
+  int retry_base_ms = 2000;          // HERALD_RETRY_BASE_MS: first backoff step
   PlatformConfig platform;
 };
 

@@ -41,7 +41,11 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return cli::run_serve(listen);
-  if (sandbox->parsed()) return sandbox::run_sandbox_command(sandbox_listen, max_bodies);
+  if (sandbox->parsed()) {
+    sandbox::SandboxOptions options;
+    options.max_bodies = max_bodies;
+    return sandbox::run_sandbox_command(sandbox_listen, options);
+  }
   if (demo->parsed()) return cli::run_demo(demo_options);
   if (migrate->parsed()) return cli::run_migrate();
   return 1;

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command on a fresh machine: installs what is missing, builds, and starts the demo
+# (the sandbox standing in for the providers, the seed's three agents, a URL to open).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/install-deps.sh
+scripts/build.sh -DHERALD_TESTS=OFF
+exec build/herald demo "$@"

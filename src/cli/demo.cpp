@@ -1,0 +1,250 @@
+// `herald demo`: starts the sandbox and Herald in one process, sets up the seed's three
+// agents through the real REST API, creates a listing for each, waits for the welcome
+// messages to reach the sandbox, and prints where to look.
+#include "cli/demo.h"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/config.h"
+#include "cli/service.h"
+#include "net/http_client.h"
+#include "sandbox/sandbox.h"
+
+namespace herald::cli {
+
+namespace {
+
+using nlohmann::json;
+
+// A tiny client for Herald's own API, authenticated with the platform token.
+class ApiClient {
+ public:
+  ApiClient(std::string base, std::string token)
+      : base_(std::move(base)), token_(std::move(token)), http_(net::make_curl_client()) {}
+
+  Result<json> call(const std::string& method, const std::string& path, const json& body = nullptr) {
+    HttpRequest req{method, base_ + path, {{"Authorization", "Bearer " + token_}}, ""};
+    if (!body.is_null()) {
+      req.headers.emplace_back("Content-Type", "application/json");
+      req.body = body.dump();
+    }
+    auto res = http_->perform(req);
+    if (!res) return std::unexpected(res.error());
+    if (res->status >= 300) {
+      return fail(Errc::internal, method + " " + path + " answered " + std::to_string(res->status) +
+                                      ": " + res->body);
+    }
+    return res->body.empty() ? json(nullptr) : json::parse(res->body, nullptr, false);
+  }
+
+ private:
+  std::string base_;
+  std::string token_;
+  std::unique_ptr<net::HttpClient> http_;
+};
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex(bytes * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  hex.pop_back();
+  return hex;
+}
+
+struct DemoAgent {
+  std::string label;
+  json agent;
+  json branding;
+  json email;
+  json sms;
+  json listing;
+  std::string id;
+};
+
+std::vector<DemoAgent> seed_agents() {
+  return {
+      {"Scenario 1: full integration (own SendGrid + Twilio)",
+       {{"name", "Matt Wright"}, {"email", "matt@wrightrealty.com"}},
+       {{"companyName", "Wright Realty"},
+        {"replyEmail", "matt@wrightrealty.com"},
+        {"smsPhone", "+13105551234"},
+        {"emailSignature", "Matt Wright\nWright Realty"},
+        {"website", "https://wrightrealty.com"},
+        {"postalAddress", "100 Main St, Springfield, IL 62701"}},
+       {{"provider", "sendgrid"}, {"apiKey", "SG.demo-wright-" + random_hex(8)}, {"fromEmail", "matt@wrightrealty.com"}},
+       {{"provider", "twilio"},
+        {"accountSid", "AC" + random_hex(16)},
+        {"authToken", random_hex(16)},
+        {"phoneNumber", "+13105551234"}},
+       {{"address", "742 Evergreen Terrace"}, {"price", 650000},
+        {"seller", {{"name", "Homer Simpson"}, {"email", "homer@example.com"}, {"phone", "+14155552671"}}}},
+       ""},
+      {"Scenario 2: branding only (platform accounts)",
+       {{"name", "Lisa Park"}, {"email", "lisa@sunsetprops.com"}},
+       {{"companyName", "Sunset Properties"},
+        {"replyEmail", "lisa@sunsetprops.com"},
+        {"emailSignature", "Lisa Park\nSunset Properties"},
+        {"website", "https://sunsetprops.com"},
+        {"postalAddress", "9 Ocean Ave, Santa Monica, CA 90401"}},
+       nullptr,
+       nullptr,
+       {{"address", "12 Ocean Ave"}, {"price", 1250000},
+        {"seller", {{"name", "Ann Lee"}, {"email", "ann@example.com"}, {"phone", "+14155552672"}}}},
+       ""},
+      {"Scenario 3: defaults (nothing configured)",
+       {{"name", "Pat Jones"}, {"email", "pat@example.com"}},
+       nullptr,
+       nullptr,
+       nullptr,
+       {{"address", "5 Elm St"}, {"price", 325000},
+        {"seller", {{"name", "Bo Chen"}, {"email", "bo@example.com"}, {"phone", "+14155552673"}}}},
+       ""},
+  };
+}
+
+}  // namespace
+
+int run_demo(const DemoOptions& options) {
+  if (sodium_init() < 0) return 2;
+  auto herald_listen = app::parse_listen(options.listen, "--listen");
+  auto sandbox_listen = app::parse_listen(options.sandbox_listen, "--sandbox-listen");
+  if (!herald_listen || !sandbox_listen) {
+    std::cerr << "herald demo: " << (!herald_listen ? herald_listen.error() : sandbox_listen.error()).message << "\n";
+    return 2;
+  }
+
+  // 1. The sandbox stands in for Resend, SendGrid, Mailgun and Twilio.
+  sandbox::Sandbox sandbox;
+  http::ServerOptions so;
+  so.host = sandbox_listen->first;
+  so.port = sandbox_listen->second;
+  http::Server sandbox_server(so, sandbox.handler());
+  std::uint16_t sandbox_port = 0;
+  try {
+    sandbox_port = sandbox_server.start();
+  } catch (const std::exception& e) {
+    std::cerr << "herald demo: cannot start the sandbox on " << options.sandbox_listen << ": " << e.what()
+              << " (use --sandbox-listen)\n";
+    return 2;
+  }
+  std::string sandbox_url = "http://" + so.host + ":" + std::to_string(sandbox_port);
+
+  // 2. Herald with platform accounts pointing at the sandbox, on a fresh data directory.
+  std::error_code ec;
+  std::filesystem::remove_all(options.data_dir, ec);
+  std::string token = "demo-" + random_hex(16);
+  std::map<std::string, std::string> env = {
+      {"HERALD_DATA_DIR", options.data_dir},
+      {"HERALD_PLATFORM_TOKEN", token},
+      {"RESEND_API_KEY", "re_demo_platform_" + random_hex(8)},
+      {"EMAIL_FROM", "noreply@platform.com"},
+      {"TWILIO_ACCOUNT_SID", "AC" + random_hex(16)},
+      {"TWILIO_AUTH_TOKEN", random_hex(16)},
+      {"TWILIO_PHONE_NUMBER", "+14155550100"},
+      {"HERALD_RESEND_BASE_URL", sandbox_url},
+      {"HERALD_SENDGRID_BASE_URL", sandbox_url},
+      {"HERALD_MAILGUN_BASE_URL", sandbox_url},
+      {"HERALD_TWILIO_BASE_URL", sandbox_url},
+  };
+  auto config = app::load_config([&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    if (it != env.end()) return it->second.c_str();
+    return std::getenv(name);
+  });
+  if (!config) {
+    std::cerr << "herald demo: " << config.error().message << "\n";
+    return 2;
+  }
+  config->public_url = "http://" + herald_listen->first + ":" + std::to_string(herald_listen->second);
+  auto service = Service::open(std::move(*config));
+  if (!service) {
+    std::cerr << "herald demo: " << service.error().message << "\n";
+    return 2;
+  }
+  auto port = (*service)->start(herald_listen->first, herald_listen->second);
+  if (!port) {
+    std::cerr << "herald demo: " << port.error().message << " (use --listen)\n";
+    return 2;
+  }
+  std::string herald_url = "http://" + herald_listen->first + ":" + std::to_string(*port);
+
+  // 3. The seed's three agents, set up through the REST API as the platform would.
+  ApiClient api(herald_url, token);
+  auto agents = seed_agents();
+  for (auto& a : agents) {
+    auto created = api.call("POST", "/api/v1/agents", a.agent);
+    if (!created) {
+      std::cerr << "herald demo: " << created.error().message << "\n";
+      return 1;
+    }
+    a.id = (*created)["id"];
+    std::string base = "/api/v1/agents/" + a.id;
+    for (auto [path, body] : {std::pair{"/branding", &a.branding}, std::pair{"/integrations/email", &a.email},
+                              std::pair{"/integrations/sms", &a.sms}}) {
+      if (body->is_null()) continue;
+      if (auto r = api.call("PUT", base + path, *body); !r) {
+        std::cerr << "herald demo: " << r.error().message << "\n";
+        return 1;
+      }
+    }
+    if (auto r = api.call("POST", base + "/listings", a.listing); !r) {
+      std::cerr << "herald demo: " << r.error().message << "\n";
+      return 1;
+    }
+  }
+
+  // 4. Wait (briefly) for every welcome message to reach a terminal state.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  std::map<std::string, json> logs;
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool all_done = true;
+    for (const auto& a : agents) {
+      auto page = api.call("GET", "/api/v1/agents/" + a.id + "/messages");
+      if (!page) continue;
+      logs[a.id] = (*page)["items"];
+      for (const auto& m : (*page)["items"]) {
+        std::string s = m["status"];
+        if (s == "queued" || s == "sending" || s == "retrying") all_done = false;
+      }
+    }
+    if (all_done) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  std::cout << "\nHerald demo is running.\n\n";
+  for (const auto& a : agents) {
+    std::cout << a.label << " — " << a.agent["name"].get<std::string>() << " (agent " << a.id << ")\n";
+    for (const auto& m : logs[a.id]) {
+      const json& route = m["route"];
+      std::cout << "  " << m["channel"].get<std::string>() << " to " << m["to"].get<std::string>() << ": "
+                << m["status"].get<std::string>();
+      if (route.is_object()) {
+        std::cout << " via " << route["via"].get<std::string>() << " " << route["provider"].get<std::string>()
+                  << ", From: " << route["from"].get<std::string>();
+        if (!route["replyTo"].is_null()) std::cout << ", Reply-To: " << route["replyTo"].get<std::string>();
+        std::cout << ", paid by " << route["payer"].get<std::string>();
+      }
+      std::cout << "\n";
+    }
+  }
+  std::cout << "\n  Herald API        " << herald_url << "/api/v1   (Authorization: Bearer " << token << ")\n"
+            << "  Provider sandbox  " << sandbox_url << "/   (inbox of everything the providers received)\n"
+            << "  Try:  curl -H 'Authorization: Bearer " << token << "' " << herald_url << "/api/v1/agents/"
+            << agents[0].id << "/routes\n\n";
+  std::cout.flush();
+  if (options.exit_after_setup) return 0;
+  std::cout << "Press Ctrl-C to stop.\n" << std::flush;
+  wait_for_stop_signal();
+  (*service)->stop();
+  sandbox_server.stop();
+  return 0;
+}
+
+}  // namespace herald::cli
