@@ -1,0 +1,75 @@
+// The sandbox: one HTTP handler that stands in for Resend, SendGrid, Mailgun and Twilio on
+// their real paths, checks auth and bodies the way each provider does, records every accepted
+// message, and injects faults on request. Used by tests, the demo and benchmarks.
+//
+// Sandbox endpoints (besides the providers' own paths):
+//   GET    /sandbox/messages[?provider=&to=&limit=]  recorded messages, oldest first
+//   DELETE /sandbox/messages                         forget messages and counts
+//   GET    /sandbox/stats                            counts per provider, duplicates
+//   POST   /sandbox/faults  {"provider","status"?,"count"?,"retryAfter"?,"delayMs"?}
+//   GET    /sandbox/faults, DELETE /sandbox/faults
+//   POST   /sandbox/reset                            messages, counts, faults, idempotency keys
+//   GET    /                                         an HTML inbox of recent messages
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "http/server/server.h"
+
+namespace herald::sandbox {
+
+// The request body limit to serve the sandbox with (http::ServerOptions::max_body_bytes): batches
+// and attachments are far larger than the server's 1 MiB default (Resend allows 40 MB per email).
+inline constexpr std::size_t kSandboxMaxBodyBytes = 64 << 20;
+
+struct SandboxOptions {
+  // 0 keeps every recorded message. N > 0 (benchmark mode) keeps only the last N, while
+  // counts and duplicate detection still cover every message.
+  std::size_t max_bodies = 0;
+  // How long Resend idempotency keys are remembered (Resend: 24 hours).
+  std::chrono::seconds idempotency_ttl{std::chrono::hours(24)};
+  // Where "now" comes from; null means the system clock.
+  std::shared_ptr<const TimeSource> clock;
+};
+
+// The provider emulator. Thread-safe: handle() may run on many threads at once.
+class Sandbox {
+ public:
+  explicit Sandbox(SandboxOptions options = {});
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  // Serves one request (providers' paths and /sandbox/...).
+  http::Response handle(http::Request& request);
+  // A Handler for http::Server; valid while this Sandbox lives.
+  http::Handler handler();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Options for serving the sandbox over HTTP.
+struct SandboxServeOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0 = any free port
+  std::size_t threads = 2;
+  SandboxOptions sandbox;
+};
+
+// Serves the sandbox until SIGINT or SIGTERM, after printing
+// "sandbox listening on http://HOST:PORT" on stdout. Returns the process exit code.
+int run_sandbox(const SandboxServeOptions& options);
+int run_sandbox(const std::string& host, std::uint16_t port);
+
+// The `herald sandbox --listen HOST:PORT` command: parses `listen` ("127.0.0.1:8025",
+// ":8025", "8025" or "[::1]:8025") and runs the sandbox. Bad input prints an error naming
+// --listen and returns 2.
+int run_sandbox_command(const std::string& listen, SandboxOptions options = {});
+
+}  // namespace herald::sandbox
