@@ -16,11 +16,13 @@ class Secret {
   explicit Secret(std::string value) : value_(std::move(value)) {}
   Secret(const Secret&) = default;
   Secret& operator=(const Secret&) = default;
-  Secret(Secret&& o) noexcept : value_(std::move(o.value_)) { o.wipe(); }
+  // Moves copy and then wipe the source: a short string lives in its inline buffer, which
+  // std::move would leave behind unwiped.
+  Secret(Secret&& o) noexcept : value_(o.value_) { o.wipe(); }
   Secret& operator=(Secret&& o) noexcept {
     if (this != &o) {
       wipe();
-      value_ = std::move(o.value_);
+      value_ = o.value_;
       o.wipe();
     }
     return *this;

@@ -1,0 +1,182 @@
+// The dispatcher with an injected clock against the sandbox over real HTTP: retries wait
+// their backoff, permanent errors fail fast, every message reaches a terminal state.
+#include "delivery/dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "app/agents.h"
+#include "app/listings.h"
+#include "core/id.h"
+#include "net/http_client.h"
+#include "sandbox/sandbox.h"
+
+namespace herald::delivery {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A clock the test moves by hand.
+class ManualTime final : public TimeSource {
+ public:
+  TimePoint now() const override { return now_; }
+  void advance(std::chrono::milliseconds d) { now_ += d; }
+
+ private:
+  TimePoint now_ = from_millis(to_millis(Clock::now()));  // the store keeps milliseconds
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<http::Server>(http::ServerOptions{}, sandbox_.handler());
+    std::string url = "http://127.0.0.1:" + std::to_string(server_->start());
+    dir_ = fs::temp_directory_path() / ("herald-dispatch-" + new_id());
+    app::Config config;
+    config.database_url = dir_.string();
+    auto& p = config.platform;
+    p.email_api_key = Secret("re_platform_key_0001");
+    p.email_from = Mailbox{"", "noreply@platform.com"};
+    p.twilio_account_sid = "AC00000000000000000000000000000000";
+    p.twilio_auth_token = Secret("platform_auth_token_00");
+    p.twilio_phone_number = "+14155550100";
+    p.base_urls = BaseUrls{url, url, url, url, url};
+    auto store = store::open_store(dir_.string());
+    ASSERT_TRUE(store.has_value());
+    app_ = std::make_unique<app::App>(config, std::move(*store),
+                                      secrets::Sealer(secrets::MasterKey::generate()), clock_);
+    DispatcherOptions options;
+    options.retry.base = std::chrono::seconds(10);
+    options.retry.max_attempts = 3;
+    dispatcher_ = std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
+    http_ = net::make_curl_client();
+    agent_ = app::create_agent(*app_, {"Pat", "pat@example.com"})->id;
+    sandbox_client_ = net::make_curl_client();
+    sandbox_url_ = url;
+  }
+  void TearDown() override {
+    dispatcher_.reset();
+    app_.reset();
+    server_->stop();
+    fs::remove_all(dir_);
+  }
+
+  void fault(const std::string& body) {
+    auto r = sandbox_client_->perform(HttpRequest{"POST", sandbox_url_ + "/sandbox/faults",
+                                                  {{"Content-Type", "application/json"}}, body});
+    ASSERT_TRUE(r.has_value());
+    ASSERT_LT(r->status, 300) << r->body;
+  }
+
+  std::string listing(const std::string& email) {
+    auto l = app::create_listing(*app_, agent_, {"1 Main St", 100000, "Ann", email, ""});
+    EXPECT_TRUE(l.has_value());
+    return l->messages.at(0).id;
+  }
+
+  Message message(const std::string& id) { return (*app_->store().find_message(id, ""))->message; }
+
+  ManualTime clock_;
+  sandbox::Sandbox sandbox_;
+  std::unique_ptr<http::Server> server_;
+  fs::path dir_;
+  std::unique_ptr<app::App> app_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<net::HttpClient> http_;
+  std::unique_ptr<net::HttpClient> sandbox_client_;
+  std::string sandbox_url_;
+  std::string agent_;
+};
+
+TEST_F(DispatcherTest, RetryWaitsForItsBackoffThenSucceeds) {
+  // Invariant: a 5xx is retried only once its backoff has elapsed, then sent.
+  fault(R"({"provider":"resend","status":503,"count":1})");
+  auto id = listing("a@example.com");
+  EXPECT_EQ(dispatcher_->run_once(*http_), 1);
+  Message m = message(id);
+  EXPECT_EQ(m.status, MessageStatus::retrying);
+  EXPECT_EQ(m.attempts, 1);
+  // Equal jitter: between half and all of the 10 s base step.
+  auto wait = m.next_attempt_at - clock_.now();
+  EXPECT_GE(wait, std::chrono::seconds(5));
+  EXPECT_LE(wait, std::chrono::seconds(10));
+  EXPECT_EQ(dispatcher_->run_once(*http_), 0) << "claimed before its backoff elapsed";
+  clock_.advance(std::chrono::seconds(11));
+  EXPECT_EQ(dispatcher_->run_once(*http_), 1);
+  m = message(id);
+  EXPECT_EQ(m.status, MessageStatus::sent);
+  EXPECT_EQ(m.attempts, 2);
+}
+
+TEST_F(DispatcherTest, RetryAfterLongerThanBackoffIsHonoured) {
+  // Invariant: a provider's Retry-After is never cut short by our own backoff.
+  fault(R"({"provider":"resend","status":429,"count":1,"retryAfter":60})");
+  auto id = listing("a@example.com");
+  dispatcher_->run_once(*http_);
+  Message m = message(id);
+  EXPECT_EQ(m.status, MessageStatus::retrying);
+  EXPECT_GE(m.next_attempt_at - clock_.now(), std::chrono::seconds(60));
+  clock_.advance(std::chrono::seconds(30));
+  EXPECT_EQ(dispatcher_->run_once(*http_), 0);
+  clock_.advance(std::chrono::seconds(31));
+  EXPECT_EQ(dispatcher_->run_once(*http_), 1);
+  EXPECT_EQ(message(id).status, MessageStatus::sent);
+}
+
+TEST_F(DispatcherTest, GivesUpAfterMaxAttemptsWithTheLastReason) {
+  // Invariant: endless 5xx end in a terminal failed state, never an endless loop.
+  fault(R"({"provider":"resend","status":500,"count":10})");
+  auto id = listing("a@example.com");
+  for (int i = 0; i < 3; ++i) {
+    dispatcher_->run_once(*http_);
+    clock_.advance(std::chrono::hours(1));
+  }
+  Message m = message(id);
+  EXPECT_EQ(m.status, MessageStatus::failed);
+  EXPECT_EQ(m.attempts, 3);
+  EXPECT_FALSE(m.last_error.empty());
+  EXPECT_EQ(dispatcher_->run_once(*http_), 0);
+}
+
+TEST_F(DispatcherTest, PermanentErrorFailsFastWithProvidersReason) {
+  // Invariant: a 4xx validation error is not retried; the provider's reason is kept.
+  auto r = app::connect_sms(*app_, agent_, {"twilio", "AC11111111111111111111111111111111",
+                                            "agent_token_0000000001", "+14155550199"});
+  ASSERT_TRUE(r.has_value());
+  fault(R"({"provider":"twilio","status":400,"count":1})");
+  auto l = app::create_listing(*app_, agent_, {"1 Main St", 1, "Ann", "a@example.com", "+14155552671"});
+  ASSERT_TRUE(l.has_value());
+  dispatcher_->run_once(*http_);
+  Message sms = message(l->messages.at(1).id);
+  EXPECT_EQ(sms.status, MessageStatus::failed);
+  EXPECT_EQ(sms.attempts, 1);
+  EXPECT_FALSE(sms.last_error.empty());
+  EXPECT_EQ(message(l->messages.at(0).id).status, MessageStatus::sent);
+}
+
+TEST_F(DispatcherTest, SuccessClearsAFailingIntegration) {
+  // Invariant: once the agent's key works again, the integration is shown healthy.
+  ASSERT_TRUE(app::connect_email(*app_, agent_, {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
+  ASSERT_TRUE(app_->store().set_integration_status(agent_, Channel::email, IntegrationStatus::failing,
+                                                   "old failure", clock_.now()));
+  listing("a@example.com");
+  dispatcher_->run_once(*http_);
+  EXPECT_EQ(app::get_agent(*app_, agent_)->email->status, IntegrationStatus::ok);
+}
+
+TEST(RetryPolicy, DelayGrowsExponentiallyWithJitterAndCap) {
+  // Invariant: backoff doubles per attempt within [step/2, step], capped, never below Retry-After.
+  RetryPolicy p;
+  p.base = std::chrono::seconds(2);
+  p.cap = std::chrono::seconds(60);
+  EXPECT_EQ(p.delay(1, std::nullopt, 0), std::chrono::seconds(1));
+  EXPECT_EQ(p.delay(1, std::nullopt, ~0ull % 1001), std::chrono::milliseconds(1000 + (~0ull % 1001)));
+  EXPECT_EQ(p.delay(3, std::nullopt, 0), std::chrono::seconds(4));
+  EXPECT_EQ(p.delay(20, std::nullopt, 0), std::chrono::seconds(30));
+  EXPECT_LE(p.delay(20, std::nullopt, ~0ull), std::chrono::seconds(60));
+  EXPECT_EQ(p.delay(1, std::chrono::seconds(90), 0), std::chrono::seconds(90));
+}
+
+}  // namespace
+}  // namespace herald::delivery
