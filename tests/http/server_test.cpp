@@ -171,6 +171,21 @@ TEST(Server, RefusesOversizedChunkedBodiesAndLargeDeclaredLengthsWithoutExpect) 
   }
 }
 
+TEST(Server, ReadsBodiesThatArriveInPieces) {
+  // Invariant: a body split across packets (fixed length or chunked) reaches the handler whole.
+  Running s(echo);
+  RawConnection conn(s.port);
+  ASSERT_TRUE(conn.send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello"));
+  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(conn.send("world"));
+  EXPECT_NE(conn.read_response().find("\"body\":\"helloworld\""), std::string::npos);
+  ASSERT_TRUE(
+      conn.send("POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"));
+  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(conn.send("cde\r\n3\r\nfgh\r\n0\r\n\r\n"));
+  EXPECT_NE(conn.read_response().find("\"body\":\"abcdefgh\""), std::string::npos);
+}
+
 TEST(Server, AnswersExpect100Continue) {
   // Invariant: a client that waits for "100 Continue" is told to go on (curl waits a second
   // otherwise).

@@ -143,7 +143,7 @@ Response& Response::set_header(std::string name, std::string value) {
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-  Route route{std::move(method), {}, std::move(handler)};
+  Route route{std::move(method), {}, std::move(handler), pattern};
   std::string_view p = pattern;
   std::size_t i = 0;
   while (i < p.size()) {
@@ -228,14 +228,13 @@ Response Router::handle(Request& request) const {
   std::vector<std::string> path = split_path(request.target.empty() ? std::string_view(request.path)
                                                                     : raw_path(request.target));
   const Route* best = nullptr;
-  std::string allow;
+  std::vector<std::string_view> allowed;  // other methods on this path, for 405's Allow
   for (const Route& route : routes_) {
     if (!match(route, path, nullptr)) continue;
     if (route.method == request.method) {
       if (!best || more_specific(route, *best)) best = &route;
-    } else if (allow.find(route.method) == std::string::npos) {
-      if (!allow.empty()) allow += ", ";
-      allow += route.method;
+    } else if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
+      allowed.push_back(route.method);
     }
   }
   if (best) {
@@ -243,10 +242,12 @@ Response Router::handle(Request& request) const {
     match(*best, path, &request.params);
     return best->handler(request);
   }
-  if (!allow.empty()) {
+  if (!allowed.empty()) {
+    std::string allow;
+    for (std::string_view m : allowed) allow.append(allow.empty() ? "" : ", ").append(m);
     return Response::problem(405, "Method Not Allowed",
                              request.method + " is not allowed on this resource")
-        .set_header("Allow", allow);
+        .set_header("Allow", std::move(allow));
   }
   return Response::problem(404, "Not Found", "no resource at " + request.path);
 }
@@ -257,6 +258,17 @@ bool Router::matches(std::string_view path) const {
     if (match(route, segments, nullptr)) return true;
   }
   return false;
+}
+
+}  // namespace herald::http
+
+namespace herald::http {
+
+std::vector<std::pair<std::string, std::string>> Router::table() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes_.size());
+  for (const auto& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
 }
 
 }  // namespace herald::http

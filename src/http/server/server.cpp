@@ -128,7 +128,7 @@ struct Server::Impl::Session : std::enable_shared_from_this<Session> {
 };
 
 Response Server::Impl::call_handler(Request& request) {
-  const char* what = nullptr;
+  std::string what;  // copied: the exception is gone once its catch block ends
   try {
     return handler(request);
   } catch (const std::exception& e) {
@@ -198,6 +198,17 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> s) {
     s->stream.expires_after(options.idle_timeout);
     co_await bhttp::async_read_header(s->stream, s->buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
+    // The body usually arrived with the head: parse what is buffered without another
+    // asynchronous round trip (which would cost a scheduler hop per request).
+    while (!ec && !parser.is_done() && s->buffer.size() > 0) {
+      std::size_t used = parser.put(s->buffer.data(), ec);
+      s->buffer.consume(used);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (used == 0) break;
+    }
     if (!ec && !parser.is_done()) {
       auto& head = parser.get();
       auto expect = head[bhttp::field::expect];

@@ -100,6 +100,8 @@ class Router {
   Response handle(Request& request) const;
   // True if some route matches the path (any method).
   bool matches(std::string_view path) const;
+  // Every registered (method, pattern), in registration order; lets tests walk the API.
+  std::vector<std::pair<std::string, std::string>> table() const;
 
  private:
   struct Segment {
@@ -113,6 +115,7 @@ class Router {
     std::string method;
     std::vector<Segment> segments;
     Handler handler;
+    std::string pattern;
   };
   // Matches decoded path segments against a route; fills params when given.
   static bool match(const Route& route, const std::vector<std::string>& path,
