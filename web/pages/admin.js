@@ -1,0 +1,167 @@
+// Admin (operator): every agent with the state of their integrations, and usage per agent
+// for a date range — messages sent through the agent's own accounts versus the platform's.
+import { h, replace, busy, formatNumber, timeEl } from '../lib/dom.js';
+import { api, describeError } from '../lib/api.js';
+import {
+  field, formAlert, showFormError, clearFormErrors, pageHeader, skeleton, errorState, emptyState,
+  integrationBadge,
+} from '../lib/ui.js';
+
+const PAGE = 50;
+
+export async function render(main, ctx) {
+  ctx.setTitle('Admin');
+
+  // ---- usage ----
+  const today = new Date();
+  const monthAgo = new Date(today.getTime() - 29 * 86400000);
+  const from = field({ label: 'From', name: 'from', type: 'date', attrs: { required: true } });
+  const to = field({ label: 'To', name: 'to', type: 'date', attrs: { required: true } });
+  from.control.value = ctx.query.get('from') ?? isoDate(monthAgo);
+  to.control.value = ctx.query.get('to') ?? isoDate(today);
+  const usageAlert = formAlert();
+  const show = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Show usage');
+  const usage = h('div', { class: 'usage' }, skeleton(4, { label: 'Loading usage…' }));
+  const usageForm = h('form', { class: 'filters', novalidate: true, 'aria-label': 'Usage date range' },
+    from.root, to.root, h('div', { class: 'form-actions' }, show));
+
+  async function loadUsage() {
+    clearFormErrors({ fields: { from, to }, alert: usageAlert });
+    const range = { from: from.control.value, to: to.control.value };
+    if (!range.from || !range.to) {
+      (range.from ? to : from).setError('Pick a date.');
+      return;
+    }
+    if (range.from > range.to) {
+      to.setError('The end date is before the start date.');
+      to.control.focus();
+      return;
+    }
+    const url = new URL(location.href);
+    url.searchParams.set('from', range.from);
+    url.searchParams.set('to', range.to);
+    history.replaceState(null, '', url.pathname + url.search);
+    try {
+      drawUsage(await api.admin.usage(range));
+    } catch (err) {
+      if (err.fields && Object.keys(err.fields).length) showFormError(err, { fields: { from, to }, alert: usageAlert });
+      else replace(usage, errorState(err, () => loadUsage()));
+    }
+  }
+
+  function drawUsage(data) {
+    const items = data.items ?? [];
+    if (!items.length) {
+      replace(usage, emptyState('No messages in this period.', `Nothing was sent between ${data.from} and ${data.to}.`));
+      return;
+    }
+    const t = data.totals ?? {};
+    const platformShare = (u) => {
+      const total = (u.email?.viaAgent ?? 0) + (u.email?.viaPlatform ?? 0) + (u.sms?.viaAgent ?? 0) + (u.sms?.viaPlatform ?? 0);
+      const platform = (u.email?.viaPlatform ?? 0) + (u.sms?.viaPlatform ?? 0);
+      return total ? platform / total : 0;
+    };
+    const bar = (u) => {
+      const share = platformShare(u);
+      const fill = h('span', { class: 'share-fill' });
+      fill.style.width = `${Math.round(share * 100)}%`;
+      return h('span', { class: 'share', title: `${Math.round(share * 100)}% via the platform` },
+        h('span', { class: 'share-bar', 'aria-hidden': 'true' }, fill),
+        h('span', { class: 'share-text' }, `${Math.round(share * 100)}%`));
+    };
+    const n = (v) => formatNumber(v ?? 0);
+    replace(usage,
+      h('p', { class: 'muted' }, `Messages that reached a provider from ${data.from} to ${data.to}. “Your account” counts are paid by the agent; “platform” counts by you.`),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'table usage-table' },
+        h('caption', { class: 'visually-hidden' }, `Usage per agent from ${data.from} to ${data.to}`),
+        h('thead', {},
+          h('tr', {},
+            h('th', { scope: 'col', rowspan: 2 }, 'Agent'),
+            h('th', { scope: 'colgroup', colspan: 2 }, 'Email'),
+            h('th', { scope: 'colgroup', colspan: 2 }, 'SMS'),
+            h('th', { scope: 'col', rowspan: 2, class: 'num' }, 'Total'),
+            h('th', { scope: 'col', rowspan: 2 }, 'Platform share')),
+          h('tr', {},
+            h('th', { scope: 'col', class: 'num' }, 'Via agent'),
+            h('th', { scope: 'col', class: 'num' }, 'Via platform'),
+            h('th', { scope: 'col', class: 'num' }, 'Via agent'),
+            h('th', { scope: 'col', class: 'num' }, 'Via platform'))),
+        h('tbody', {}, items.map((u) => h('tr', { dataset: { agent: u.agentId } },
+          h('th', { scope: 'row', 'data-label': 'Agent' }, u.agentName || u.agentId),
+          h('td', { class: 'num', 'data-label': 'Email via agent' }, n(u.email?.viaAgent)),
+          h('td', { class: 'num', 'data-label': 'Email via platform' }, n(u.email?.viaPlatform)),
+          h('td', { class: 'num', 'data-label': 'SMS via agent' }, n(u.sms?.viaAgent)),
+          h('td', { class: 'num', 'data-label': 'SMS via platform' }, n(u.sms?.viaPlatform)),
+          h('td', { class: 'num', 'data-label': 'Total' }, n(u.total)),
+          h('td', { 'data-label': 'Platform share' }, bar(u))))),
+        h('tfoot', {}, h('tr', {},
+          h('th', { scope: 'row', 'data-label': 'Agent' }, 'All agents'),
+          h('td', { class: 'num', 'data-label': 'Email via agent' }, n(t.email?.viaAgent)),
+          h('td', { class: 'num', 'data-label': 'Email via platform' }, n(t.email?.viaPlatform)),
+          h('td', { class: 'num', 'data-label': 'SMS via agent' }, n(t.sms?.viaAgent)),
+          h('td', { class: 'num', 'data-label': 'SMS via platform' }, n(t.sms?.viaPlatform)),
+          h('td', { class: 'num', 'data-label': 'Total' }, n(t.total)),
+          h('td', { 'data-label': 'Platform share' }, bar(t)))))));
+  }
+
+  usageForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    busy(show, loadUsage);
+  });
+
+  // ---- agents ----
+  const agents = h('div', { class: 'agents' }, skeleton(5, { label: 'Loading agents…' }));
+  const more = h('button', { type: 'button', class: 'btn btn-secondary', hidden: true }, 'Load more agents');
+  const agentsSummary = h('p', { class: 'results-summary', role: 'status' });
+  let agentItems = [];
+  let cursor = null;
+
+  async function loadAgents(append = false) {
+    try {
+      const page = await api.admin.agents({ limit: PAGE, cursor: append ? cursor : undefined });
+      agentItems = append ? agentItems.concat(page.items ?? []) : (page.items ?? []);
+      cursor = page.nextCursor ?? null;
+      drawAgents();
+    } catch (err) {
+      if (append) agentsSummary.textContent = `Could not load more: ${describeError(err)}`;
+      else replace(agents, errorState(err, () => loadAgents()));
+    }
+  }
+
+  function drawAgents() {
+    more.hidden = !cursor;
+    agentsSummary.textContent = agentItems.length
+      ? `${formatNumber(agentItems.length)}${cursor ? '+' : ''} agent${agentItems.length === 1 ? '' : 's'}.` : '';
+    if (!agentItems.length) {
+      replace(agents, emptyState('No agents yet.', 'The platform creates agents through the API.'));
+      return;
+    }
+    replace(agents, h('div', { class: 'table-wrap' }, h('table', { class: 'table agents-table' },
+      h('caption', { class: 'visually-hidden' }, 'Agents'),
+      h('thead', {}, h('tr', {}, ['Agent', 'Email', 'Email provider', 'SMS provider', 'Fallback', 'Created']
+        .map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, agentItems.map((a) => h('tr', { dataset: { id: a.id } },
+        h('th', { scope: 'row', 'data-label': 'Agent' }, a.name, h('span', { class: 'cell-sub' }, h('code', {}, a.id))),
+        h('td', { 'data-label': 'Email' }, a.email),
+        h('td', { 'data-label': 'Email provider' }, integrationBadge(a.integrations?.email ?? null)),
+        h('td', { 'data-label': 'SMS provider' }, integrationBadge(a.integrations?.sms ?? null)),
+        h('td', { 'data-label': 'Fallback' }, a.fallbackToPlatform === false ? 'Off' : 'On'),
+        h('td', { 'data-label': 'Created' }, timeEl(a.createdAt))))))));
+  }
+  more.addEventListener('click', () => busy(more, () => loadAgents(true)));
+
+  replace(main,
+    pageHeader('Admin', { subtitle: 'Agents, their accounts, and who pays for what they send.' }),
+    h('section', { class: 'card', 'aria-labelledby': 'usage-title' },
+      h('h2', { class: 'card-title', id: 'usage-title' }, 'Usage per agent'),
+      usageAlert.root, usageForm, usage),
+    h('section', { class: 'card', 'aria-labelledby': 'agents-title' },
+      h('h2', { class: 'card-title', id: 'agents-title' }, 'Agents'),
+      agentsSummary, agents, h('div', { class: 'load-more' }, more)));
+  await Promise.all([loadUsage(), loadAgents()]);
+}
+
+function isoDate(d) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
