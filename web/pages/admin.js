@@ -71,7 +71,7 @@ export async function render(main, ctx) {
     };
     const n = (v) => formatNumber(v ?? 0);
     replace(usage,
-      h('p', { class: 'muted' }, `Messages that reached a provider from ${data.from} to ${data.to}. “Your account” counts are paid by the agent; “platform” counts by you.`),
+      h('p', { class: 'muted' }, `Messages that reached a provider from ${data.from} to ${data.to}. Via agent: through the agent’s own account, paid by the agent. Via platform: through the platform’s accounts, paid by the platform.`),
       h('div', { class: 'table-wrap' }, h('table', { class: 'table usage-table' },
         h('caption', { class: 'visually-hidden' }, `Usage per agent from ${data.from} to ${data.to}`),
         h('thead', {},

@@ -42,7 +42,7 @@ export async function render(main, ctx) {
     ctx.setTitle(title);
     const hadFocus = headerSlot.contains(document.activeElement);
     replace(headerSlot, pageHeader(title, {
-      subtitle: `${channelLabel(m.channel)} to ${m.toName ? `${m.toName} <${m.to}>` : m.to}`,
+      subtitle: `${channelLabel(m.channel)} to ${recipient(m)}`,
       actions: messageStatusBadge(m.status),
     }));
     if (hadFocus) headerSlot.querySelector('h1')?.focus();
@@ -52,7 +52,7 @@ export async function render(main, ctx) {
       h('dl', { class: 'summary' }, rows([
         ['Status', [messageStatusBadge(m.status),
           m.status === 'retrying' && m.nextAttemptAt ? h('span', { class: 'cell-sub' }, 'Next try ', timeEl(m.nextAttemptAt)) : null]],
-        ['To', m.toName ? `${m.toName} <${m.to}>` : m.to],
+        ['To', recipient(m)],
         ['Message', `${templateLabel(m)} (${channelLabel(m.channel)})`],
         ['Sent through', m.route ? routeVia(m.route) : 'Not routed yet'],
         ['From', m.route?.from ?? '—'],
@@ -145,6 +145,12 @@ export async function render(main, ctx) {
 
 function back() {
   return h('p', { class: 'back' }, h('a', { href: '/app/messages' }, h('span', { 'aria-hidden': 'true' }, '← '), 'All messages'));
+}
+
+// "Ann Seller <ann@example.com>" for email, "Ann Seller (+14155550199)" for SMS.
+function recipient(m) {
+  if (!m.toName) return m.to;
+  return m.channel === 'sms' ? `${m.toName} (${m.to})` : `${m.toName} <${m.to}>`;
 }
 
 function rows(pairs) {
