@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "app/auth.h"
 #include "core/id.h"
 #include "core/validate.h"
 
@@ -85,10 +86,19 @@ Result<store::AgentRow> create_agent(App& app, const NewAgent& input) {
   check.require("name", row.name, 200);
   check.single_line("name", row.name);
   check.email("email", row.email, true);
+  if (!input.password.empty()) {
+    if (auto p = check_password(input.password, "password"); !p) check.add("password", p.error().fields[0].message);
+  }
   if (!check.ok()) return fail(check.error());
+  std::string hash;
+  if (!input.password.empty()) {
+    auto h = hash_password(input.password);
+    if (!h) return std::unexpected(h.error());
+    hash = std::move(*h);
+  }
   row.id = new_id();
   row.created_at = app.clock().now();
-  if (auto r = app.store().create_agent(row); !r) return std::unexpected(r.error());
+  if (auto r = app.store().create_agent(row, hash); !r) return std::unexpected(r.error());
   return row;
 }
 

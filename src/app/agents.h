@@ -16,6 +16,7 @@ namespace herald::app {
 struct NewAgent {
   std::string name;
   std::string email;
+  std::string password;  // optional: enables the dashboard login (Argon2id-hashed)
 };
 
 // The seed's connectEmailProvider input.

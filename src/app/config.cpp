@@ -1,5 +1,7 @@
 #include "app/config.h"
 
+#include <sodium.h>
+
 #include <charconv>
 
 #include "core/validate.h"
@@ -69,6 +71,26 @@ Result<Config> load_config(const Getenv& getenv) {
   auto retry_base = env_int(getenv, "HERALD_RETRY_BASE_MS", 2000, 1, 3600000);
   if (!retry_base) return std::unexpected(retry_base.error());
   c.retry_base_ms = *retry_base;
+
+  c.operator_email = env(getenv, "HERALD_OPERATOR_EMAIL");
+  c.operator_password_hash = env(getenv, "HERALD_OPERATOR_PASSWORD_HASH");
+  if (std::string pw = env(getenv, "HERALD_OPERATOR_PASSWORD"); !pw.empty()) {
+    if (pw.size() < 10) return fail(Errc::config, "HERALD_OPERATOR_PASSWORD must be at least 10 characters");
+    char out[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(out, pw.c_str(), pw.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+      return fail(Errc::config, "HERALD_OPERATOR_PASSWORD: cannot hash (out of memory)");
+    }
+    sodium_memzero(pw.data(), pw.size());
+    c.operator_password_hash = out;
+  }
+  if (!c.operator_email.empty() && c.operator_password_hash.empty()) {
+    return fail(Errc::config, "HERALD_OPERATOR_EMAIL needs HERALD_OPERATOR_PASSWORD (or _HASH)");
+  }
+  auto ttl = env_int(getenv, "HERALD_SESSION_TTL_MINUTES", 720, 1, 60 * 24 * 30);
+  if (!ttl) return std::unexpected(ttl.error());
+  c.session_ttl_minutes = *ttl;
+  c.web_dir = env(getenv, "HERALD_WEB_DIR");
 
   PlatformConfig& p = c.platform;
   p.name = env(getenv, "HERALD_PLATFORM_NAME", "RealtorAI");

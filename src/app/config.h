@@ -23,6 +23,11 @@ struct Config {
   std::size_t max_body_bytes = 1 << 20;  // HERALD_MAX_BODY_BYTES
   int max_attempts = 8;              // HERALD_MAX_ATTEMPTS
   int retry_base_ms = 2000;          // HERALD_RETRY_BASE_MS: first backoff step
+  std::string operator_email;         // HERALD_OPERATOR_EMAIL
+  std::string operator_password_hash; // HERALD_OPERATOR_PASSWORD_HASH, or hashed from
+                                      // HERALD_OPERATOR_PASSWORD at start-up
+  int session_ttl_minutes = 720;      // HERALD_SESSION_TTL_MINUTES
+  std::string web_dir;                // HERALD_WEB_DIR: serve the dashboard from disk
   PlatformConfig platform;
 };
 

@@ -125,6 +125,7 @@ int run_demo(const DemoOptions& options) {
   http::ServerOptions so;
   so.host = sandbox_listen->first;
   so.port = sandbox_listen->second;
+  so.max_body_bytes = sandbox::kSandboxMaxBodyBytes;
   http::Server sandbox_server(so, sandbox.handler());
   std::uint16_t sandbox_port = 0;
   try {

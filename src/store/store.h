@@ -116,16 +116,72 @@ struct MessageDetail {
   std::vector<StatusEvent> history;
 };
 
+// A login: the agent and its Argon2id password hash (empty: no password set).
+struct LoginRecord {
+  AgentRow agent;
+  std::string password_hash;
+};
+
+// A dashboard session. The token itself is never stored, only its hash.
+struct Session {
+  std::string token_hash;
+  std::string agent_id;  // empty for the operator
+  std::string role;      // "agent" | "operator"
+  std::string csrf_token;
+  TimePoint created_at;
+  TimePoint expires_at;
+};
+
+// An agent's API token (stored as a hash; the hint is its last characters).
+struct ApiToken {
+  std::string id;
+  std::string agent_id;
+  std::string name;
+  std::string token_hash;
+  std::string hint;
+  TimePoint created_at;
+  std::optional<TimePoint> last_used_at;
+};
+
+// Messages counted by agent, channel and payer (for the operator's usage report).
+struct UsageRow {
+  std::string agent_id;
+  std::string agent_name;
+  Channel channel = Channel::email;
+  Via payer = Via::platform;
+  std::int64_t count = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
 
   // Agents. create_agent fails with Errc::conflict when the email is taken.
-  virtual Result<void> create_agent(const AgentRow& agent) = 0;
+  virtual Result<void> create_agent(const AgentRow& agent, const std::string& password_hash) = 0;
+  Result<void> create_agent(const AgentRow& agent) { return create_agent(agent, ""); }
   virtual Result<std::optional<AgentRecord>> find_agent(const std::string& agent_id) = 0;
   virtual Result<Page<AgentRow>> list_agents(const std::string& cursor, int limit) = 0;
   virtual Result<void> set_fallback_to_platform(const std::string& agent_id, bool on) = 0;
   virtual Result<void> put_branding(const std::string& agent_id, const Branding& branding) = 0;
+
+  // Logins, sessions and API tokens.
+  virtual Result<void> set_password_hash(const std::string& agent_id, const std::string& hash) = 0;
+  virtual Result<std::optional<LoginRecord>> find_login(const std::string& email) = 0;
+  virtual Result<void> create_session(const Session& session) = 0;
+  // A session that exists, is not revoked and has not expired at `now`.
+  virtual Result<std::optional<Session>> find_session(const std::string& token_hash, TimePoint now) = 0;
+  virtual Result<void> revoke_session(const std::string& token_hash, TimePoint now) = 0;
+  virtual Result<void> create_api_token(const ApiToken& token) = 0;
+  virtual Result<std::vector<ApiToken>> list_api_tokens(const std::string& agent_id) = 0;
+  // Revokes a live token of this agent; false if there is none with that id.
+  virtual Result<bool> revoke_api_token(const std::string& agent_id, const std::string& id,
+                                        TimePoint now) = 0;
+  virtual Result<std::optional<ApiToken>> find_api_token(const std::string& token_hash) = 0;
+  virtual Result<void> touch_api_token(const std::string& id, TimePoint now) = 0;
+
+  // Messages that reached a provider (sent, delivered, bounced), created in [from, to),
+  // grouped by agent, channel and who paid.
+  virtual Result<std::vector<UsageRow>> usage(TimePoint from, TimePoint to) = 0;
 
   // Integrations, one per (agent, channel). The bool results say whether a row existed.
   virtual Result<void> put_integration(const std::string& agent_id, const IntegrationRow& row) = 0;

@@ -5,11 +5,15 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <ctime>
+#include <map>
 
 #include "app/agents.h"
+#include "app/auth.h"
 #include "app/listings.h"
 #include "http/api/common.h"
 #include "http/api/views.h"
+#include "http/api/web.h"
 
 namespace herald::api {
 
@@ -29,12 +33,55 @@ bool token_matches(std::string_view presented, const std::string& expected) {
   return sodium_memcmp(a, b, sizeof a) == 0;
 }
 
-std::optional<Principal> authenticate(const app::App& app, const Request& req) {
-  auto auth = req.header("Authorization");
-  if (!auth || !auth->starts_with("Bearer ")) return std::nullopt;
-  std::string_view token = auth->substr(7);
-  if (token_matches(token, app.config().platform_token.reveal())) return Principal{true, ""};
+constexpr std::string_view kSessionCookie = "herald_session";
+
+// The value of one cookie from the Cookie header.
+std::optional<std::string> cookie(const Request& req, std::string_view name) {
+  auto header = req.header("Cookie");
+  if (!header) return std::nullopt;
+  std::string_view h = *header;
+  while (!h.empty()) {
+    auto semi = h.find(';');
+    std::string_view part = h.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+    if (semi == std::string_view::npos) break;
+    h.remove_prefix(semi + 1);
+  }
   return std::nullopt;
+}
+
+// Bearer platform token, Bearer agent API token (ht_…), or the dashboard's session cookie.
+Result<std::optional<Principal>> authenticate(app::App& app, const Request& req) {
+  if (auto auth = req.header("Authorization"); auth && auth->starts_with("Bearer ")) {
+    std::string_view token = auth->substr(7);
+    if (token_matches(token, app.config().platform_token.reveal())) {
+      return std::optional<Principal>(Principal{true, false, "", false, ""});
+    }
+    if (!token.starts_with("ht_")) return std::optional<Principal>();
+    auto id = app::api_token_identity(app, std::string(token));
+    if (!id) return std::unexpected(id.error());
+    if (!*id) return std::optional<Principal>();
+    return std::optional<Principal>(Principal{false, false, (*id)->agent_id, false, ""});
+  }
+  if (auto token = cookie(req, kSessionCookie)) {
+    auto id = app::session_identity(app, *token);
+    if (!id) return std::unexpected(id.error());
+    if (!*id) return std::optional<Principal>();
+    bool op = (*id)->role == "operator";
+    return std::optional<Principal>(Principal{op, op, (*id)->agent_id, true, (*id)->csrf_token});
+  }
+  return std::optional<Principal>();
+}
+
+bool is_safe_method(const std::string& m) { return m == "GET" || m == "HEAD" || m == "OPTIONS"; }
+
+// A cookie-authenticated state change must echo the session's CSRF token in X-CSRF-Token.
+bool csrf_ok(const Principal& who, const Request& req) {
+  if (!who.via_session || is_safe_method(req.method)) return true;
+  auto sent = req.header("X-CSRF-Token");
+  return sent && token_matches(*sent, who.csrf_token);
 }
 
 Response unauthorized() {
@@ -53,11 +100,15 @@ using Handler = std::function<Response(app::App&, const Principal&, Request&)>;
 http::Handler guarded(app::App& app, Handler h) {
   return [&app, h = std::move(h)](Request& req) -> Response {
     auto who = authenticate(app, req);
-    if (!who) return unauthorized();
-    if (req.params.contains("id") && !who->may_access(req.param("id"))) {
+    if (!who) return problem(who.error());
+    if (!*who) return unauthorized();
+    if (!csrf_ok(**who, req)) {
+      return problem(Error{Errc::forbidden, "missing or wrong X-CSRF-Token header"});
+    }
+    if (req.params.contains("id") && !(*who)->may_access(req.param("id"))) {
       return problem(Error::not_found("agent not found"));
     }
-    return h(app, *who, req);
+    return h(app, **who, req);
   };
 }
 
@@ -67,7 +118,7 @@ Response create_agent(app::App& app, const Principal& who, Request& req) {
   if (!who.platform) return problem(Error{Errc::forbidden, "only the platform creates agents"});
   auto in = Input::parse(req.body);
   if (!in) return problem(in.error());
-  app::NewAgent a{in->str("name"), in->str("email")};
+  app::NewAgent a{in->str("name"), in->str("email"), in->str("password")};
   if (auto c = in->check(); !c) return problem(c.error());
   auto row = app::create_agent(app, a);
   if (!row) return problem(row.error());
@@ -86,7 +137,18 @@ Response list_agents(app::App& app, const Principal& who, Request& req) {
   auto page = app.store().list_agents(req.query_param("cursor").value_or(""), limit);
   if (!page) return problem(page.error());
   json items = json::array();
-  for (const auto& a : page->items) items.push_back(agent_view(a));
+  for (const auto& a : page->items) {
+    json j = agent_view(a);
+    auto rec = app::get_agent(app, a.id);
+    if (rec) {
+      auto status = [](const std::optional<store::IntegrationRow>& row) -> json {
+        if (!row) return nullptr;
+        return integration_view(row)["status"];
+      };
+      j["integrations"] = {{"email", status(rec->email)}, {"sms", status(rec->sms)}};
+    }
+    items.push_back(std::move(j));
+  }
   return ok_json(200, {{"items", items},
                        {"nextCursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}});
 }
@@ -258,10 +320,165 @@ Response get_message(app::App& app, const Principal& who, Request& req) {
   return ok_json(200, message_detail_view(**d));
 }
 
+
+// ---- sessions (the dashboard's login) ----
+
+json session_view(const std::string& role, const std::optional<store::AgentRow>& agent,
+                  const std::string& csrf) {
+  json a = nullptr;
+  if (agent) a = {{"id", agent->id}, {"name", agent->name}, {"email", agent->email}};
+  return {{"role", role}, {"agent", a}, {"csrfToken", csrf}};
+}
+
+std::string session_cookie(const app::App& app, const std::string& value, int max_age) {
+  std::string c = std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
+                  std::to_string(max_age);
+  if (app.config().public_url.starts_with("https://")) c += "; Secure";
+  return c;
+}
+
+Response create_session(app::App& app, app::LoginThrottle& throttle, Request& req) {
+  auto in = Input::parse(req.body);
+  if (!in) return problem(in.error());
+  std::string email = in->str("email"), password = in->str("password");
+  if (auto c = in->check(); !c) return problem(c.error());
+  std::vector<FieldError> missing;
+  if (email.empty()) missing.push_back({"email", "is required"});
+  if (password.empty()) missing.push_back({"password", "is required"});
+  if (!missing.empty()) return problem(Error::invalid(missing));
+  auto result = app::login(app, throttle, email, password, req.remote_address);
+  if (!result) {
+    if (result.error().retry_after) {
+      Response r = Response::problem(429, "Too many failed logins", result.error().error.message);
+      r.set_header("Retry-After", std::to_string(result.error().retry_after->count()));
+      return r;
+    }
+    return problem(result.error().error);
+  }
+  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(result->session.expires_at - result->session.created_at);
+  Response r = ok_json(200, session_view(result->session.role, result->agent, result->session.csrf_token));
+  r.set_header("Set-Cookie", session_cookie(app, result->session_token, static_cast<int>(ttl.count())));
+  return r;
+}
+
+Response get_session(app::App& app, Request& req) {
+  auto who = authenticate(app, req);
+  if (!who) return problem(who.error());
+  if (!*who || !(*who)->via_session) return problem(Error{Errc::unauthorized, "not logged in"});
+  std::optional<store::AgentRow> agent;
+  if (!(*who)->agent_id.empty()) {
+    auto rec = app::get_agent(app, (*who)->agent_id);
+    if (!rec) return problem(rec.error());
+    agent = rec->agent;
+  }
+  return ok_json(200, session_view((*who)->operator_ ? "operator" : "agent", agent, (*who)->csrf_token));
+}
+
+Response delete_session(app::App& app, Request& req) {
+  auto who = authenticate(app, req);
+  if (!who) return problem(who.error());
+  if (!*who || !(*who)->via_session) return problem(Error{Errc::unauthorized, "not logged in"});
+  if (!csrf_ok(**who, req)) return problem(Error{Errc::forbidden, "missing or wrong X-CSRF-Token header"});
+  if (auto r = app::logout(app, *cookie(req, kSessionCookie)); !r) return problem(r.error());
+  Response res;
+  res.status = 204;
+  res.set_header("Set-Cookie", session_cookie(app, "", 0));
+  return res;
+}
+
+// ---- API tokens ----
+
+json token_view(const store::ApiToken& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"hint", t.hint},
+          {"createdAt", format_time(t.created_at)},
+          {"lastUsedAt", t.last_used_at ? json(format_time(*t.last_used_at)) : json(nullptr)}};
+}
+
+Response list_tokens(app::App& app, const Principal&, Request& req) {
+  if (auto rec = app::get_agent(app, req.param("id")); !rec) return problem(rec.error());
+  auto tokens = app.store().list_api_tokens(req.param("id"));
+  if (!tokens) return problem(tokens.error());
+  json items = json::array();
+  for (const auto& t : *tokens) items.push_back(token_view(t));
+  return ok_json(200, {{"items", items}});
+}
+
+Response create_token(app::App& app, const Principal&, Request& req) {
+  auto in = Input::parse(req.body);
+  if (!in) return problem(in.error());
+  std::string name = in->str("name");
+  if (auto c = in->check(); !c) return problem(c.error());
+  if (auto rec = app::get_agent(app, req.param("id")); !rec) return problem(rec.error());
+  auto created = app::create_api_token(app, req.param("id"), name);
+  if (!created) return problem(created.error());
+  json j = token_view(created->record);
+  j["token"] = created->token;
+  return ok_json(201, j);
+}
+
+Response delete_token(app::App& app, const Principal&, Request& req) {
+  auto revoked = app.store().revoke_api_token(req.param("id"), req.param("tid"), app.clock().now());
+  if (!revoked) return problem(revoked.error());
+  if (!*revoked) return problem(Error::not_found("token not found"));
+  Response res;
+  res.status = 204;
+  return res;
+}
+
+// ---- operator ----
+
+// Parses YYYY-MM-DD as midnight UTC.
+std::optional<TimePoint> parse_date(const std::string& s) {
+  std::tm tm{};
+  if (s.size() != 10 || !strptime(s.c_str(), "%Y-%m-%d", &tm)) return std::nullopt;
+  return Clock::from_time_t(timegm(&tm));
+}
+
+Response usage(app::App& app, const Principal& who, Request& req) {
+  if (!who.platform) return problem(Error{Errc::forbidden, "usage is for the operator"});
+  TimePoint now = app.clock().now();
+  std::vector<FieldError> errors;
+  TimePoint from = now - std::chrono::days(30), to = now + std::chrono::days(1);
+  if (auto f = req.query_param("from")) {
+    if (auto t = parse_date(*f)) from = *t; else errors.push_back({"from", "must be a date, YYYY-MM-DD"});
+  }
+  if (auto t = req.query_param("to")) {
+    // Inclusive: the whole "to" day counts.
+    if (auto d = parse_date(*t)) to = *d + std::chrono::days(1); else errors.push_back({"to", "must be a date, YYYY-MM-DD"});
+  }
+  if (errors.empty() && to <= from) errors.push_back({"to", "must not be before from"});
+  if (!errors.empty()) return problem(Error::invalid(errors));
+  auto rows = app.store().usage(from, to);
+  if (!rows) return problem(rows.error());
+  auto empty = [] { return json{{"email", {{"viaAgent", 0}, {"viaPlatform", 0}}}, {"sms", {{"viaAgent", 0}, {"viaPlatform", 0}}}, {"total", 0}}; };
+  json totals = empty();
+  std::vector<json> items;
+  std::map<std::string, std::size_t> index;
+  for (const auto& r : *rows) {
+    auto it = index.find(r.agent_id);
+    if (it == index.end()) {
+      json j = empty();
+      j["agentId"] = r.agent_id;
+      j["agentName"] = r.agent_name;
+      items.push_back(std::move(j));
+      it = index.emplace(r.agent_id, items.size() - 1).first;
+    }
+    std::string ch(to_string(r.channel)), key = r.payer == Via::agent ? "viaAgent" : "viaPlatform";
+    for (json* j : {&items[it->second], &totals}) {
+      (*j)[ch][key] = (*j)[ch][key].get<std::int64_t>() + r.count;
+      (*j)["total"] = (*j)["total"].get<std::int64_t>() + r.count;
+    }
+  }
+  std::string to_day = format_time(to - std::chrono::days(1)).substr(0, 10);
+  return ok_json(200, {{"from", format_time(from).substr(0, 10)}, {"to", to_day}, {"items", items}, {"totals", totals}});
+}
+
 }  // namespace
 
-http::Handler make_handler(app::App& app,
-                           std::function<std::unique_ptr<net::HttpClient>()> make_client) {
+std::shared_ptr<http::Router> make_router(app::App& app,
+                                          std::function<std::unique_ptr<net::HttpClient>()> make_client) {
   auto router = std::make_shared<http::Router>();
   auto& r = *router;
   const std::string base = "/api/v1";
@@ -290,7 +507,33 @@ http::Handler make_handler(app::App& app,
   r.add("POST", base + "/agents/{id}/listings", guarded(app, create_listing));
   r.add("GET", base + "/agents/{id}/messages", guarded(app, list_messages));
   r.add("GET", base + "/messages/{mid}", guarded(app, get_message));
+  r.add("GET", base + "/agents/{id}/tokens", guarded(app, list_tokens));
+  r.add("POST", base + "/agents/{id}/tokens", guarded(app, create_token));
+  r.add("DELETE", base + "/agents/{id}/tokens/{tid}", guarded(app, delete_token));
+  r.add("GET", base + "/admin/usage", guarded(app, usage));
 
+  auto throttle = std::make_shared<app::LoginThrottle>();
+  r.add("POST", base + "/session", [&app, throttle](Request& req) { return create_session(app, *throttle, req); });
+  r.add("GET", base + "/session", [&app](Request& req) { return get_session(app, req); });
+  r.add("DELETE", base + "/session", [&app](Request& req) { return delete_session(app, req); });
+
+  // The dashboard.
+  std::string web_dir = app.config().web_dir;
+  r.add("GET", "/", [](Request&) {
+    Response res;
+    res.status = 302;
+    res.set_header("Location", "/app/");
+    return res;
+  });
+  r.add("GET", "/app", [web_dir](Request&) { return serve_dashboard(web_dir, ""); });
+  r.add("GET", "/app/{path...}", [web_dir](Request& req) { return serve_dashboard(web_dir, req.param("path")); });
+
+  return router;
+}
+
+http::Handler make_handler(app::App& app,
+                           std::function<std::unique_ptr<net::HttpClient>()> make_client) {
+  auto router = make_router(app, std::move(make_client));
   return [router](Request& req) {
     Response res = router->handle(req);
     if (!find_header(res.headers, "Cache-Control")) res.set_header("Cache-Control", "no-store");

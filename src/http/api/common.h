@@ -15,10 +15,14 @@ namespace herald::api {
 
 using nlohmann::json;
 
-// Who is calling. The platform token reaches every agent; an agent principal only its own.
+// Who is calling. The platform token and the operator reach every agent; an agent (by
+// session or API token) only its own.
 struct Principal {
-  bool platform = false;
+  bool platform = false;   // platform token or operator session: full access
+  bool operator_ = false;  // logged in as the operator
   std::string agent_id;
+  bool via_session = false;  // cookie-authenticated: state changes need the CSRF token
+  std::string csrf_token;
   bool may_access(const std::string& id) const { return platform || agent_id == id; }
 };
 

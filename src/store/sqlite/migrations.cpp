@@ -113,8 +113,39 @@ CREATE TABLE message_events (
 CREATE INDEX message_events_message ON message_events(message_id, at);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// Logins: password hashes (Argon2id strings), sessions and API tokens (stored as hashes).
+constexpr std::string_view kV2 = R"sql(
+ALTER TABLE agents ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE sessions (
+  token_hash    TEXT PRIMARY KEY,
+  agent_id      TEXT NOT NULL DEFAULT '',
+  role          TEXT NOT NULL CHECK (role IN ('agent','operator')),
+  csrf_token    TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL,
+  revoked_at    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX sessions_agent ON sessions(agent_id);
+
+CREATE TABLE api_tokens (
+  id            TEXT PRIMARY KEY,
+  agent_id      TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  token_hash    TEXT NOT NULL UNIQUE,
+  hint          TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  last_used_at  INTEGER NOT NULL DEFAULT 0,
+  revoked_at    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX api_tokens_agent ON api_tokens(agent_id, id);
+
+CREATE INDEX messages_usage ON messages(created_at, agent_id);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "initial schema", kV1},
+    {2, "logins: passwords, sessions, API tokens", kV2},
 }};
 
 }  // namespace

@@ -112,13 +112,14 @@ class SqliteStore final : public Store {
 
   // ---- agents ----
 
-  Result<void> create_agent(const AgentRow& a) override {
+  using Store::create_agent;
+  Result<void> create_agent(const AgentRow& a, const std::string& password_hash) override {
     std::lock_guard lock(mu_);
     TRY(st, db_.prepare(
-                "INSERT INTO agents (id, name, email, fallback_to_platform, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)"));
+                "INSERT INTO agents (id, name, email, fallback_to_platform, created_at, updated_at,"
+                " password_hash) VALUES (?, ?, ?, ?, ?, ?, ?)"));
     st->bind(1, a.id).bind(2, a.name).bind(3, a.email).bind(4, a.fallback_to_platform);
-    st->bind(5, ms(a.created_at)).bind(6, ms(a.created_at));
+    st->bind(5, ms(a.created_at)).bind(6, ms(a.created_at)).bind(7, password_hash);
     auto r = db_.run(*st);
     if (!r && r.error().code == Errc::conflict) return fail(conflict_email());
     return r;
@@ -198,6 +199,138 @@ class SqliteStore final : public Store {
     st->bind(5, b.email_signature).bind(6, b.website).bind(7, b.postal_address);
     st->bind(8, ms(Clock::now()));
     return db_.run(*st);
+  }
+
+  // ---- logins, sessions, API tokens ----
+
+  Result<void> set_password_hash(const std::string& agent_id, const std::string& hash) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare("UPDATE agents SET password_hash = ?, updated_at = ? WHERE id = ?"));
+    st->bind(1, hash).bind(2, ms(Clock::now())).bind(3, agent_id);
+    return db_.run(*st);
+  }
+
+  Result<std::optional<LoginRecord>> find_login(const std::string& email) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "SELECT id, name, email, fallback_to_platform, created_at, password_hash FROM agents"
+                " WHERE email = ? COLLATE NOCASE"));
+    st->bind(1, email);
+    std::optional<LoginRecord> out;
+    if (st->step() == SQLITE_ROW) {
+      out = LoginRecord{AgentRow{st->text(0), st->text(1), st->text(2), st->int64(3) != 0,
+                                 from_millis(st->int64(4))},
+                        st->text(5)};
+    }
+    st->reset();
+    return out;
+  }
+
+  Result<void> create_session(const Session& s) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "INSERT INTO sessions (token_hash, agent_id, role, csrf_token, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)"));
+    st->bind(1, s.token_hash).bind(2, s.agent_id).bind(3, s.role).bind(4, s.csrf_token);
+    st->bind(5, ms(s.created_at)).bind(6, ms(s.expires_at));
+    return db_.run(*st);
+  }
+
+  Result<std::optional<Session>> find_session(const std::string& token_hash, TimePoint now) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "SELECT token_hash, agent_id, role, csrf_token, created_at, expires_at FROM sessions"
+                " WHERE token_hash = ? AND revoked_at = 0 AND expires_at > ?"));
+    st->bind(1, token_hash).bind(2, ms(now));
+    std::optional<Session> out;
+    if (st->step() == SQLITE_ROW) {
+      out = Session{st->text(0), st->text(1), st->text(2), st->text(3),
+                    from_millis(st->int64(4)), from_millis(st->int64(5))};
+    }
+    st->reset();
+    return out;
+  }
+
+  Result<void> revoke_session(const std::string& token_hash, TimePoint now) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at = 0"));
+    st->bind(1, ms(now)).bind(2, token_hash);
+    return db_.run(*st);
+  }
+
+  Result<void> create_api_token(const ApiToken& t) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "INSERT INTO api_tokens (id, agent_id, name, token_hash, hint, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)"));
+    st->bind(1, t.id).bind(2, t.agent_id).bind(3, t.name).bind(4, t.token_hash).bind(5, t.hint);
+    st->bind(6, ms(t.created_at));
+    return db_.run(*st);
+  }
+
+  static ApiToken read_token(const Statement& st) {
+    ApiToken t{st.text(0), st.text(1), st.text(2), st.text(3), st.text(4),
+               from_millis(st.int64(5)), std::nullopt};
+    if (st.int64(6) > 0) t.last_used_at = from_millis(st.int64(6));
+    return t;
+  }
+
+  Result<std::vector<ApiToken>> list_api_tokens(const std::string& agent_id) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "SELECT id, agent_id, name, token_hash, hint, created_at, last_used_at FROM api_tokens"
+                " WHERE agent_id = ? AND revoked_at = 0 ORDER BY id"));
+    st->bind(1, agent_id);
+    std::vector<ApiToken> out;
+    while (st->step() == SQLITE_ROW) out.push_back(read_token(*st));
+    st->reset();
+    return out;
+  }
+
+  Result<bool> revoke_api_token(const std::string& agent_id, const std::string& id,
+                                TimePoint now) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND agent_id = ? AND revoked_at = 0"));
+    st->bind(1, ms(now)).bind(2, id).bind(3, agent_id);
+    TRY_VOID(db_.run(*st));
+    return db_.changes() > 0;
+  }
+
+  Result<std::optional<ApiToken>> find_api_token(const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "SELECT id, agent_id, name, token_hash, hint, created_at, last_used_at FROM api_tokens"
+                " WHERE token_hash = ? AND revoked_at = 0"));
+    st->bind(1, token_hash);
+    std::optional<ApiToken> out;
+    if (st->step() == SQLITE_ROW) out = read_token(*st);
+    st->reset();
+    return out;
+  }
+
+  Result<void> touch_api_token(const std::string& id, TimePoint now) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?"));
+    st->bind(1, ms(now)).bind(2, id);
+    return db_.run(*st);
+  }
+
+  Result<std::vector<UsageRow>> usage(TimePoint from, TimePoint to) override {
+    std::lock_guard lock(mu_);
+    TRY(st, db_.prepare(
+                "SELECT m.agent_id, a.name, m.channel, m.payer, COUNT(*) FROM messages m"
+                " JOIN agents a ON a.id = m.agent_id WHERE m.created_at >= ? AND m.created_at < ?"
+                " AND m.status IN ('sent','delivered','bounced') GROUP BY m.agent_id, m.channel, m.payer"
+                " ORDER BY a.name, m.agent_id"));
+    st->bind(1, ms(from)).bind(2, ms(to));
+    std::vector<UsageRow> out;
+    while (st->step() == SQLITE_ROW) {
+      out.push_back(UsageRow{st->text(0), st->text(1), parse_channel(st->text(2)).value_or(Channel::email),
+                             parse_via(st->text(3)), st->int64(4)});
+    }
+    st->reset();
+    return out;
   }
 
   // ---- integrations ----
