@@ -71,7 +71,7 @@ struct DemoAgent {
 std::vector<DemoAgent> seed_agents() {
   return {
       {"Scenario 1: full integration (own SendGrid + Twilio)",
-       {{"name", "Matt Wright"}, {"email", "matt@wrightrealty.com"}},
+       {{"name", "Matt Wright"}, {"email", "matt@wrightrealty.com"}, {"password", "wright-demo-password"}},
        {{"companyName", "Wright Realty"},
         {"replyEmail", "matt@wrightrealty.com"},
         {"smsPhone", "+13105551234"},
@@ -87,7 +87,7 @@ std::vector<DemoAgent> seed_agents() {
         {"seller", {{"name", "Homer Simpson"}, {"email", "homer@example.com"}, {"phone", "+14155552671"}}}},
        ""},
       {"Scenario 2: branding only (platform accounts)",
-       {{"name", "Lisa Park"}, {"email", "lisa@sunsetprops.com"}},
+       {{"name", "Lisa Park"}, {"email", "lisa@sunsetprops.com"}, {"password", "sunset-demo-password"}},
        {{"companyName", "Sunset Properties"},
         {"replyEmail", "lisa@sunsetprops.com"},
         {"emailSignature", "Lisa Park\nSunset Properties"},
@@ -99,7 +99,7 @@ std::vector<DemoAgent> seed_agents() {
         {"seller", {{"name", "Ann Lee"}, {"email", "ann@example.com"}, {"phone", "+14155552672"}}}},
        ""},
       {"Scenario 3: defaults (nothing configured)",
-       {{"name", "Pat Jones"}, {"email", "pat@example.com"}},
+       {{"name", "Pat Jones"}, {"email", "pat@example.com"}, {"password", "defaults-demo-password"}},
        nullptr,
        nullptr,
        nullptr,
@@ -153,6 +153,8 @@ int run_demo(const DemoOptions& options) {
       {"HERALD_SENDGRID_BASE_URL", sandbox_url},
       {"HERALD_MAILGUN_BASE_URL", sandbox_url},
       {"HERALD_TWILIO_BASE_URL", sandbox_url},
+      {"HERALD_OPERATOR_EMAIL", "operator@platform.com"},
+      {"HERALD_OPERATOR_PASSWORD", "operator-demo-password"},
   };
   auto config = app::load_config([&env](const char* name) -> const char* {
     auto it = env.find(name);
@@ -235,6 +237,12 @@ int run_demo(const DemoOptions& options) {
       std::cout << "\n";
     }
   }
+  std::cout << "\n  Dashboard         " << herald_url << "/app/\n";
+  for (const auto& a : agents) {
+    std::cout << "    log in as " << a.agent["email"].get<std::string>() << " / "
+              << a.agent["password"].get<std::string>() << "\n";
+  }
+  std::cout << "    operator (Admin) operator@platform.com / operator-demo-password\n";
   std::cout << "\n  Herald API        " << herald_url << "/api/v1   (Authorization: Bearer " << token << ")\n"
             << "  Provider sandbox  " << sandbox_url << "/   (inbox of everything the providers received)\n"
             << "  Try:  curl -H 'Authorization: Bearer " << token << "' " << herald_url << "/api/v1/agents/"
