@@ -14,6 +14,8 @@
 #include "core/error.h"
 #include "core/message.h"
 #include "core/types.h"
+#include "store/contacts.h"
+#include "store/templates.h"
 
 namespace herald::store {
 
@@ -218,6 +220,10 @@ class Store {
   virtual Result<int> requeue_expired(TimePoint now) = 0;
   // When the earliest queued/retrying message becomes due (nullopt if none).
   virtual Result<std::optional<TimePoint>> next_due_at() = 0;
+  // Sub-stores (issue 4), sharing this store's database.
+  virtual ContactStore& contacts() = 0;
+  virtual TemplateStore& templates() = 0;
+
   // Counts of messages by status (all agents), for health and tests.
   virtual Result<std::vector<std::pair<MessageStatus, std::int64_t>>> count_by_status() = 0;
 };

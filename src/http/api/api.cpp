@@ -12,6 +12,7 @@
 #include "app/auth.h"
 #include "app/listings.h"
 #include "http/api/common.h"
+#include "http/api/routes.h"
 #include "http/api/views.h"
 #include "http/api/web.h"
 
@@ -93,11 +94,9 @@ Response unauthorized() {
 // The channel in /integrations/{channel}; 404 for anything else.
 std::optional<Channel> channel_param(const Request& req) { return parse_channel(req.param("channel")); }
 
-using Handler = std::function<Response(app::App&, const Principal&, Request&)>;
+}  // namespace
 
-// Wraps a handler with authentication and tenant scoping of {id}: another agent's id
-// answers 404, exactly as an unknown id does, so ids cannot be probed.
-http::Handler guarded(app::App& app, Handler h) {
+http::Handler guarded(app::App& app, ApiHandler h) {
   return [&app, h = std::move(h)](Request& req) -> Response {
     auto who = authenticate(app, req);
     if (!who) return problem(who.error());
@@ -111,6 +110,8 @@ http::Handler guarded(app::App& app, Handler h) {
     return h(app, **who, req);
   };
 }
+
+namespace {
 
 // ---- agents ----
 
@@ -511,6 +512,8 @@ std::shared_ptr<http::Router> make_router(app::App& app,
   r.add("POST", base + "/agents/{id}/tokens", guarded(app, create_token));
   r.add("DELETE", base + "/agents/{id}/tokens/{tid}", guarded(app, delete_token));
   r.add("GET", base + "/admin/usage", guarded(app, usage));
+  register_contact_routes(r, app);
+  register_template_routes(r, app);
 
   auto throttle = std::make_shared<app::LoginThrottle>();
   r.add("POST", base + "/session", [&app, throttle](Request& req) { return create_session(app, *throttle, req); });

@@ -2,6 +2,7 @@
 // responses from Errors, time formatting, and the caller's identity.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,13 @@ struct Principal {
   std::string csrf_token;
   bool may_access(const std::string& id) const { return platform || agent_id == id; }
 };
+
+// A handler that runs only for an authenticated caller.
+using ApiHandler = std::function<http::Response(app::App&, const Principal&, http::Request&)>;
+
+// Wraps `h` with authentication, the CSRF check for cookie sessions, and tenant scoping of an
+// {id} path parameter: another agent's id answers 404 exactly as an unknown id does.
+http::Handler guarded(app::App& app, ApiHandler h);
 
 // Error → application/problem+json with a status for its code and an `errors` list naming
 // each invalid field.

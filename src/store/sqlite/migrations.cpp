@@ -1,5 +1,7 @@
 #include "store/sqlite/migrations.h"
 
+#include "store/sqlite/database.h"
+
 #include <array>
 
 namespace herald::store::sqlite {
@@ -143,13 +145,17 @@ CREATE INDEX api_tokens_agent ON api_tokens(agent_id, id);
 CREATE INDEX messages_usage ON messages(created_at, agent_id);
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
-    {1, "initial schema", kV1},
-    {2, "logins: passwords, sessions, API tokens", kV2},
-}};
-
 }  // namespace
 
-std::span<const Migration> migrations() { return kMigrations; }
+std::span<const Migration> migrations() {
+  // Later migrations live beside the sub-store that owns their tables.
+  static const std::array<Migration, 4> kMigrations{{
+      {1, "initial schema", kV1},
+      {2, "logins: passwords, sessions, API tokens", kV2},
+      {3, "contacts and suppressions", kMigrationV3},
+      {4, "templates", kMigrationV4},
+  }};
+  return kMigrations;
+}
 
 }  // namespace herald::store::sqlite

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <mutex>
 
-#include "store/sqlite/db.h"
+#include "store/sqlite/database.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
 
@@ -15,16 +15,8 @@ using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::Transaction;
 
-// Unwraps a Result<T> or returns its error from the enclosing function.
-#define TRY(var, expr)                                  \
-  auto var##_r = (expr);                                \
-  if (!var##_r) return std::unexpected(var##_r.error()); \
-  auto& var = *var##_r
-#define TRY_VOID(expr)                              \
-  do {                                              \
-    auto _r = (expr);                               \
-    if (!_r) return std::unexpected(_r.error());    \
-  } while (0)
+#define TRY HERALD_TRY
+#define TRY_VOID HERALD_TRY_VOID
 
 std::int64_t ms(TimePoint t) { return to_millis(t); }
 
@@ -85,25 +77,29 @@ IntegrationRow read_integration(const Statement& s, int c) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(Connection c) : db_(std::move(c)) {}
+  explicit SqliteStore(std::shared_ptr<sqlite::Database> db)
+      : db_(db), contacts_(sqlite::make_contact_store(db)), templates_(sqlite::make_template_store(db)) {}
+
+  ContactStore& contacts() override { return *contacts_; }
+  TemplateStore& templates() override { return *templates_; }
 
   Result<int> run_migrations() {
-    std::lock_guard lock(mu_);
-    TRY_VOID(db_.exec(
+    std::lock_guard lock(db_->mu);
+    TRY_VOID(db_->conn.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
         "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
-    TRY(current_stmt, db_.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    TRY(current_stmt, db_->conn.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     current_stmt->step();
     int current = static_cast<int>(current_stmt->int64(0));
     current_stmt->reset();
     for (const auto& m : sqlite::migrations()) {
       if (m.version <= current) continue;
-      Transaction tx(db_);
+      Transaction tx(db_->conn);
       TRY_VOID(tx.begin());
-      TRY_VOID(db_.exec(m.sql));
-      TRY(ins, db_.prepare("INSERT INTO schema_migrations VALUES (?, ?, ?)"));
+      TRY_VOID(db_->conn.exec(m.sql));
+      TRY(ins, db_->conn.prepare("INSERT INTO schema_migrations VALUES (?, ?, ?)"));
       ins->bind(1, m.version).bind(2, m.name).bind(3, ms(Clock::now()));
-      TRY_VOID(db_.run(*ins));
+      TRY_VOID(db_->conn.run(*ins));
       TRY_VOID(tx.commit());
       current = m.version;
     }
@@ -114,13 +110,13 @@ class SqliteStore final : public Store {
 
   using Store::create_agent;
   Result<void> create_agent(const AgentRow& a, const std::string& password_hash) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "INSERT INTO agents (id, name, email, fallback_to_platform, created_at, updated_at,"
                 " password_hash) VALUES (?, ?, ?, ?, ?, ?, ?)"));
     st->bind(1, a.id).bind(2, a.name).bind(3, a.email).bind(4, a.fallback_to_platform);
     st->bind(5, ms(a.created_at)).bind(6, ms(a.created_at)).bind(7, password_hash);
-    auto r = db_.run(*st);
+    auto r = db_->conn.run(*st);
     if (!r && r.error().code == Errc::conflict) return fail(conflict_email());
     return r;
   }
@@ -132,8 +128,8 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<AgentRecord>> find_agent(const std::string& id) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "SELECT a.id, a.name, a.email, a.fallback_to_platform, a.created_at, "
                 "b.company_name, b.reply_email, b.sms_phone, b.email_signature, b.website, "
                 "b.postal_address FROM agents a LEFT JOIN branding b ON b.agent_id = a.id "
@@ -146,7 +142,7 @@ class SqliteStore final : public Store {
     rec.branding = Branding{st->text(5), st->text(6), st->text(7),
                             st->text(8), st->text(9), st->text(10)};
     st->reset();
-    TRY(in, db_.prepare(
+    TRY(in, db_->conn.prepare(
                 "SELECT channel, provider, secret_sealed, secret_hint, account_sid, address, domain,"
                 " region, active, status, status_reason, connected_at, updated_at"
                 " FROM integrations WHERE agent_id = ?"));
@@ -160,8 +156,8 @@ class SqliteStore final : public Store {
   }
 
   Result<Page<AgentRow>> list_agents(const std::string& cursor, int limit) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "SELECT id, name, email, fallback_to_platform, created_at FROM agents"
                 " WHERE id > ? ORDER BY id LIMIT ?"));
     st->bind(1, cursor).bind(2, limit + 1);
@@ -179,15 +175,15 @@ class SqliteStore final : public Store {
   }
 
   Result<void> set_fallback_to_platform(const std::string& agent_id, bool on) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare("UPDATE agents SET fallback_to_platform = ? WHERE id = ?"));
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("UPDATE agents SET fallback_to_platform = ? WHERE id = ?"));
     st->bind(1, on).bind(2, agent_id);
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
   Result<void> put_branding(const std::string& agent_id, const Branding& b) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "INSERT INTO branding (agent_id, company_name, reply_email, sms_phone,"
                 " email_signature, website, postal_address, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET"
@@ -198,21 +194,21 @@ class SqliteStore final : public Store {
     st->bind(1, agent_id).bind(2, b.company_name).bind(3, b.reply_email).bind(4, b.sms_phone);
     st->bind(5, b.email_signature).bind(6, b.website).bind(7, b.postal_address);
     st->bind(8, ms(Clock::now()));
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
   // ---- logins, sessions, API tokens ----
 
   Result<void> set_password_hash(const std::string& agent_id, const std::string& hash) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare("UPDATE agents SET password_hash = ?, updated_at = ? WHERE id = ?"));
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("UPDATE agents SET password_hash = ?, updated_at = ? WHERE id = ?"));
     st->bind(1, hash).bind(2, ms(Clock::now())).bind(3, agent_id);
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
   Result<std::optional<LoginRecord>> find_login(const std::string& email) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "SELECT id, name, email, fallback_to_platform, created_at, password_hash FROM agents"
                 " WHERE email = ? COLLATE NOCASE"));
     st->bind(1, email);
@@ -227,18 +223,18 @@ class SqliteStore final : public Store {
   }
 
   Result<void> create_session(const Session& s) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "INSERT INTO sessions (token_hash, agent_id, role, csrf_token, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)"));
     st->bind(1, s.token_hash).bind(2, s.agent_id).bind(3, s.role).bind(4, s.csrf_token);
     st->bind(5, ms(s.created_at)).bind(6, ms(s.expires_at));
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
   Result<std::optional<Session>> find_session(const std::string& token_hash, TimePoint now) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "SELECT token_hash, agent_id, role, csrf_token, created_at, expires_at FROM sessions"
                 " WHERE token_hash = ? AND revoked_at = 0 AND expires_at > ?"));
     st->bind(1, token_hash).bind(2, ms(now));
@@ -252,20 +248,20 @@ class SqliteStore final : public Store {
   }
 
   Result<void> revoke_session(const std::string& token_hash, TimePoint now) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at = 0"));
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at = 0"));
     st->bind(1, ms(now)).bind(2, token_hash);
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
   Result<void> create_api_token(const ApiToken& t) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "INSERT INTO api_tokens (id, agent_id, name, token_hash, hint, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)"));
     st->bind(1, t.id).bind(2, t.agent_id).bind(3, t.name).bind(4, t.token_hash).bind(5, t.hint);
     st->bind(6, ms(t.created_at));
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
   static ApiToken read_token(const Statement& st) {
@@ -276,8 +272,8 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<ApiToken>> list_api_tokens(const std::string& agent_id) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "SELECT id, agent_id, name, token_hash, hint, created_at, last_used_at FROM api_tokens"
                 " WHERE agent_id = ? AND revoked_at = 0 ORDER BY id"));
     st->bind(1, agent_id);
@@ -289,17 +285,17 @@ class SqliteStore final : public Store {
 
   Result<bool> revoke_api_token(const std::string& agent_id, const std::string& id,
                                 TimePoint now) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND agent_id = ? AND revoked_at = 0"));
     st->bind(1, ms(now)).bind(2, id).bind(3, agent_id);
-    TRY_VOID(db_.run(*st));
-    return db_.changes() > 0;
+    TRY_VOID(db_->conn.run(*st));
+    return db_->conn.changes() > 0;
   }
 
   Result<std::optional<ApiToken>> find_api_token(const std::string& token_hash) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "SELECT id, agent_id, name, token_hash, hint, created_at, last_used_at FROM api_tokens"
                 " WHERE token_hash = ? AND revoked_at = 0"));
     st->bind(1, token_hash);
@@ -310,15 +306,15 @@ class SqliteStore final : public Store {
   }
 
   Result<void> touch_api_token(const std::string& id, TimePoint now) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?"));
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?"));
     st->bind(1, ms(now)).bind(2, id);
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
   Result<std::vector<UsageRow>> usage(TimePoint from, TimePoint to) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "SELECT m.agent_id, a.name, m.channel, m.payer, COUNT(*) FROM messages m"
                 " JOIN agents a ON a.id = m.agent_id WHERE m.created_at >= ? AND m.created_at < ?"
                 " AND m.status IN ('sent','delivered','bounced') GROUP BY m.agent_id, m.channel, m.payer"
@@ -336,8 +332,8 @@ class SqliteStore final : public Store {
   // ---- integrations ----
 
   Result<void> put_integration(const std::string& agent_id, const IntegrationRow& r) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "INSERT OR REPLACE INTO integrations (agent_id, channel, provider, secret_sealed,"
                 " secret_hint, account_sid, address, domain, region, active, status, status_reason,"
                 " connected_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -346,43 +342,43 @@ class SqliteStore final : public Store {
     st->bind(7, r.address).bind(8, r.domain).bind(9, to_string(r.region)).bind(10, r.active);
     st->bind(11, to_string(r.status)).bind(12, r.status_reason);
     st->bind(13, ms(r.connected_at)).bind(14, ms(r.updated_at));
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
   Result<bool> delete_integration(const std::string& agent_id, Channel channel) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare("DELETE FROM integrations WHERE agent_id = ? AND channel = ?"));
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("DELETE FROM integrations WHERE agent_id = ? AND channel = ?"));
     st->bind(1, agent_id).bind(2, to_string(channel));
-    TRY_VOID(db_.run(*st));
-    return db_.changes() > 0;
+    TRY_VOID(db_->conn.run(*st));
+    return db_->conn.changes() > 0;
   }
 
   Result<bool> set_integration_active(const std::string& agent_id, Channel channel, bool active,
                                       TimePoint now) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "UPDATE integrations SET active = ?, updated_at = ? WHERE agent_id = ? AND "
                 "channel = ?"));
     st->bind(1, active).bind(2, ms(now)).bind(3, agent_id).bind(4, to_string(channel));
-    TRY_VOID(db_.run(*st));
-    return db_.changes() > 0;
+    TRY_VOID(db_->conn.run(*st));
+    return db_->conn.changes() > 0;
   }
 
   Result<void> set_integration_status(const std::string& agent_id, Channel channel,
                                       IntegrationStatus status, const std::string& reason,
                                       TimePoint now) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "UPDATE integrations SET status = ?, status_reason = ?, updated_at = ?"
                 " WHERE agent_id = ? AND channel = ?"));
     st->bind(1, to_string(status)).bind(2, reason).bind(3, ms(now)).bind(4, agent_id);
     st->bind(5, to_string(channel));
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
   Result<std::vector<SealedSecret>> all_sealed_secrets() override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare("SELECT agent_id, channel, secret_sealed FROM integrations"));
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("SELECT agent_id, channel, secret_sealed FROM integrations"));
     std::vector<SealedSecret> out;
     while (st->step() == SQLITE_ROW) {
       out.push_back({st->text(0), parse_channel(st->text(1)).value_or(Channel::email),
@@ -393,15 +389,15 @@ class SqliteStore final : public Store {
   }
 
   Result<void> replace_sealed_secrets(std::span<const SealedSecret> secrets) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
+    std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
-    TRY(st, db_.prepare(
+    TRY(st, db_->conn.prepare(
                 "UPDATE integrations SET secret_sealed = ? WHERE agent_id = ? AND channel = ?"));
     for (const auto& s : secrets) {
       st->reset();
       st->bind(1, s.sealed).bind(2, s.agent_id).bind(3, to_string(s.channel));
-      TRY_VOID(db_.run(*st));
+      TRY_VOID(db_->conn.run(*st));
     }
     return tx.commit();
   }
@@ -409,23 +405,23 @@ class SqliteStore final : public Store {
   // ---- listings and messages ----
 
   Result<void> create_listing(const Listing& l, std::span<const Message> messages) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
+    std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
-    TRY(st, db_.prepare(
+    TRY(st, db_->conn.prepare(
                 "INSERT INTO listings (id, agent_id, address, price, seller_name, seller_email,"
                 " seller_phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
     st->bind(1, l.id).bind(2, l.agent_id).bind(3, l.address).bind(4, l.price);
     st->bind(5, l.seller_name).bind(6, l.seller_email).bind(7, l.seller_phone);
     st->bind(8, ms(l.created_at));
-    TRY_VOID(db_.run(*st));
+    TRY_VOID(db_->conn.run(*st));
     TRY_VOID(insert_messages(messages));
     return tx.commit();
   }
 
   Result<void> enqueue(std::span<const Message> messages) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
+    std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
     TRY_VOID(insert_messages(messages));
     return tx.commit();
@@ -433,15 +429,15 @@ class SqliteStore final : public Store {
 
   Result<std::optional<MessageDetail>> find_message(const std::string& id,
                                                     const std::string& agent_id) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(std::string("SELECT ") + kMessageColumns +
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(std::string("SELECT ") + kMessageColumns +
                         " FROM messages WHERE id = ? AND (? = '' OR agent_id = ?)"));
     st->bind(1, id).bind(2, agent_id).bind(3, agent_id);
     if (st->step() != SQLITE_ROW) return std::optional<MessageDetail>();
     MessageDetail d;
     d.message = read_message(*st);
     st->reset();
-    TRY(ev, db_.prepare(
+    TRY(ev, db_->conn.prepare(
                 "SELECT at, status, detail, attempt, outcome, http_status, provider, via, payer,"
                 " route_from, route_reply_to, provider_message_id FROM message_events"
                 " WHERE message_id = ? AND agent_id = ? ORDER BY at, rowid"));
@@ -471,8 +467,8 @@ class SqliteStore final : public Store {
   }
 
   Result<Page<Message>> list_messages(const MessageQuery& q) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(std::string("SELECT ") + kMessageColumns +
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(std::string("SELECT ") + kMessageColumns +
                         " FROM messages WHERE agent_id = ? AND (? = '' OR id < ?)"
                         " AND (? = '' OR channel = ?) AND (? = '' OR status = ?)"
                         " ORDER BY id DESC LIMIT ?"));
@@ -493,11 +489,11 @@ class SqliteStore final : public Store {
   // ---- the queue ----
 
   Result<std::vector<Message>> claim_due(const ClaimRequest& req) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
+    std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
     std::string kind = req.kind ? std::string(to_string(*req.kind)) : "";
-    TRY(st, db_.prepare(
+    TRY(st, db_->conn.prepare(
                 std::string("UPDATE messages SET status = 'sending', lease_until = ?, "
                             "claimed_by = ?, updated_at = ? WHERE id IN (SELECT id FROM messages "
                             "WHERE status IN ('queued','retrying') AND next_attempt_at <= ? AND "
@@ -513,7 +509,7 @@ class SqliteStore final : public Store {
       out.back().status = MessageStatus::sending;
     }
     st->reset();
-    if (rc != SQLITE_DONE) return fail(db_.error("claim"));
+    if (rc != SQLITE_DONE) return fail(db_->conn.error("claim"));
     TRY_VOID(tx.commit());
     // RETURNING gives no order guarantee; keep the queue's order for the caller.
     std::sort(out.begin(), out.end(), [](const Message& a, const Message& b) {
@@ -524,15 +520,15 @@ class SqliteStore final : public Store {
   }
 
   Result<void> record_outcomes(std::span<const Outcome> outcomes) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
+    std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
-    TRY(up, db_.prepare(
+    TRY(up, db_->conn.prepare(
                 "UPDATE messages SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
                 " provider_message_id = ?, route_provider = ?, route_via = ?, route_from = ?,"
                 " route_reply_to = ?, payer = ?, lease_until = 0, claimed_by = '', updated_at = ?"
                 " WHERE id = ? AND agent_id = ?"));
-    TRY(content, db_.prepare(
+    TRY(content, db_->conn.prepare(
                      "UPDATE messages SET subject = ?, body_text = ?, body_html = ? WHERE id = ?"
                      " AND agent_id = ?"));
     std::int64_t now = ms(Clock::now());
@@ -547,12 +543,12 @@ class SqliteStore final : public Store {
         up->bind(6, "").bind(7, "").bind(8, "").bind(9, "").bind(10, "");
       }
       up->bind(11, now).bind(12, o.message_id).bind(13, o.agent_id);
-      TRY_VOID(db_.run(*up));
+      TRY_VOID(db_->conn.run(*up));
       if (o.rendered) {
         content->reset();
         content->bind(1, o.subject).bind(2, o.text).bind(3, o.html).bind(4, o.message_id);
         content->bind(5, o.agent_id);
-        TRY_VOID(db_.run(*content));
+        TRY_VOID(db_->conn.run(*content));
       }
       for (const Attempt& a : o.attempts_made) TRY_VOID(insert_attempt(o, a));
       for (const StatusEvent& e : o.events) TRY_VOID(insert_event(o.message_id, o.agent_id, e));
@@ -561,18 +557,18 @@ class SqliteStore final : public Store {
   }
 
   Result<int> requeue_expired(TimePoint now) override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "UPDATE messages SET status = 'queued', lease_until = 0, claimed_by = '' WHERE "
                 "status = 'sending' AND lease_until <= ?"));
     st->bind(1, ms(now));
-    TRY_VOID(db_.run(*st));
-    return static_cast<int>(db_.changes());
+    TRY_VOID(db_->conn.run(*st));
+    return static_cast<int>(db_->conn.changes());
   }
 
   Result<std::optional<TimePoint>> next_due_at() override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare(
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
                 "SELECT MIN(next_attempt_at) FROM messages WHERE status IN ('queued','retrying')"));
     std::optional<TimePoint> out;
     if (st->step() == SQLITE_ROW && !st->is_null(0)) out = from_millis(st->int64(0));
@@ -581,8 +577,8 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<std::pair<MessageStatus, std::int64_t>>> count_by_status() override {
-    std::lock_guard lock(mu_);
-    TRY(st, db_.prepare("SELECT status, COUNT(*) FROM messages GROUP BY status"));
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("SELECT status, COUNT(*) FROM messages GROUP BY status"));
     std::vector<std::pair<MessageStatus, std::int64_t>> out;
     while (st->step() == SQLITE_ROW) {
       if (auto s = parse_message_status(st->text(0))) out.emplace_back(*s, st->int64(1));
@@ -594,7 +590,7 @@ class SqliteStore final : public Store {
  private:
   // Inserts messages and their "queued" history entry (caller holds the lock and a tx).
   Result<void> insert_messages(std::span<const Message> messages) {
-    TRY(st, db_.prepare(
+    TRY(st, db_->conn.prepare(
                 "INSERT INTO messages (id, agent_id, channel, kind, template_key, vars, to_address,"
                 " to_name, listing_id, campaign_id, subject, body_text, body_html, status, attempts,"
                 " next_attempt_at, created_at, updated_at)"
@@ -607,7 +603,7 @@ class SqliteStore final : public Store {
       st->bind(11, m.subject).bind(12, m.text).bind(13, m.html).bind(14, to_string(m.status));
       st->bind(15, m.attempts).bind(16, ms(m.next_attempt_at)).bind(17, ms(m.created_at));
       st->bind(18, ms(m.created_at));
-      TRY_VOID(db_.run(*st));
+      TRY_VOID(db_->conn.run(*st));
       TRY_VOID(insert_event(m.id, m.agent_id, StatusEvent{m.created_at, m.status, ""}));
     }
     return {};
@@ -615,16 +611,16 @@ class SqliteStore final : public Store {
 
   Result<void> insert_event(const std::string& id, const std::string& agent_id,
                             const StatusEvent& e) {
-    TRY(st, db_.prepare(
+    TRY(st, db_->conn.prepare(
                 "INSERT INTO message_events (message_id, agent_id, at, status, detail)"
                 " VALUES (?, ?, ?, ?, ?)"));
     st->bind(1, id).bind(2, agent_id).bind(3, ms(e.at)).bind(4, to_string(e.status));
     st->bind(5, e.detail);
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
   Result<void> insert_attempt(const Outcome& o, const Attempt& a) {
-    TRY(st, db_.prepare(
+    TRY(st, db_->conn.prepare(
                 "INSERT INTO message_events (message_id, agent_id, at, status, detail, attempt,"
                 " outcome, http_status, provider, via, payer, route_from, route_reply_to,"
                 " provider_message_id) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -633,11 +629,12 @@ class SqliteStore final : public Store {
     st->bind(8, to_string(a.route.provider)).bind(9, to_string(a.route.via));
     st->bind(10, to_string(a.route.payer)).bind(11, a.route.from).bind(12, a.route.reply_to);
     st->bind(13, a.provider_message_id);
-    return db_.run(*st);
+    return db_->conn.run(*st);
   }
 
-  std::mutex mu_;
-  Connection db_;
+  std::shared_ptr<sqlite::Database> db_;
+  std::unique_ptr<ContactStore> contacts_;
+  std::unique_ptr<TemplateStore> templates_;
 };
 
 // "sqlite:<file>" → that file; anything else is a data directory holding herald.db.
@@ -661,7 +658,7 @@ Result<std::string> sqlite_path(const std::string& url) {
 Result<std::unique_ptr<SqliteStore>> open_sqlite(const std::string& url) {
   TRY(path, sqlite_path(url));
   TRY(conn, Connection::open(path));
-  auto store = std::make_unique<SqliteStore>(std::move(conn));
+  auto store = std::make_unique<SqliteStore>(std::make_shared<sqlite::Database>(std::move(conn)));
   TRY_VOID(store->run_migrations());
   return store;
 }
@@ -677,7 +674,7 @@ Result<std::unique_ptr<Store>> open_store(const std::string& url) {
 Result<int> migrate(const std::string& url) {
   TRY(path, sqlite_path(url));
   TRY(conn, Connection::open(path));
-  SqliteStore store(std::move(conn));
+  SqliteStore store(std::make_shared<sqlite::Database>(std::move(conn)));
   return store.run_migrations();
 }
 

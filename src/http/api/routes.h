@@ -1,0 +1,14 @@
+// Route registration for resources that live in their own handler files.
+#pragma once
+
+#include "app/app.h"
+#include "http/server/server.h"
+
+namespace herald::api {
+
+// /api/v1/agents/{id}/contacts…, …/suppressions…, and the public unsubscribe pages /u/{token}.
+void register_contact_routes(http::Router& router, app::App& app);
+// /api/v1/agents/{id}/templates…
+void register_template_routes(http::Router& router, app::App& app);
+
+}  // namespace herald::api

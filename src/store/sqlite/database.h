@@ -1,0 +1,40 @@
+// One SQLite database shared by the store and its sub-stores: the connection and the mutex
+// that serializes its use (SQLite has one writer at a time; batching is what makes it fast).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include "store/contacts.h"
+#include "store/sqlite/db.h"
+#include "store/templates.h"
+
+namespace herald::store::sqlite {
+
+struct Database {
+  explicit Database(Connection c) : conn(std::move(c)) {}
+  std::mutex mu;
+  Connection conn;
+};
+
+// Sub-stores sharing the database (each in its own file).
+std::unique_ptr<ContactStore> make_contact_store(std::shared_ptr<Database> db);
+std::unique_ptr<TemplateStore> make_template_store(std::shared_ptr<Database> db);
+
+// Migrations owned by those files.
+extern const std::string_view kMigrationV3;
+extern const std::string_view kMigrationV4;
+
+// Unwraps a Result<T> into `var` or returns its error from the enclosing function.
+#define HERALD_TRY(var, expr)                             \
+  auto var##_r = (expr);                                  \
+  if (!var##_r) return std::unexpected(var##_r.error()); \
+  auto& var = *var##_r
+#define HERALD_TRY_VOID(expr)                    \
+  do {                                           \
+    auto _r = (expr);                            \
+    if (!_r) return std::unexpected(_r.error()); \
+  } while (0)
+
+}  // namespace herald::store::sqlite
