@@ -194,12 +194,23 @@ const emailCard = () => page.getByRole('region', { name: 'Email Provider' });
 const smsCard = () => page.getByRole('region', { name: 'SMS Provider' });
 const routesPanel = () => page.getByRole('region', { name: 'Who sends your messages' });
 
+// Waits for `text` inside `locator`; on timeout the error says what was there instead.
 async function expectText(locator, text) {
-  await locator.getByText(text).first().waitFor();
+  try {
+    await locator.getByText(text).first().waitFor();
+  } catch (err) {
+    const actual = await locator.first().innerText({ timeout: 1000 }).catch(() => '(not found)');
+    throw new Error(`expected "${text}"; found:\n${actual}\n${err.message.split('\n')[0]}`);
+  }
 }
 
 async function expectBadge(card, text) {
-  await card.locator('.badge', { hasText: new RegExp(`^${text}$`) }).waitFor();
+  try {
+    await card.locator('.badge', { hasText: new RegExp(`^${text}$`) }).first().waitFor();
+  } catch (err) {
+    const actual = await card.locator('.badge').allInnerTexts().catch(() => []);
+    throw new Error(`expected the badge "${text}"; found ${JSON.stringify(actual)}\n${err.message.split('\n')[0]}`);
+  }
 }
 
 // Connects an email provider through the form (opening it with Change when connected).
@@ -361,7 +372,7 @@ test('integrations: connect Resend, SendGrid and Mailgun (Domain, Region) throug
 
   await connectEmail({ provider: 'Mailgun', apiKey: KEYS.mailgun, fromEmail: 'matt@mg.wrightrealty.com', domain: 'mg.wrightrealty.com', region: 'eu' });
   await expectBadge(emailCard(), 'Connected');
-  await expectText(routesPanel(), 'Email goes out through your Mailgun account as Wright Realty <matt@mg.wrightrealty.com>. You pay for it.');
+  await expectText(routesPanel(), 'Email goes out through your Mailgun account as Wright Realty <matt@mg.wrightrealty.com>. Replies go to matt@wrightrealty.com. You pay for it.');
   await expectText(emailCard(), 'mg.wrightrealty.com');
   await expectText(emailCard(), 'EU');
 

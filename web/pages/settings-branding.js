@@ -46,7 +46,7 @@ export async function brandingPanel(panel, { agentId, ctx }) {
   fill(branding);
 
   // Preview of how the brand appears in an email (built from text nodes, nothing rendered as HTML).
-  const preview = h('div', { class: 'brand-preview', 'aria-hidden': 'false' });
+  const preview = h('div', { class: 'brand-preview' });
   let fromAddress = addressOf(routes?.email?.from) ?? 'noreply@platform.com';
   let viaAgent = routes?.email?.via === 'agent';
   function drawPreview() {
@@ -111,7 +111,7 @@ export async function brandingPanel(panel, { agentId, ctx }) {
         h('h2', { class: 'card-title' }, 'Your brand'),
         h('p', { class: 'muted' }, 'Buyers and sellers see these details on every message, whichever account sends it.'),
         form),
-      h('aside', { class: 'card preview-card', 'aria-labelledby': 'brand-preview-title' },
+      h('section', { class: 'card preview-card', 'aria-labelledby': 'brand-preview-title' },
         h('h2', { class: 'card-title', id: 'brand-preview-title' }, 'Preview'),
         h('p', { class: 'muted' }, 'How a welcome email to a seller looks with these details.'),
         preview)));

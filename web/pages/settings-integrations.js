@@ -379,18 +379,24 @@ function createCard(spec, state, agentId, refresh) {
         lastTest.detail ? h('p', { class: 'test-result-detail' }, lastTest.detail) : null));
   }
 
+  let formFor = null; // the integration the open form was filled from
   function update() {
     const i = integration();
     replace(badgeSlot, h('span', { class: 'visually-hidden' }, 'Status: '), integrationBadge(i));
-    clearFormErrors({ fields, alert });
     actionAlert.clear();
     if (!i || editing) {
-      spec.fill(fields, i);
-      sync();
+      // A refresh caused by the other card must not wipe what is being typed here.
+      const key = JSON.stringify(i);
+      if (!body.contains(form) || key !== formFor) {
+        clearFormErrors({ fields, alert });
+        spec.fill(fields, i);
+        sync();
+        formFor = key;
+      }
       cancel.hidden = !i;
-      connect.textContent = 'Connect';
-      replace(body, form);
+      if (!body.contains(form)) replace(body, form);
     } else {
+      formFor = null;
       const notes = [];
       if (i.status === 'failing') {
         notes.push(h('div', { class: 'alert alert-error' },
