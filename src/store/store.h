@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/message.h"
 #include "core/types.h"
+#include "store/campaigns.h"
 #include "store/contacts.h"
 #include "store/templates.h"
 
@@ -223,6 +224,7 @@ class Store {
   // Sub-stores (issue 4), sharing this store's database.
   virtual ContactStore& contacts() = 0;
   virtual TemplateStore& templates() = 0;
+  virtual CampaignStore& campaigns() = 0;
 
   // Counts of messages by status (all agents), for health and tests.
   virtual Result<std::vector<std::pair<MessageStatus, std::int64_t>>> count_by_status() = 0;

@@ -4,8 +4,11 @@
 
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string_view>
 
+#include "core/message.h"
+#include "store/campaigns.h"
 #include "store/contacts.h"
 #include "store/sqlite/db.h"
 #include "store/templates.h"
@@ -18,13 +21,21 @@ struct Database {
   Connection conn;
 };
 
+// Inserts messages and their "queued" history entry (the caller holds the lock and a transaction).
+Result<void> insert_messages(Connection& conn, std::span<const Message> messages);
+// Inserts one status-history entry.
+Result<void> insert_event(Connection& conn, const std::string& id, const std::string& agent_id,
+                          const StatusEvent& e);
+
 // Sub-stores sharing the database (each in its own file).
 std::unique_ptr<ContactStore> make_contact_store(std::shared_ptr<Database> db);
 std::unique_ptr<TemplateStore> make_template_store(std::shared_ptr<Database> db);
+std::unique_ptr<CampaignStore> make_campaign_store(std::shared_ptr<Database> db);
 
 // Migrations owned by those files.
 extern const std::string_view kMigrationV3;
 extern const std::string_view kMigrationV4;
+extern const std::string_view kMigrationV5;
 
 // Unwraps a Result<T> into `var` or returns its error from the enclosing function.
 #define HERALD_TRY(var, expr)                             \

@@ -149,11 +149,12 @@ CREATE INDEX messages_usage ON messages(created_at, agent_id);
 
 std::span<const Migration> migrations() {
   // Later migrations live beside the sub-store that owns their tables.
-  static const std::array<Migration, 4> kMigrations{{
+  static const std::array<Migration, 5> kMigrations{{
       {1, "initial schema", kV1},
       {2, "logins: passwords, sessions, API tokens", kV2},
       {3, "contacts and suppressions", kMigrationV3},
       {4, "templates", kMigrationV4},
+      {5, "campaigns", kMigrationV5},
   }};
   return kMigrations;
 }

@@ -78,10 +78,14 @@ IntegrationRow read_integration(const Statement& s, int c) {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::shared_ptr<sqlite::Database> db)
-      : db_(db), contacts_(sqlite::make_contact_store(db)), templates_(sqlite::make_template_store(db)) {}
+      : db_(db),
+        contacts_(sqlite::make_contact_store(db)),
+        templates_(sqlite::make_template_store(db)),
+        campaigns_(sqlite::make_campaign_store(db)) {}
 
   ContactStore& contacts() override { return *contacts_; }
   TemplateStore& templates() override { return *templates_; }
+  CampaignStore& campaigns() override { return *campaigns_; }
 
   Result<int> run_migrations() {
     std::lock_guard lock(db_->mu);
@@ -415,7 +419,7 @@ class SqliteStore final : public Store {
     st->bind(5, l.seller_name).bind(6, l.seller_email).bind(7, l.seller_phone);
     st->bind(8, ms(l.created_at));
     TRY_VOID(db_->conn.run(*st));
-    TRY_VOID(insert_messages(messages));
+    TRY_VOID(sqlite::insert_messages(db_->conn, messages));
     return tx.commit();
   }
 
@@ -423,7 +427,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(db_->mu);
     Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
-    TRY_VOID(insert_messages(messages));
+    TRY_VOID(sqlite::insert_messages(db_->conn, messages));
     return tx.commit();
   }
 
@@ -437,6 +441,7 @@ class SqliteStore final : public Store {
     MessageDetail d;
     d.message = read_message(*st);
     st->reset();
+    d.history.push_back(StatusEvent{d.message.created_at, MessageStatus::queued, ""});
     TRY(ev, db_->conn.prepare(
                 "SELECT at, status, detail, attempt, outcome, http_status, provider, via, payer,"
                 " route_from, route_reply_to, provider_message_id FROM message_events"
@@ -497,7 +502,9 @@ class SqliteStore final : public Store {
                 std::string("UPDATE messages SET status = 'sending', lease_until = ?, "
                             "claimed_by = ?, updated_at = ? WHERE id IN (SELECT id FROM messages "
                             "WHERE status IN ('queued','retrying') AND next_attempt_at <= ? AND "
-                            "(? = '' OR kind = ?) ORDER BY next_attempt_at, id LIMIT ?) "
+                            "(? = '' OR kind = ?) AND (campaign_id = '' OR campaign_id NOT IN "
+                            "(SELECT id FROM campaigns WHERE status = 'paused')) "
+                            "ORDER BY next_attempt_at, id LIMIT ?) "
                             "RETURNING ") +
                 kMessageColumns));
     st->bind(1, ms(req.lease_until)).bind(2, req.worker).bind(3, ms(req.now));
@@ -551,7 +558,7 @@ class SqliteStore final : public Store {
         TRY_VOID(db_->conn.run(*content));
       }
       for (const Attempt& a : o.attempts_made) TRY_VOID(insert_attempt(o, a));
-      for (const StatusEvent& e : o.events) TRY_VOID(insert_event(o.message_id, o.agent_id, e));
+      for (const StatusEvent& e : o.events) TRY_VOID(sqlite::insert_event(db_->conn, o.message_id, o.agent_id, e));
     }
     return tx.commit();
   }
@@ -588,37 +595,6 @@ class SqliteStore final : public Store {
   }
 
  private:
-  // Inserts messages and their "queued" history entry (caller holds the lock and a tx).
-  Result<void> insert_messages(std::span<const Message> messages) {
-    TRY(st, db_->conn.prepare(
-                "INSERT INTO messages (id, agent_id, channel, kind, template_key, vars, to_address,"
-                " to_name, listing_id, campaign_id, subject, body_text, body_html, status, attempts,"
-                " next_attempt_at, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    for (const Message& m : messages) {
-      st->reset();
-      st->bind(1, m.id).bind(2, m.agent_id).bind(3, to_string(m.channel));
-      st->bind(4, to_string(m.kind)).bind(5, m.template_key).bind(6, m.vars_json);
-      st->bind(7, m.to_address).bind(8, m.to_name).bind(9, m.listing_id).bind(10, m.campaign_id);
-      st->bind(11, m.subject).bind(12, m.text).bind(13, m.html).bind(14, to_string(m.status));
-      st->bind(15, m.attempts).bind(16, ms(m.next_attempt_at)).bind(17, ms(m.created_at));
-      st->bind(18, ms(m.created_at));
-      TRY_VOID(db_->conn.run(*st));
-      TRY_VOID(insert_event(m.id, m.agent_id, StatusEvent{m.created_at, m.status, ""}));
-    }
-    return {};
-  }
-
-  Result<void> insert_event(const std::string& id, const std::string& agent_id,
-                            const StatusEvent& e) {
-    TRY(st, db_->conn.prepare(
-                "INSERT INTO message_events (message_id, agent_id, at, status, detail)"
-                " VALUES (?, ?, ?, ?, ?)"));
-    st->bind(1, id).bind(2, agent_id).bind(3, ms(e.at)).bind(4, to_string(e.status));
-    st->bind(5, e.detail);
-    return db_->conn.run(*st);
-  }
-
   Result<void> insert_attempt(const Outcome& o, const Attempt& a) {
     TRY(st, db_->conn.prepare(
                 "INSERT INTO message_events (message_id, agent_id, at, status, detail, attempt,"
@@ -635,6 +611,7 @@ class SqliteStore final : public Store {
   std::shared_ptr<sqlite::Database> db_;
   std::unique_ptr<ContactStore> contacts_;
   std::unique_ptr<TemplateStore> templates_;
+  std::unique_ptr<CampaignStore> campaigns_;
 };
 
 // "sqlite:<file>" → that file; anything else is a data directory holding herald.db.

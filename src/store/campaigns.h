@@ -1,0 +1,73 @@
+// Campaigns: an agent's message to an audience, fanned out into the durable queue in
+// batches. Fan-out writes the messages and advances the campaign's cursor in one
+// transaction, so a crash mid-fan-out resumes without duplicates.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/message.h"
+#include "core/types.h"
+
+namespace herald::store {
+
+enum class CampaignStatus { draft, scheduled, running, paused, completed, cancelled };
+std::string_view to_string(CampaignStatus s);
+std::optional<CampaignStatus> parse_campaign_status(std::string_view s);
+
+struct Campaign {
+  std::string id;
+  std::string agent_id;
+  std::string name;
+  Channel channel = Channel::email;
+  std::string template_key;
+  std::vector<std::string> roles;  // audience: any of these roles (empty = all)
+  std::vector<std::string> tags;   // audience: any of these tags (empty = all)
+  CampaignStatus status = CampaignStatus::draft;
+  std::optional<TimePoint> send_at;
+  std::string cursor;              // last contact id fanned out
+  bool fanout_done = false;
+  std::int64_t total = 0;          // audience size at launch
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+// Live counts of a campaign's messages by status.
+struct CampaignCounts {
+  std::int64_t queued = 0;  // queued + sending + retrying
+  std::int64_t sent = 0;    // sent + delivered
+  std::int64_t failed = 0;  // failed + bounced
+  std::int64_t suppressed = 0;
+};
+
+class CampaignStore {
+ public:
+  virtual ~CampaignStore() = default;
+  virtual Result<void> create(const Campaign& c) = 0;
+  virtual Result<std::optional<Campaign>> find(const std::string& agent_id, const std::string& id) = 0;
+  virtual Result<std::vector<Campaign>> list(const std::string& agent_id) = 0;
+  // Sets status (and total/send_at when given) if the current status is one of `from`.
+  virtual Result<bool> transition(const std::string& agent_id, const std::string& id,
+                                  std::span<const CampaignStatus> from, CampaignStatus to,
+                                  TimePoint now, std::optional<std::int64_t> total = std::nullopt) = 0;
+  // Campaigns to fan out now: running with fan-out unfinished, or scheduled and due.
+  virtual Result<std::vector<Campaign>> due_for_fanout(TimePoint now, int limit) = 0;
+  // Queues `messages` and moves the cursor to `cursor` (done = audience exhausted), atomically,
+  // only if the cursor is still `expected_cursor` (a second fan-out worker loses, no duplicates).
+  virtual Result<bool> fan_out(const Campaign& c, const std::string& expected_cursor,
+                               std::span<const Message> messages, const std::string& cursor,
+                               bool done, TimePoint now) = 0;
+  virtual Result<CampaignCounts> counts(const std::string& agent_id, const std::string& id) = 0;
+  // Marks a cancelled campaign's unsent messages failed ("campaign cancelled"); returns how many.
+  virtual Result<std::int64_t> cancel_unsent(const std::string& agent_id, const std::string& id,
+                                             TimePoint now) = 0;
+  // Completes running campaigns whose fan-out is done and that have nothing left in flight.
+  virtual Result<int> complete_finished(TimePoint now) = 0;
+};
+
+}  // namespace herald::store

@@ -1,0 +1,245 @@
+// SQLite implementation of CampaignStore.
+#include <array>
+#include <nlohmann/json.hpp>
+
+#include "store/sqlite/database.h"
+
+namespace herald::store {
+
+namespace {
+constexpr std::array<std::pair<CampaignStatus, std::string_view>, 6> kStatuses{{
+    {CampaignStatus::draft, "draft"},
+    {CampaignStatus::scheduled, "scheduled"},
+    {CampaignStatus::running, "running"},
+    {CampaignStatus::paused, "paused"},
+    {CampaignStatus::completed, "completed"},
+    {CampaignStatus::cancelled, "cancelled"},
+}};
+}  // namespace
+
+std::string_view to_string(CampaignStatus s) {
+  for (const auto& [v, n] : kStatuses)
+    if (v == s) return n;
+  return "draft";
+}
+
+std::optional<CampaignStatus> parse_campaign_status(std::string_view s) {
+  for (const auto& [v, n] : kStatuses)
+    if (n == s) return v;
+  return std::nullopt;
+}
+
+namespace sqlite {
+
+#define TRY HERALD_TRY
+#define TRY_VOID HERALD_TRY_VOID
+
+// Schema for campaigns (migration 5).
+extern const std::string_view kMigrationV5 = R"sql(
+CREATE TABLE campaigns (
+  id            TEXT PRIMARY KEY,
+  agent_id      TEXT NOT NULL REFERENCES agents(id),
+  name          TEXT NOT NULL,
+  channel       TEXT NOT NULL,
+  template_key  TEXT NOT NULL,
+  roles         TEXT NOT NULL DEFAULT '[]',
+  tags          TEXT NOT NULL DEFAULT '[]',
+  status        TEXT NOT NULL,
+  send_at       INTEGER NOT NULL DEFAULT 0,
+  cursor        TEXT NOT NULL DEFAULT '',
+  fanout_done   INTEGER NOT NULL DEFAULT 0,
+  total         INTEGER NOT NULL DEFAULT 0,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX campaigns_agent ON campaigns(agent_id, id);
+CREATE INDEX campaigns_active ON campaigns(status) WHERE status IN ('running','scheduled','paused');
+CREATE INDEX messages_campaign ON messages(campaign_id, status) WHERE campaign_id <> '';
+)sql";
+
+namespace {
+
+std::int64_t ms(TimePoint t) { return to_millis(t); }
+
+constexpr const char* kColumns =
+    "id, agent_id, name, channel, template_key, roles, tags, status, send_at, cursor, "
+    "fanout_done, total, created_at, updated_at";
+
+std::vector<std::string> json_list(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& v : j)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+Campaign read(const Statement& s) {
+  Campaign c;
+  c.id = s.text(0);
+  c.agent_id = s.text(1);
+  c.name = s.text(2);
+  c.channel = parse_channel(s.text(3)).value_or(Channel::email);
+  c.template_key = s.text(4);
+  c.roles = json_list(s.text(5));
+  c.tags = json_list(s.text(6));
+  c.status = parse_campaign_status(s.text(7)).value_or(CampaignStatus::draft);
+  if (s.int64(8) > 0) c.send_at = from_millis(s.int64(8));
+  c.cursor = s.text(9);
+  c.fanout_done = s.int64(10) != 0;
+  c.total = s.int64(11);
+  c.created_at = from_millis(s.int64(12));
+  c.updated_at = from_millis(s.int64(13));
+  return c;
+}
+
+class SqliteCampaignStore final : public CampaignStore {
+ public:
+  explicit SqliteCampaignStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+
+  Result<void> create(const Campaign& c) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
+                "INSERT INTO campaigns (id, agent_id, name, channel, template_key, roles, tags, status,"
+                " send_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st->bind(1, c.id).bind(2, c.agent_id).bind(3, c.name).bind(4, to_string(c.channel));
+    st->bind(5, c.template_key).bind(6, nlohmann::json(c.roles).dump());
+    st->bind(7, nlohmann::json(c.tags).dump()).bind(8, to_string(c.status));
+    st->bind(9, c.send_at ? ms(*c.send_at) : 0).bind(10, ms(c.created_at)).bind(11, ms(c.updated_at));
+    return db_->conn.run(*st);
+  }
+
+  Result<std::optional<Campaign>> find(const std::string& agent_id, const std::string& id) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(std::string("SELECT ") + kColumns +
+                              " FROM campaigns WHERE id = ? AND agent_id = ?"));
+    st->bind(1, id).bind(2, agent_id);
+    std::optional<Campaign> out;
+    if (st->step() == SQLITE_ROW) out = read(*st);
+    st->reset();
+    return out;
+  }
+
+  Result<std::vector<Campaign>> list(const std::string& agent_id) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(std::string("SELECT ") + kColumns +
+                              " FROM campaigns WHERE agent_id = ? ORDER BY id DESC"));
+    st->bind(1, agent_id);
+    std::vector<Campaign> out;
+    while (st->step() == SQLITE_ROW) out.push_back(read(*st));
+    st->reset();
+    return out;
+  }
+
+  Result<bool> transition(const std::string& agent_id, const std::string& id,
+                          std::span<const CampaignStatus> from, CampaignStatus to, TimePoint now,
+                          std::optional<std::int64_t> total) override {
+    std::lock_guard lock(db_->mu);
+    nlohmann::json allowed = nlohmann::json::array();
+    for (auto f : from) allowed.push_back(to_string(f));
+    TRY(st, db_->conn.prepare(
+                "UPDATE campaigns SET status = ?, updated_at = ?, total = COALESCE(?, total)"
+                " WHERE id = ? AND agent_id = ? AND status IN (SELECT value FROM json_each(?))"));
+    st->bind(1, to_string(to)).bind(2, ms(now));
+    if (total) st->bind(3, *total); else st->bind_null(3);
+    st->bind(4, id).bind(5, agent_id).bind(6, allowed.dump());
+    TRY_VOID(db_->conn.run(*st));
+    return db_->conn.changes() > 0;
+  }
+
+  Result<std::vector<Campaign>> due_for_fanout(TimePoint now, int limit) override {
+    std::lock_guard lock(db_->mu);
+    // A scheduled campaign whose time has come starts running.
+    TRY(start, db_->conn.prepare(
+                   "UPDATE campaigns SET status = 'running', updated_at = ? WHERE status = 'scheduled'"
+                   " AND send_at <= ?"));
+    start->bind(1, ms(now)).bind(2, ms(now));
+    TRY_VOID(db_->conn.run(*start));
+    TRY(st, db_->conn.prepare(std::string("SELECT ") + kColumns +
+                              " FROM campaigns WHERE status = 'running' AND fanout_done = 0"
+                              " ORDER BY updated_at LIMIT ?"));
+    st->bind(1, limit);
+    std::vector<Campaign> out;
+    while (st->step() == SQLITE_ROW) out.push_back(read(*st));
+    st->reset();
+    return out;
+  }
+
+  Result<bool> fan_out(const Campaign& c, const std::string& expected_cursor,
+                       std::span<const Message> messages, const std::string& cursor, bool done,
+                       TimePoint now) override {
+    std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
+    TRY_VOID(tx.begin());
+    // The cursor moves only from where this fan-out started: a racing fan-out changes nothing.
+    TRY(st, db_->conn.prepare(
+                "UPDATE campaigns SET cursor = ?, fanout_done = ?, updated_at = ? WHERE id = ? AND"
+                " agent_id = ? AND cursor = ? AND status = 'running'"));
+    st->bind(1, cursor).bind(2, done).bind(3, ms(now)).bind(4, c.id).bind(5, c.agent_id);
+    st->bind(6, expected_cursor);
+    TRY_VOID(db_->conn.run(*st));
+    if (db_->conn.changes() == 0) return false;
+    TRY_VOID(insert_messages(db_->conn, messages));
+    TRY_VOID(tx.commit());
+    return true;
+  }
+
+  Result<CampaignCounts> counts(const std::string& agent_id, const std::string& id) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
+                "SELECT status, COUNT(*) FROM messages WHERE campaign_id = ? AND agent_id = ?"
+                " GROUP BY status"));
+    st->bind(1, id).bind(2, agent_id);
+    CampaignCounts c;
+    while (st->step() == SQLITE_ROW) {
+      auto status = parse_message_status(st->text(0)).value_or(MessageStatus::queued);
+      std::int64_t n = st->int64(1);
+      switch (status) {
+        case MessageStatus::queued:
+        case MessageStatus::sending:
+        case MessageStatus::retrying: c.queued += n; break;
+        case MessageStatus::sent:
+        case MessageStatus::delivered: c.sent += n; break;
+        case MessageStatus::failed:
+        case MessageStatus::bounced: c.failed += n; break;
+        case MessageStatus::suppressed: c.suppressed += n; break;
+      }
+    }
+    st->reset();
+    return c;
+  }
+
+  Result<std::int64_t> cancel_unsent(const std::string& agent_id, const std::string& id,
+                                     TimePoint now) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
+                "UPDATE messages SET status = 'failed', last_error = 'campaign cancelled', updated_at = ?"
+                " WHERE campaign_id = ? AND agent_id = ? AND status IN ('queued','retrying')"));
+    st->bind(1, ms(now)).bind(2, id).bind(3, agent_id);
+    TRY_VOID(db_->conn.run(*st));
+    return db_->conn.changes();
+  }
+
+  Result<int> complete_finished(TimePoint now) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
+                "UPDATE campaigns SET status = 'completed', updated_at = ? WHERE status = 'running'"
+                " AND fanout_done = 1 AND NOT EXISTS (SELECT 1 FROM messages m WHERE"
+                " m.campaign_id = campaigns.id AND m.status IN ('queued','sending','retrying'))"));
+    st->bind(1, ms(now));
+    TRY_VOID(db_->conn.run(*st));
+    return static_cast<int>(db_->conn.changes());
+  }
+
+ private:
+  std::shared_ptr<Database> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<CampaignStore> make_campaign_store(std::shared_ptr<Database> db) {
+  return std::make_unique<SqliteCampaignStore>(std::move(db));
+}
+
+}  // namespace sqlite
+}  // namespace herald::store
