@@ -482,6 +482,13 @@ test('messages: a listing created through the API appears newest first with rout
   const frame = page.locator('iframe.email-frame');
   assert.equal(await frame.getAttribute('sandbox'), 'allow-same-origin allow-popups allow-popups-to-escape-sandbox');
   await frame.contentFrame().getByText('Ann Seller', { exact: false }).first().waitFor();
+  // The email's own inline styles apply (through the CSSOM), and the frame is tall enough
+  // to show the whole email without a scrollbar of its own.
+  await page.waitForFunction(() => {
+    const f = document.querySelector('iframe.email-frame');
+    const d = f?.contentDocument;
+    return d?.body?.style.display === 'flow-root' && d.documentElement.scrollHeight <= f.clientHeight + 1;
+  });
   await expectText(page.getByRole('region', { name: 'Attempts' }), 'Attempt 1');
   await expectText(page.getByRole('region', { name: 'Status history' }), 'Queued');
   await expectText(page.getByRole('region', { name: 'Status history' }), 'Sent');
@@ -576,6 +583,22 @@ test('every page passes axe-core (no serious or critical violations) and fits 37
   await screenshots('messages-empty');
 });
 
+test('an expired session sends the agent to the login page, which says why', async () => {
+  await logIn(LISA);
+  await page.goto(`${base}/app/messages`);
+  await page.getByRole('button', { name: 'Refresh' }).waitFor();
+  await context.clearCookies(); // as if the session expired or was revoked
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await page.waitForURL('**/app/login?**');
+  await page.getByText('Your session has ended. Please log in again.').waitFor();
+  // Logging in again returns to the page the agent was on.
+  await page.getByLabel('Email', { exact: true }).fill(LISA.email);
+  await page.getByLabel('Password', { exact: true }).fill(LISA.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL('**/app/messages');
+  await page.getByRole('heading', { name: 'Messages', level: 1 }).waitFor();
+});
+
 test('log out ends the session', async () => {
   await page.goto(`${base}/app/settings`);
   await page.getByRole('button', { name: 'Log out' }).click();
@@ -584,6 +607,21 @@ test('log out ends the session', async () => {
   assert.equal(res, 401);
   await page.goto(`${base}/app/messages`);
   await page.waitForURL('**/app/login?next=*');
+});
+
+test('repeated failed logins are slowed down: the form says how long to wait', async () => {
+  await context.clearCookies();
+  await page.goto(`${base}/app/login`);
+  const alert = page.getByRole('alert');
+  for (let i = 0; i < 10; i++) {
+    await page.getByLabel('Email', { exact: true }).fill('nobody@example.com');
+    await page.getByLabel('Password', { exact: true }).fill(`wrong-${i}`);
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/session') && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    if ((await answer).status() === 429) break;
+  }
+  await alert.getByText(/Too many failed attempts\. Try again in \d+ seconds?\./).waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Log in' }).isDisabled());
 });
 
 test('no API answer the browser saw contains a secret; no CSP violations; no script errors', async () => {

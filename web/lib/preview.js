@@ -55,15 +55,14 @@ function prepare(html) {
 
 function applyStyles(doc, sheets) {
   const body = doc.body;
-  if (!body.hasAttribute('data-herald-style')) {
-    body.style.fontFamily = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-    body.style.lineHeight = '1.5';
-  }
-  body.style.margin = '16px';
-  body.style.display = 'flow-root'; // keeps the last child's margin inside the measured height
   for (const el of doc.querySelectorAll('[data-herald-style]')) {
     el.style.cssText = el.getAttribute('data-herald-style');
   }
+  // Defaults for what the email does not set itself.
+  if (!body.style.fontFamily) body.style.fontFamily = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+  if (!body.style.lineHeight) body.style.lineHeight = '1.5';
+  if (!body.style.margin) body.style.margin = '16px';
+  body.style.display = 'flow-root'; // keeps the last child's margin inside the measured height
   const adopted = [];
   for (const text of sheets) {
     try {

@@ -38,7 +38,7 @@ export function field({ label, name, kind = 'input', type = 'text', hint, option
   function setHint(text) {
     if (hintEl) hintEl.textContent = text;
   }
-  return { root, control, setError, setHint, name };
+  return { root, control, setError, setHint, name, label };
 }
 
 // An alert area for a form: role=alert so a failed save is announced.
@@ -73,7 +73,10 @@ export function showFormError(err, { fields, alert, aliases = {} }) {
     const last = serverName.split(/[./]/).pop();
     const f = fields[aliases[serverName] ?? serverName] ?? fields[aliases[last] ?? last];
     if (f && !f.root.hidden) {
-      f.setError(sentence(message));
+      // Server messages written to follow the field name ("is not a valid email address")
+      // get the field's label in front.
+      const text = /^[a-z]/.test(String(message ?? '')) ? `${f.label} ${message}` : message;
+      f.setError(sentence(text));
       first ??= f;
     } else {
       others.push(`${serverName}: ${message}`);
