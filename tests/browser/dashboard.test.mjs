@@ -33,6 +33,7 @@ const PLATFORM_RESEND_KEY = `re_platform_${randomBytes(12).toString('hex')}`;
 const PLATFORM_TWILIO_TOKEN = `platformtwilio${randomBytes(12).toString('hex')}`;
 const OPERATOR = { email: 'ops@platform.example', password: `operator-${randomBytes(6).toString('hex')}` };
 const MATT = { name: 'Matt Wright', email: 'matt@wrightrealty.com', password: `matt-${randomBytes(6).toString('hex')}` };
+const BO = { name: 'Bo Nguyen', email: 'bo@example.net', password: `bo-${randomBytes(6).toString('hex')}` };
 const LISA = { name: 'Lisa Chen', email: 'lisa@sunsetprops.com', password: `lisa-${randomBytes(6).toString('hex')}` };
 const KEYS = {
   resend: `re_agent_${randomBytes(12).toString('hex')}`,
@@ -43,7 +44,7 @@ const KEYS = {
   lisaSendgrid: `SG.lisa${randomBytes(12).toString('hex')}`,
 };
 const SECRETS = [PLATFORM_TOKEN, MASTER_KEY, PLATFORM_RESEND_KEY, PLATFORM_TWILIO_TOKEN, OPERATOR.password,
-  MATT.password, LISA.password, ...Object.values(KEYS)];
+  MATT.password, LISA.password, BO.password, ...Object.values(KEYS)];
 let createdToken = null; // an API token: shown once by POST …/tokens, never again
 const AGENT_SID = `AC${randomBytes(16).toString('hex')}`;
 
@@ -139,6 +140,7 @@ before(async () => {
   // Two agents with logins, created the way the platform does it.
   ids.matt = (await platform('POST', '/api/v1/agents', MATT)).id;
   ids.lisa = (await platform('POST', '/api/v1/agents', LISA)).id;
+  ids.bo = (await platform('POST', '/api/v1/agents', BO)).id;
 
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
@@ -498,7 +500,30 @@ test('messages: a listing created through the API appears newest first with rout
   await page.getByRole('heading', { name: 'Messages', level: 1 }).waitFor();
 });
 
+test('messages: the log is newest first and Load more follows the cursor to the end', async () => {
+  // 26 welcome emails (no seller phone, so no SMS): one more than a page.
+  for (let i = 1; i <= 26; i++) {
+    await platform('POST', `/api/v1/agents/${ids.bo}/listings`, {
+      address: `${i} Elm Street`, price: 300000 + i, seller: { name: `Seller ${i}`, email: `seller${i}@example.com` },
+    });
+  }
+  await logIn(BO);
+  await page.goto(`${base}/app/messages`);
+  const rows = page.locator('table.messages-table tbody tr');
+  await page.waitForFunction(() => document.querySelectorAll('table.messages-table tbody tr').length === 25);
+  await page.getByText('25+ messages, newest first.').waitFor();
+  await expectText(rows.first(), 'Seller 26');
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('table.messages-table tbody tr').length === 26);
+  await expectText(rows.last(), 'Seller 1');
+  assert.ok(await page.getByRole('button', { name: 'Load more' }).isHidden());
+  const order = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.id));
+  assert.deepEqual(order, [...order].sort().reverse(), 'newest (largest time-ordered id) first');
+  assert.equal(new Set(order).size, 26, 'no row twice');
+});
+
 test('API tokens: create one (shown once), see it listed by hint, revoke it', async () => {
+  await logIn(LISA);
   await page.goto(`${base}/app/tokens`);
   await page.getByRole('heading', { name: 'API tokens', level: 1 }).waitFor();
   await page.getByText('No API tokens yet.').waitFor();
