@@ -91,6 +91,14 @@ Result<Config> load_config(const Getenv& getenv) {
   if (!ttl) return std::unexpected(ttl.error());
   c.session_ttl_minutes = *ttl;
   c.web_dir = env(getenv, "HERALD_WEB_DIR");
+  for (auto [name, id] : {std::pair{"HERALD_RATE_LIMIT_RESEND", ProviderId::resend},
+                          std::pair{"HERALD_RATE_LIMIT_SENDGRID", ProviderId::sendgrid},
+                          std::pair{"HERALD_RATE_LIMIT_MAILGUN", ProviderId::mailgun},
+                          std::pair{"HERALD_RATE_LIMIT_TWILIO", ProviderId::twilio}}) {
+    auto v = env_int(getenv, name, 0, 0, 1000000);
+    if (!v) return std::unexpected(v.error());
+    c.rate_limits[static_cast<std::size_t>(id)] = *v;
+  }
 
   PlatformConfig& p = c.platform;
   p.name = env(getenv, "HERALD_PLATFORM_NAME", "RealtorAI");

@@ -1,6 +1,7 @@
 // Herald's configuration, read from the environment (the seed's variable names plus HERALD_*).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -28,6 +29,8 @@ struct Config {
                                       // HERALD_OPERATOR_PASSWORD at start-up
   int session_ttl_minutes = 720;      // HERALD_SESSION_TTL_MINUTES
   std::string web_dir;                // HERALD_WEB_DIR: serve the dashboard from disk
+  // HERALD_RATE_LIMIT_<PROVIDER>: requests per second per provider account (0 = default).
+  std::array<double, 4> rate_limits{};  // indexed by ProviderId
   PlatformConfig platform;
 };
 

@@ -41,6 +41,7 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   options.workers = cfg.workers;
   options.retry.max_attempts = cfg.max_attempts;
   options.retry.base = std::chrono::milliseconds(cfg.retry_base_ms);
+  options.rate_limits = cfg.rate_limits;
   auto make_client = [] { return net::make_curl_client(); };
   dispatcher_ = std::make_unique<delivery::Dispatcher>(*app_, options, make_client);
   dispatcher_->start();

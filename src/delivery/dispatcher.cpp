@@ -55,7 +55,10 @@ OutboundMessage make_outbound(const Message& m, const Rendered& r, const Route& 
 }  // namespace
 
 Dispatcher::Dispatcher(app::App& app, DispatcherOptions options, ClientFactory make_client)
-    : app_(app), options_(std::move(options)), make_client_(std::move(make_client)) {}
+    : app_(app),
+      options_(std::move(options)),
+      make_client_(std::move(make_client)),
+      limiter_(app.clock()) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -204,6 +207,22 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
   // Sends every job still open over its current route and applies the outcomes. Jobs whose
   // agent credentials were rejected get a platform route for the next round (fallback).
   auto send_round = [&](std::vector<Job*>& round) {
+    // Each provider account spends only its own budget; over it, the message waits its turn
+    // in the queue (not an attempt).
+    std::vector<Job*> ready;
+    for (Job* j : round) {
+      std::size_t p = static_cast<std::size_t>(j->route->provider);
+      RateLimit limit = default_rate_limit(j->route->provider);
+      if (options_.rate_limits[p] > 0) limit = {options_.rate_limits[p], options_.rate_limits[p] * 2};
+      if (auto wait = limiter_.try_acquire(account_key(j->route->credentials), limit)) {
+        j->outcome.status = MessageStatus::queued;
+        j->outcome.next_attempt_at = now + *wait;
+        j->done = true;
+        continue;
+      }
+      ready.push_back(j);
+    }
+    round = std::move(ready);
     std::vector<HttpRequest> requests;
     requests.reserve(round.size());
     for (Job* j : round) {

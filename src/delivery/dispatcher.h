@@ -3,6 +3,7 @@
 // lane so they never wait behind campaign traffic.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "app/app.h"
+#include "delivery/rate_limiter.h"
 #include "delivery/retry.h"
 #include "net/http_client.h"
 
@@ -25,6 +27,8 @@ struct DispatcherOptions {
   std::chrono::seconds lease{120};               // a claim older than this is taken again
   std::chrono::milliseconds idle_poll{1000};     // longest sleep when the queue looks empty
   RetryPolicy retry;
+  // Requests per second per provider account, by ProviderId (0 = the provider's default).
+  std::array<double, 4> rate_limits{};
   std::string worker_prefix = "w";
 };
 
@@ -58,6 +62,7 @@ class Dispatcher {
   std::mutex mu_;
   std::condition_variable cv_;
   std::uint64_t wake_seq_ = 0;
+  RateLimiter limiter_;
 };
 
 }  // namespace herald::delivery

@@ -165,6 +165,25 @@ TEST_F(DispatcherTest, SuccessClearsAFailingIntegration) {
   EXPECT_EQ(app::get_agent(*app_, agent_)->email->status, IntegrationStatus::ok);
 }
 
+TEST_F(DispatcherTest, OverTheAccountsRateMessagesWaitWithoutSpendingAnAttempt) {
+  // Invariant: a rate-limited message is deferred in the queue, not failed and not counted.
+  DispatcherOptions options;
+  options.rate_limits[static_cast<std::size_t>(ProviderId::resend)] = 1;  // burst 2
+  Dispatcher limited(*app_, options, [] { return net::make_curl_client(); });
+  std::vector<std::string> ids = {listing("a@example.com"), listing("b@example.com"), listing("c@example.com")};
+  EXPECT_EQ(limited.run_once(*http_), 3);
+  Message third = message(ids[2]);
+  EXPECT_EQ(message(ids[0]).status, MessageStatus::sent);
+  EXPECT_EQ(message(ids[1]).status, MessageStatus::sent);
+  EXPECT_EQ(third.status, MessageStatus::queued);
+  EXPECT_EQ(third.attempts, 0);
+  EXPECT_GT(third.next_attempt_at, clock_.now());
+  EXPECT_EQ(limited.run_once(*http_), 0);
+  clock_.advance(std::chrono::seconds(1));
+  EXPECT_EQ(limited.run_once(*http_), 1);
+  EXPECT_EQ(message(ids[2]).status, MessageStatus::sent);
+}
+
 TEST(RetryPolicy, DelayGrowsExponentiallyWithJitterAndCap) {
   // Invariant: backoff doubles per attempt within [step/2, step], capped, never below Retry-After.
   RetryPolicy p;

@@ -514,6 +514,7 @@ std::shared_ptr<http::Router> make_router(app::App& app,
   r.add("GET", base + "/admin/usage", guarded(app, usage));
   register_contact_routes(r, app);
   register_template_routes(r, app);
+  register_campaign_routes(r, app);
 
   auto throttle = std::make_shared<app::LoginThrottle>();
   r.add("POST", base + "/session", [&app, throttle](Request& req) { return create_session(app, *throttle, req); });

@@ -1,5 +1,7 @@
 #include "http/api/common.h"
 
+#include <cctype>
+#include <cstring>
 #include <ctime>
 
 namespace herald::api {
@@ -131,6 +133,49 @@ std::optional<bool> Input::boolean(const std::string& path) {
     return std::nullopt;
   }
   return v->get<bool>();
+}
+
+std::vector<std::string> Input::strings(const std::string& path) {
+  const json* v = find(path);
+  std::vector<std::string> out;
+  if (!v || v->is_null()) return out;
+  if (!v->is_array()) {
+    errors_.push_back({path, "must be an array of strings"});
+    return out;
+  }
+  for (const auto& item : *v) {
+    if (!item.is_string()) {
+      errors_.push_back({path, "must be an array of strings"});
+      return {};
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::optional<TimePoint> parse_time(const std::string& text) {
+  std::tm tm{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!rest) return std::nullopt;
+  auto t = Clock::from_time_t(timegm(&tm));
+  if (*rest == '.') {
+    int digits = 0, ms = 0;
+    for (++rest; std::isdigit(static_cast<unsigned char>(*rest)); ++rest, ++digits) {
+      if (digits < 3) ms = ms * 10 + (*rest - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    for (int d = digits; d < 3; ++d) ms *= 10;
+    t += std::chrono::milliseconds(ms);
+  }
+  if (*rest == 'Z' || *rest == 'z') return rest[1] == '\0' ? std::optional(t) : std::nullopt;
+  int hh = 0, mm = 0;
+  char sign = *rest;
+  if ((sign != '+' && sign != '-') || std::sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2 ||
+      std::strlen(rest) != 6) {
+    return std::nullopt;
+  }
+  auto offset = std::chrono::hours(hh) + std::chrono::minutes(mm);
+  return sign == '+' ? t - offset : t + offset;
 }
 
 Result<void> Input::check() const {

@@ -42,6 +42,9 @@ http::Response ok_json(int status, const json& body);
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-23T21:44:00.123Z.
 std::string format_time(TimePoint t);
 
+// Parses RFC 3339 ("2026-11-23T21:44:00Z", fractions and ±hh:mm offsets allowed).
+std::optional<TimePoint> parse_time(const std::string& text);
+
 // Reads a JSON object body; collects field errors for wrong types.
 class Input {
  public:
@@ -53,6 +56,8 @@ class Input {
   std::string str(const std::string& path);
   std::optional<double> number(const std::string& path);
   std::optional<bool> boolean(const std::string& path);
+  // An array of strings (empty when absent).
+  std::vector<std::string> strings(const std::string& path);
   bool has(const std::string& path) const;
   // Fails with every type error collected so far.
   Result<void> check() const;

@@ -8,6 +8,8 @@ namespace herald::api {
 
 // /api/v1/agents/{id}/contacts…, …/suppressions…, and the public unsubscribe pages /u/{token}.
 void register_contact_routes(http::Router& router, app::App& app);
+// /api/v1/agents/{id}/campaigns… (create, launch, pause, resume, cancel, live counts)
+void register_campaign_routes(http::Router& router, app::App& app);
 // /api/v1/agents/{id}/templates…
 void register_template_routes(http::Router& router, app::App& app);
 

@@ -1,0 +1,129 @@
+#include "app/campaigns.h"
+
+#include <algorithm>
+#include <array>
+#include <regex>
+
+#include "app/agents.h"
+#include "core/id.h"
+
+namespace herald::app {
+
+namespace {
+
+using store::Campaign;
+using store::CampaignStatus;
+
+Error campaign_not_found() { return Error::not_found("campaign not found"); }
+
+// Applies a status change allowed only from `from`; a refused change names the current status.
+Result<Campaign> move(App& app, const std::string& agent_id, const std::string& id,
+                      std::initializer_list<CampaignStatus> from, CampaignStatus to,
+                      std::optional<std::int64_t> total = std::nullopt) {
+  auto& campaigns = app.store().campaigns();
+  std::vector<CampaignStatus> allowed(from);
+  auto changed = campaigns.transition(agent_id, id, allowed, to, app.clock().now(), total);
+  if (!changed) return std::unexpected(changed.error());
+  auto c = get_campaign(app, agent_id, id);
+  if (!c) return c;
+  if (!*changed) {
+    return fail(Errc::conflict, "campaign is " + std::string(store::to_string(c->status)) +
+                                    "; it cannot become " + std::string(store::to_string(to)));
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<Campaign> create_campaign(App& app, const std::string& agent_id, const NewCampaign& in) {
+  std::vector<FieldError> errors;
+  if (in.name.empty()) errors.push_back({"name", "is required"});
+  if (in.name.size() > 200) errors.push_back({"name", "must be at most 200 characters"});
+  auto channel = parse_channel(in.channel);
+  if (!channel) errors.push_back({"channel", "must be email or sms"});
+  static const std::regex key_re("^[a-z0-9_-]{1,64}$");
+  if (in.template_key.empty()) {
+    errors.push_back({"template", "is required"});
+  } else if (!std::regex_match(in.template_key, key_re) && !in.template_key.starts_with("01")) {
+    errors.push_back({"template", "must be a template key or id"});
+  }
+  static const std::array<std::string_view, 3> kRoles{"buyer", "seller", "lead"};
+  for (const auto& r : in.roles) {
+    if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end()) {
+      errors.push_back({"audience.roles", "must contain only buyer, seller or lead"});
+      break;
+    }
+  }
+  if (in.tags.size() > 50) errors.push_back({"audience.tags", "must have at most 50 tags"});
+  if (in.send_at && *in.send_at > app.clock().now() + std::chrono::days(366)) {
+    errors.push_back({"sendAt", "must be within a year"});
+  }
+  if (!errors.empty()) return fail(Error::invalid(std::move(errors)));
+  if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
+
+  Campaign c;
+  c.id = new_id();
+  c.agent_id = agent_id;
+  c.name = in.name;
+  c.channel = *channel;
+  c.template_key = in.template_key;
+  c.roles = in.roles;
+  for (auto t : in.tags) {
+    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    c.tags.push_back(std::move(t));
+  }
+  c.send_at = in.send_at;
+  c.created_at = c.updated_at = app.clock().now();
+  if (auto r = app.store().campaigns().create(c); !r) return std::unexpected(r.error());
+  return c;
+}
+
+Result<Campaign> get_campaign(App& app, const std::string& agent_id, const std::string& id) {
+  auto c = app.store().campaigns().find(agent_id, id);
+  if (!c) return std::unexpected(c.error());
+  if (!*c) return fail(campaign_not_found());
+  return std::move(**c);
+}
+
+Result<Campaign> launch_campaign(App& app, const std::string& agent_id, const std::string& id) {
+  auto c = get_campaign(app, agent_id, id);
+  if (!c) return c;
+  auto rec = get_agent(app, agent_id);
+  if (!rec) return std::unexpected(rec.error());
+  if (c->channel == Channel::email && rec->branding.postal_address.empty()) {
+    Error e = Error::invalid("postalAddress",
+                             "is required to launch an email campaign: add your postal address in "
+                             "Settings → Branding (CAN-SPAM requires it in every campaign email)");
+    return fail(std::move(e));
+  }
+  auto total = count_campaign_audience(app, *c);
+  if (!total) return std::unexpected(total.error());
+  bool later = c->send_at && *c->send_at > app.clock().now();
+  return move(app, agent_id, id, {CampaignStatus::draft},
+              later ? CampaignStatus::scheduled : CampaignStatus::running, *total);
+}
+
+Result<Campaign> pause_campaign(App& app, const std::string& agent_id, const std::string& id) {
+  return move(app, agent_id, id, {CampaignStatus::running, CampaignStatus::scheduled},
+              CampaignStatus::paused);
+}
+
+Result<Campaign> resume_campaign(App& app, const std::string& agent_id, const std::string& id) {
+  auto c = move(app, agent_id, id, {CampaignStatus::paused}, CampaignStatus::running);
+  if (c) app.wake_workers();
+  return c;
+}
+
+Result<Campaign> cancel_campaign(App& app, const std::string& agent_id, const std::string& id) {
+  auto c = move(app, agent_id, id,
+                {CampaignStatus::draft, CampaignStatus::scheduled, CampaignStatus::running,
+                 CampaignStatus::paused},
+                CampaignStatus::cancelled);
+  if (!c) return c;
+  if (auto n = app.store().campaigns().cancel_unsent(agent_id, id, app.clock().now()); !n) {
+    return std::unexpected(n.error());
+  }
+  return c;
+}
+
+}  // namespace herald::app
