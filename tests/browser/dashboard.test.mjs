@@ -416,8 +416,28 @@ test('test connection: a good key passes; a revoked key is rejected and the badg
   await emailCard().getByRole('button', { name: 'Test connection' }).click();
   await expectText(emailCard(), 'SendGrid rejected your API key');
   await expectBadge(emailCard(), 'Failing');
-  await expectText(routesPanel(), 'Your SendGrid account is failing');
+  await expectText(routesPanel(), 'Your SendGrid account is failing: messages it rejects are re-sent through the platform’s account.');
+  await axeScan('settings integrations (failing)');
   await screenshots('settings-integrations-failing');
+
+  // Fallback off: the panel says rejected messages fail; the setting survives a reload.
+  const fallback = page.getByLabel('Fall back to the platform’s account');
+  assert.ok(await fallback.isChecked());
+  await fallback.uncheck();
+  await expectText(routesPanel(), 'Your SendGrid account is failing and fallback is off: messages it rejects fail.');
+  await page.reload();
+  await expectBadge(emailCard(), 'Failing');
+  assert.equal(await page.getByLabel('Fall back to the platform’s account').isChecked(), false);
+  await page.getByLabel('Fall back to the platform’s account').check();
+  await expectText(routesPanel(), 'messages it rejects are re-sent through the platform’s account');
+
+  // Pause and resume the SMS integration: inactive means the platform's number sends.
+  await smsCard().getByRole('button', { name: 'Pause' }).click();
+  await expectBadge(smsCard(), 'Inactive');
+  await expectText(routesPanel(), 'SMS goes out through the platform’s Twilio account from +14155550100. The platform pays for it.');
+  await smsCard().getByRole('button', { name: 'Resume' }).click();
+  await expectBadge(smsCard(), 'Connected');
+  await expectText(routesPanel(), 'SMS goes out through your Twilio account from +14155550123. You pay for it.');
 
   // Disconnect (confirmed in a dialog) → not connected; email goes through the platform again.
   await emailCard().getByRole('button', { name: 'Disconnect' }).click();
