@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -60,6 +60,7 @@ const ids = {}; // agent ids by name
 const apiResponses = []; // {url, status, body} of every /api/ answer the browser received
 const cspViolations = [];
 const pageErrors = [];
+const axeReport = []; // every scan's violations of any impact, written to output/axe.json
 
 function heraldBinary() {
   if (process.env.HERALD_BIN) return process.env.HERALD_BIN;
@@ -238,6 +239,8 @@ async function axeScan(label) {
     iframes: false,
     resultTypes: ['violations'],
   }));
+  axeReport.push({ page: label, violations: result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length })) });
+  writeFileSync(path.join(outputDir, 'axe.json'), `${JSON.stringify(axeReport, null, 2)}\n`);
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(bad.map((v) => `${label}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), []);
   return result.violations;
