@@ -4,7 +4,8 @@
 #   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. provider requests validated by Prism against the providers' official OpenAPI specs;
 #   4. the providers' official Node SDKs against the sandbox;
-#   5. clang-format on every C++ file.
+#   5. the dashboard in headless Chromium (playwright-core), with axe-core accessibility scans;
+#   6. clang-format on every C++ file.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
@@ -33,6 +34,11 @@ fi
 if compgen -G "tests/node/*.test.mjs" >/dev/null; then
   step "official provider SDKs against the sandbox"
   HERALD_BIN="$root/build/herald" node --test tests/node/*.test.mjs
+fi
+
+if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
+  step "dashboard in a real browser (Chromium + playwright-core + axe-core)"
+  HERALD_BIN="$root/build/herald" node --test tests/browser/*.test.mjs
 fi
 
 step "clang-format"

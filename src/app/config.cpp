@@ -100,6 +100,16 @@ Result<Config> load_config(const Getenv& getenv) {
     c.rate_limits[static_cast<std::size_t>(id)] = *v;
   }
 
+  if (std::string w = env(getenv, "HERALD_SMS_SEND_WINDOW"); !w.empty()) {
+    auto window = parse_send_window(w);
+    if (!window) return fail(Errc::config, "HERALD_SMS_SEND_WINDOW must be HH:MM-HH:MM, e.g. 08:00-21:00");
+    c.sms_window = *window;
+  }
+  c.default_time_zone = env(getenv, "HERALD_DEFAULT_TIME_ZONE", c.default_time_zone);
+  if (!is_valid_time_zone(c.default_time_zone)) {
+    return fail(Errc::config, "HERALD_DEFAULT_TIME_ZONE is not a known time zone: " + c.default_time_zone);
+  }
+
   PlatformConfig& p = c.platform;
   p.name = env(getenv, "HERALD_PLATFORM_NAME", "RealtorAI");
   std::string provider = env(getenv, "HERALD_PLATFORM_EMAIL_PROVIDER", "resend");

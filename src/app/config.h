@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/quiet_hours.h"
 #include "core/route.h"
 #include "core/secret.h"
 
@@ -31,6 +32,8 @@ struct Config {
   std::string web_dir;                // HERALD_WEB_DIR: serve the dashboard from disk
   // HERALD_RATE_LIMIT_<PROVIDER>: requests per second per provider account (0 = default).
   std::array<double, 4> rate_limits{};  // indexed by ProviderId
+  SendWindow sms_window;              // HERALD_SMS_SEND_WINDOW, default 08:00-21:00
+  std::string default_time_zone = "America/New_York";  // HERALD_DEFAULT_TIME_ZONE
   PlatformConfig platform;
 };
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/agents.h"
+#include "core/quiet_hours.h"
 #include "core/templates.h"
 #include "providers/provider.h"
 
@@ -172,6 +173,19 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
     }
     job.agent = &*it->second;
     auto vars = nlohmann::json::parse(m.vars_json, nullptr, false);
+    // Campaign SMS waits for the recipient's local send window (quiet hours): deferred, not dropped.
+    if (m.kind == MessageKind::campaign && m.channel == Channel::sms) {
+      std::string zone = vars.is_object() ? vars.value("/contact/timeZone"_json_pointer, std::string()) : "";
+      const auto& cfg = app_.config();
+      if (auto next = next_send_time(now, zone, cfg.sms_window, cfg.default_time_zone)) {
+        job.outcome.status = MessageStatus::queued;
+        job.outcome.next_attempt_at = *next;
+        job.outcome.events.push_back(
+            {now, MessageStatus::queued, "quiet hours in " + (zone.empty() ? cfg.default_time_zone : zone)});
+        job.done = true;
+        continue;
+      }
+    }
     auto rendered = render_builtin(m.template_key, m.channel, vars, *job.agent, platform.name);
     if (!rendered) {
       finish(MessageStatus::failed, "cannot render: " + rendered.error().message);
