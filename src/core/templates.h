@@ -1,8 +1,16 @@
 // Message templates (Mustache) rendered with the agent's branding. Pure: no I/O.
+//
+// A template is checked once, when it is saved (validate_template), parsed once
+// (CompiledTemplate::compile) and then rendered for every message without parsing or
+// checking again. HTML output escapes every variable; subject, text and SMS output do not.
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,14 +32,120 @@ struct Rendered {
 // platform.name. `companyName` falls back to the platform name.
 nlohmann::json branding_vars(const Agent& agent, std::string_view platform_name);
 
-// Renders a built-in template ("seller_welcome") for a channel with `vars` (a JSON object)
-// merged over the branding variables. HTML output escapes variables; text and SMS do not.
+// Renders a built-in template ("seller_welcome", "new_listing", …) for a channel with `vars`
+// (contact / seller / listing / unsubscribeUrl) and the agent's branding. HTML output escapes
+// variables; text and SMS do not. Errc::not_found when there is no such built-in.
 Result<Rendered> render_builtin(std::string_view template_key, Channel channel,
                                 const nlohmann::json& vars, const Agent& agent,
                                 std::string_view platform_name);
 
-// Renders one Mustache template string against a JSON context.
+// Renders one Mustache template string against a JSON context (parses it every call).
 Result<std::string> render_mustache(std::string_view tmpl, const nlohmann::json& context,
                                     bool html_escape);
+
+// A template's source parts: email uses subject, html and text; SMS uses body.
+struct TemplateParts {
+  std::string subject;
+  std::string html;
+  std::string text;
+  std::string body;
+};
+
+// Limits on a template's source.
+inline constexpr std::size_t kMaxSubjectChars = 200;   // Unicode characters
+inline constexpr std::size_t kMaxSmsBodyChars = 1600;  // Unicode characters (10 segments)
+inline constexpr std::size_t kMaxHtmlBytes = 256 * 1024;
+inline constexpr std::size_t kMaxTextBytes = 256 * 1024;
+
+// The variables a template may use on `channel`, as dotted names ("contact.firstName").
+// `seller.*` mirrors `contact.*` (the seller of a listing, for seller_welcome);
+// `unsubscribeUrl` exists for email only (SMS recipients reply STOP).
+std::span<const std::string_view> template_variables(Channel channel);
+
+// Checks a template before it is saved: Mustache syntax; every variable, section and
+// inverted section names a known variable (or a field of an enclosing object section);
+// no unescaped output ({{{x}}} or {{&x}}) in HTML; no partials; the parts the channel needs
+// (email: subject and html or text; SMS: body) and none of the other channel's; a one-line
+// subject; size limits. Every problem names its field ("subject", "html", "text", "body")
+// and, for variables, the variable. Empty: the template is valid.
+std::vector<FieldError> validate_template(Channel channel, const TemplateParts& parts);
+
+// One agent's branding variables (agent.*, platform.name), converted once so that rendering
+// many messages for the same agent does not rebuild them.
+class SenderContext {
+ public:
+  SenderContext(const Agent& agent, std::string_view platform_name);
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+// A template parsed once and rendered many times. Copies share the parsed form; rendering is
+// const and safe from several threads at once (no lambdas or partials ever reach the data).
+class CompiledTemplate {
+ public:
+  // Parses every non-empty part. Does not validate variables: call validate_template first
+  // (templates are validated when saved, never per message).
+  static Result<CompiledTemplate> compile(Channel channel, const TemplateParts& parts);
+
+  Channel channel() const;
+  // Whether `field` ("subject", "html", "text", "body") mentions `variable` in any tag.
+  bool uses(std::string_view field, std::string_view variable) const;
+  // What an email template lacks for campaigns: each non-empty body part (html, text) must
+  // use unsubscribeUrl and agent.postalAddress. Empty for SMS and for compliant email.
+  std::vector<FieldError> campaign_gaps() const;
+
+  // Renders with `vars` — {"contact":{…}, "seller":{…}, "listing":{…}, "unsubscribeUrl":…};
+  // other keys are ignored — over the sender's branding. contact.firstName is derived from
+  // contact.name and listing.priceFormatted from listing.price when absent; contact and
+  // seller stand in for each other. Empty strings count as false in sections. Line breaks in
+  // the rendered subject become spaces (it is a header).
+  Result<Rendered> render(const nlohmann::json& vars, const SenderContext& sender) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+};
+
+// How many Mustache parses this process has done (a test hook: rendering a compiled
+// template must not add any).
+std::uint64_t template_parse_count();
+
+// A platform default template shipped in code. Every agent sees it and may override it with
+// its own template under the same key and channel.
+struct BuiltinTemplate {
+  std::string_view key;
+  Channel channel = Channel::email;
+  std::string_view name;
+  std::string_view subject;
+  std::string_view html;
+  std::string_view text;
+  std::string_view body;
+  bool campaign = false;  // meant for campaigns: carries the unsubscribe link and postal address
+
+  TemplateParts parts() const {
+    return {std::string(subject), std::string(html), std::string(text), std::string(body)};
+  }
+};
+
+// Every built-in, in a stable order.
+std::span<const BuiltinTemplate> builtin_templates();
+const BuiltinTemplate* find_builtin(std::string_view key, Channel channel);
+// The built-in, parsed once per process. Errc::not_found when there is none.
+Result<CompiledTemplate> compiled_builtin(std::string_view key, Channel channel);
+
+// How an SMS body will travel: GSM-7 (160 characters, 153 per part when split) or UCS-2
+// (70, 67 per part) as soon as one character is outside the GSM 03.38 alphabet.
+struct SmsSegments {
+  std::string_view encoding;  // "GSM-7" | "UCS-2"
+  int characters = 0;         // in the encoding's units (GSM extension characters count 2)
+  int segments = 0;
+};
+SmsSegments sms_segments(std::string_view body);
+
+// "$1,234,567" (rounded to whole dollars).
+std::string format_usd(double amount);
 
 }  // namespace herald
