@@ -3,9 +3,11 @@
 // Only this file includes Beast, so only it pays Beast's compile cost.
 #include "http/server/server.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -20,7 +22,11 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/http/file_body.hpp>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -63,6 +69,58 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// Errors from writing a spooled body to disk (as opposed to the connection failing).
+bool is_storage_error(const error_code& ec) {
+  return ec == boost::system::errc::no_space_on_device ||
+         ec == boost::system::errc::file_too_large || ec == boost::system::errc::io_error ||
+         ec == boost::system::errc::read_only_file_system ||
+         ec == boost::system::errc::bad_file_descriptor || ec.value() == EDQUOT;
+}
+
+// A spooled body's file, removed when the request is done with (whatever way it ends).
+struct SpoolFile {
+  std::string path;
+  SpoolFile() = default;
+  SpoolFile(const SpoolFile&) = delete;
+  SpoolFile& operator=(const SpoolFile&) = delete;
+  ~SpoolFile() { remove(); }
+  void remove() {
+    if (!path.empty()) ::unlink(path.c_str());
+    path.clear();
+  }
+};
+
+// Creates a new empty file (mode 0600) in `dir`, or $TMPDIR, or /tmp; returns its descriptor.
+int create_spool_file(const std::string& dir, SpoolFile& file) {
+  std::string where = dir;
+  if (where.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    where = tmp && *tmp ? tmp : "/tmp";
+  }
+  std::error_code ignored;
+  std::filesystem::create_directories(where, ignored);
+  std::string name = where + "/herald-body-XXXXXX";
+  int fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd >= 0) file.path = std::move(name);
+  return fd;
+}
+
+// The request as plain values, without its body.
+template <class Body>
+Request to_request(const bhttp::request<Body>& msg, const std::string& remote) {
+  Request request;
+  request.method = std::string(msg.method_string());
+  request.target = std::string(msg.target());
+  std::size_t q = request.target.find('?');
+  request.path = url_decode(std::string_view(request.target).substr(0, q));
+  if (q != std::string::npos) request.query = request.target.substr(q + 1);
+  for (const auto& field : msg) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.remote_address = remote;
+  return request;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -77,6 +135,26 @@ struct Server::Impl {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(std::shared_ptr<Session> s);
+  // Reads a request whose body goes to a temporary file, then answers it. True: keep serving
+  // the connection.
+  asio::awaitable<bool> serve_spooled(std::shared_ptr<Session> s,
+                                      bhttp::request_parser<bhttp::string_body>& head);
+  // Calls the handler and writes its response (removing the request's spooled body file, if
+  // any, as soon as the handler is done with it). True: keep serving the connection.
+  asio::awaitable<bool> respond(std::shared_ptr<Session> s, Request& request, unsigned version,
+                                bool keep_alive, SpoolFile* spooled = nullptr);
+  // Whether a request with this (parsed) head spools its body to disk.
+  template <class Body>
+  bool spools(const bhttp::request<Body>& head) const {
+    if (!options.spool || !options.spool->applies) return false;
+    std::string_view target(head.target().data(), head.target().size());
+    std::string path = url_decode(target.substr(0, target.find('?')));
+    return options.spool->applies(
+        std::string_view(head.method_string().data(), head.method_string().size()), path);
+  }
+  // Asks a client waiting on "Expect: 100-continue" to send its body.
+  template <class Body>
+  asio::awaitable<bool> continue_if_asked(Session& s, const bhttp::request<Body>& head);
   asio::awaitable<void> reject(std::shared_ptr<Session> s, unsigned version, Response response);
   // Writes a response; clears keep_alive if the handler asked to close. False on a write error.
   asio::awaitable<bool> write(Session& s, unsigned version, bool& keep_alive, Response response);
@@ -186,6 +264,17 @@ asio::awaitable<void> Server::Impl::reject(std::shared_ptr<Session> s, unsigned 
   }
 }
 
+template <class Body>
+asio::awaitable<bool> Server::Impl::continue_if_asked(Session& s,
+                                                      const bhttp::request<Body>& head) {
+  auto expect = head[bhttp::field::expect];
+  if (!iequals(std::string_view(expect.data(), expect.size()), "100-continue")) co_return true;
+  bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, head.version()};
+  error_code ec;
+  co_await bhttp::async_write(s.stream, go_on, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
 asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> s) {
   for (;;) {
     // Read the request head first: an oversized body is refused before it is read, and a
@@ -193,11 +282,30 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> s) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(
         static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
-    parser.body_limit(options.max_body_bytes);
+    // A declared length is checked while the head is parsed, before we know whether the request
+    // spools; the in-memory limit is applied again below for requests that do not.
+    std::size_t head_body_limit = options.max_body_bytes;
+    if (options.spool) head_body_limit = std::max(head_body_limit, options.spool->max_body_bytes);
+    parser.body_limit(head_body_limit);
     error_code ec;
     s->stream.expires_after(options.idle_timeout);
     co_await bhttp::async_read_header(s->stream, s->buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
+    // (A declared length over the limit stops the parse just before the head completes.)
+    bool spooled =
+        (parser.is_header_done() || ec == bhttp::error::body_limit) && spools(parser.get());
+    if (!ec && spooled) {
+      if (!co_await serve_spooled(s, parser)) co_return;
+      continue;
+    }
+    if (!ec && options.spool) {
+      auto length = parser.content_length();
+      if (length && *length > options.max_body_bytes) {
+        ec = bhttp::error::body_limit;
+      } else {
+        parser.body_limit(options.max_body_bytes);
+      }
+    }
     // The body usually arrived with the head: parse what is buffered without another
     // asynchronous round trip (which would cost a scheduler hop per request).
     while (!ec && !parser.is_done() && s->buffer.size() > 0) {
@@ -210,24 +318,18 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> s) {
       if (used == 0) break;
     }
     if (!ec && !parser.is_done()) {
-      auto& head = parser.get();
-      auto expect = head[bhttp::field::expect];
-      if (iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
-        bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, head.version()};
-        co_await bhttp::async_write(s->stream, go_on,
-                                    asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return;
-      }
+      if (!co_await continue_if_asked(*s, parser.get())) co_return;
       s->stream.expires_after(options.idle_timeout);
       co_await bhttp::async_read(s->stream, s->buffer, parser,
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
     unsigned version = parser.is_header_done() ? parser.get().version() : 11;
     if (ec == bhttp::error::body_limit) {
-      co_await reject(s, version,
-                      Response::problem(413, "Payload Too Large",
-                                        fmt::format("the request body is larger than {} bytes",
-                                                    options.max_body_bytes)));
+      std::size_t limit = spooled ? options.spool->max_body_bytes : options.max_body_bytes;
+      co_await reject(
+          s, version,
+          Response::problem(413, "Payload Too Large",
+                            fmt::format("the request body is larger than {} bytes", limit)));
       co_return;
     }
     if (ec == bhttp::error::header_limit) {
@@ -246,33 +348,87 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> s) {
 
     // Hand the request to the handler as plain values.
     auto& msg = parser.get();
-    Request request;
-    request.method = std::string(msg.method_string());
-    request.target = std::string(msg.target());
-    std::size_t q = request.target.find('?');
-    request.path = url_decode(std::string_view(request.target).substr(0, q));
-    if (q != std::string::npos) request.query = request.target.substr(q + 1);
-    for (const auto& field : msg) {
-      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
+    Request request = to_request(msg, s->remote);
     request.body = std::move(msg.body());
-    request.remote_address = s->remote;
-    bool keep_alive = msg.keep_alive();
-
-    Response response = call_handler(request);
-
-    // A delayed response waits on a timer, never on a thread.
-    if (response.delay.count() > 0 && !s->closed) {
-      s->delay_timer.expires_after(response.delay);
-      co_await s->delay_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-    if (s->closed) co_return;
-    if (!co_await write(*s, version, keep_alive, std::move(response))) co_return;
-    if (!keep_alive) {
-      s->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-      co_return;
-    }
+    if (!co_await respond(s, request, version, msg.keep_alive())) co_return;
   }
+}
+
+asio::awaitable<bool> Server::Impl::serve_spooled(std::shared_ptr<Session> s,
+                                                  bhttp::request_parser<bhttp::string_body>& head) {
+  unsigned version = head.get().version();
+  // The body goes to a fresh private file, removed when this request is done.
+  SpoolFile file;
+  int fd = create_spool_file(options.spool->dir, file);
+  if (fd < 0) {
+    spdlog::error("http server: cannot create a file for a request body in '{}': {}",
+                  options.spool->dir, std::strerror(errno));
+    co_await reject(
+        s, version,
+        Response::problem(507, "Insufficient Storage", "the request body cannot be stored"));
+    co_return false;
+  }
+  bhttp::request_parser<bhttp::file_body> parser(std::move(head));
+  parser.body_limit(options.spool->max_body_bytes);
+  error_code ec;
+  {
+    beast::file body_file;
+    body_file.native_handle(fd);
+    parser.get().body().reset(std::move(body_file), ec);
+  }
+  if (!ec && !parser.is_done()) {
+    if (!co_await continue_if_asked(*s, parser.get())) co_return false;
+  }
+  // Read piece by piece, so the idle timeout limits each wait, not the whole (large) upload.
+  while (!ec && !parser.is_done()) {
+    s->stream.expires_after(options.idle_timeout);
+    co_await bhttp::async_read_some(s->stream, s->buffer, parser,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (ec == bhttp::error::body_limit) {
+    co_await reject(s, version,
+                    Response::problem(413, "Payload Too Large",
+                                      fmt::format("the request body is larger than {} bytes",
+                                                  options.spool->max_body_bytes)));
+    co_return false;
+  }
+  if (ec) {
+    if (is_storage_error(ec)) {
+      spdlog::error("http server: cannot store a request body: {}", ec.message());
+      co_await reject(
+          s, version,
+          Response::problem(507, "Insufficient Storage", "the request body cannot be stored"));
+    } else if (is_parse_error(ec)) {
+      co_await reject(s, version, Response::problem(400, "Bad Request", ec.message()));
+    }
+    co_return false;
+  }
+  // Everything is written; the handler reads the file by its path.
+  parser.get().body().close();
+  auto& msg = parser.get();
+  Request request = to_request(msg, s->remote);
+  request.body_file = file.path;
+  co_return co_await respond(s, request, version, msg.keep_alive(), &file);
+}
+
+asio::awaitable<bool> Server::Impl::respond(std::shared_ptr<Session> s, Request& request,
+                                            unsigned version, bool keep_alive, SpoolFile* spooled) {
+  Response response = call_handler(request);
+  if (spooled) spooled->remove();
+
+  // A delayed response waits on a timer, never on a thread.
+  error_code ec;
+  if (response.delay.count() > 0 && !s->closed) {
+    s->delay_timer.expires_after(response.delay);
+    co_await s->delay_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (s->closed) co_return false;
+  if (!co_await write(*s, version, keep_alive, std::move(response))) co_return false;
+  if (!keep_alive) {
+    s->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_return false;
+  }
+  co_return true;
 }
 
 asio::awaitable<void> Server::Impl::accept_loop() {

@@ -17,7 +17,9 @@
 
 namespace herald::http {
 
-// An inbound request, fully read (body included).
+// An inbound request, fully read (body included). A request whose body was spooled to disk
+// (ServerOptions::spool) has `body` empty and `body_file` naming the file, which the server
+// deletes once the response is written.
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as sent: path plus query
@@ -27,6 +29,7 @@ struct Request {
   std::string body;
   std::string remote_address;
   std::map<std::string, std::string> params;  // path parameters filled by the Router
+  std::string body_file;                      // path of the spooled body, "" if in memory
 
   std::optional<std::string_view> header(std::string_view name) const {
     return find_header(headers, name);
@@ -54,6 +57,16 @@ struct Response {
 
 using Handler = std::function<Response(Request&)>;
 
+// Requests allowed a large body (a CSV import, say): the body goes to a temporary file
+// (mode 0600) instead of memory, so memory stays bounded whatever the size.
+struct BodySpool {
+  // Which requests spool, decided from the method and the percent-decoded path once the request
+  // head is read.
+  std::function<bool(std::string_view method, std::string_view path)> applies;
+  std::size_t max_body_bytes = std::size_t{512} << 20;  // larger bodies get 413 problem+json
+  std::string dir;  // where the files go (created if missing); "" = $TMPDIR or /tmp
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0 = any free port
@@ -61,6 +74,7 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1 << 20;     // larger bodies get 413 problem+json
   std::size_t max_header_bytes = 64 << 10;  // larger request heads get 431 problem+json
   std::chrono::seconds idle_timeout{60};    // keep-alive idle / slow client timeout
+  std::optional<BodySpool> spool;           // requests whose bodies go to disk (none by default)
 };
 
 // Accepts connections and serves `handler` on its own threads until stopped.
