@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/agents.h"
+#include "app/campaigns.h"
+#include "app/templates.h"
 #include "core/quiet_hours.h"
 #include "core/templates.h"
 #include "providers/provider.h"
@@ -97,6 +99,7 @@ void Dispatcher::worker_loop(int index) {
   auto http = make_client_();
   std::string name = options_.worker_prefix + std::to_string(index);
   auto last_sweep = std::chrono::steady_clock::time_point{};
+  auto last_fanout = std::chrono::steady_clock::time_point{};
   while (!stopping_) {
     std::uint64_t seq;
     {
@@ -109,6 +112,11 @@ void Dispatcher::worker_loop(int index) {
       if (auto n = app_.store().requeue_expired(app_.clock().now()); n && *n > 0) {
         spdlog::warn("requeued {} message(s) whose claim expired", *n);
       }
+    }
+    // Worker 0 also streams running campaigns into the queue, a batch at a time.
+    if (index == 0 && std::chrono::steady_clock::now() - last_fanout > std::chrono::milliseconds(100)) {
+      last_fanout = std::chrono::steady_clock::now();
+      if (auto n = app::fan_out_once(app_); !n) spdlog::error("campaign fan-out: {}", n.error().message);
     }
     int processed = 0;
     try {
@@ -149,8 +157,9 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
   }
   if (claimed->empty()) return 0;
 
-  // Open each agent once per pass.
+  // Open each agent once per pass, and parse each template once per pass.
   std::map<std::string, Result<Agent>> agents;
+  std::map<std::string, std::pair<std::optional<app::TemplateRenderer>, std::string>> renderers;
   std::vector<Job> jobs(claimed->size());
   for (std::size_t i = 0; i < claimed->size(); ++i) {
     Job& job = jobs[i];
@@ -186,7 +195,25 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
         continue;
       }
     }
-    auto rendered = render_builtin(m.template_key, m.channel, vars, *job.agent, platform.name);
+    // The agent's template if it has one under this key, else the platform's; parsed once per pass.
+    std::string tkey = m.agent_id + "\n" + m.template_key + "\n" + std::string(to_string(m.channel));
+    auto rit = renderers.find(tkey);
+    if (rit == renderers.end()) {
+      auto resolved = app::resolve_template(app_, m.agent_id, m.template_key, m.channel);
+      std::optional<app::TemplateRenderer> r;
+      std::string why;
+      if (resolved) {
+        r.emplace(std::move(*resolved), *job.agent, platform.name);
+      } else {
+        why = resolved.error().message;
+      }
+      rit = renderers.emplace(tkey, std::pair{std::move(r), why}).first;
+    }
+    if (!rit->second.first) {
+      finish(MessageStatus::failed, "cannot render: " + rit->second.second);
+      continue;
+    }
+    auto rendered = rit->second.first->render(vars.is_object() ? vars : nlohmann::json::object());
     if (!rendered) {
       finish(MessageStatus::failed, "cannot render: " + rendered.error().message);
       continue;

@@ -63,6 +63,8 @@ class CampaignStore {
                                std::span<const Message> messages, const std::string& cursor,
                                bool done, TimePoint now) = 0;
   virtual Result<CampaignCounts> counts(const std::string& agent_id, const std::string& id) = 0;
+  // How many of the campaign's messages are not yet sent (queued, sending, retrying).
+  virtual Result<std::int64_t> backlog(const std::string& agent_id, const std::string& id) = 0;
   // Marks a cancelled campaign's unsent messages failed ("campaign cancelled"); returns how many.
   virtual Result<std::int64_t> cancel_unsent(const std::string& agent_id, const std::string& id,
                                              TimePoint now) = 0;

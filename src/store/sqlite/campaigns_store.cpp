@@ -209,6 +209,17 @@ class SqliteCampaignStore final : public CampaignStore {
     return c;
   }
 
+  Result<std::int64_t> backlog(const std::string& agent_id, const std::string& id) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
+                "SELECT COUNT(*) FROM messages WHERE campaign_id = ? AND agent_id = ? AND status IN"
+                " ('queued','sending','retrying')"));
+    st->bind(1, id).bind(2, agent_id);
+    std::int64_t n = st->step() == SQLITE_ROW ? st->int64(0) : 0;
+    st->reset();
+    return n;
+  }
+
   Result<std::int64_t> cancel_unsent(const std::string& agent_id, const std::string& id,
                                      TimePoint now) override {
     std::lock_guard lock(db_->mu);
