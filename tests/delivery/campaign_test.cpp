@@ -1,0 +1,201 @@
+// Campaigns end to end in one process: fan-out into the queue, sending through the sandbox
+// over real HTTP, lifecycle (launch / pause / resume / cancel), and no duplicates on resume.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "app/agents.h"
+#include "app/campaigns.h"
+#include "core/id.h"
+#include "delivery/dispatcher.h"
+#include "net/http_client.h"
+#include "sandbox/sandbox.h"
+
+namespace herald::delivery {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CampaignTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<http::Server>(http::ServerOptions{}, sandbox_.handler());
+    url_ = "http://127.0.0.1:" + std::to_string(server_->start());
+    dir_ = fs::temp_directory_path() / ("herald-campaign-" + new_id());
+    app::Config config;
+    config.database_url = dir_.string();
+    config.public_url = "https://herald.example.com";
+    auto& p = config.platform;
+    p.email_api_key = Secret("re_platform_key_0001");
+    p.email_from = Mailbox{"", "noreply@platform.com"};
+    p.base_urls = BaseUrls{url_, url_, url_, url_, url_};
+    auto store = store::open_store(dir_.string());
+    ASSERT_TRUE(store.has_value());
+    app_ = std::make_unique<app::App>(config, std::move(*store),
+                                      secrets::Sealer(secrets::MasterKey::generate()), clock_);
+    DispatcherOptions options;
+    options.batch = 64;
+    options.rate_limits[static_cast<std::size_t>(ProviderId::resend)] = 100000;
+    dispatcher_ = std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
+    http_ = net::make_curl_client();
+    agent_ = app::create_agent(*app_, {"Lisa Park", "lisa@sunsetprops.com"})->id;
+    ASSERT_TRUE(app::put_branding(*app_, agent_, Branding{"Sunset Properties", "lisa@sunsetprops.com", "",
+                                                         "", "", "9 Ocean Ave, Santa Monica, CA"}));
+  }
+  void TearDown() override {
+    dispatcher_.reset();
+    app_.reset();
+    server_->stop();
+    fs::remove_all(dir_);
+  }
+
+  void contacts(int n, const std::string& role = "buyer") {
+    for (int i = 0; i < n; ++i) {
+      store::Contact c;
+      c.id = new_id();
+      c.agent_id = agent_;
+      c.name = "Buyer " + std::to_string(i);
+      c.email = role + std::to_string(i) + "@example.com";
+      c.role = role;
+      c.consent_email = true;
+      c.created_at = c.updated_at = clock_.now();
+      ASSERT_TRUE(app_->store().contacts().create_contact(c).has_value());
+    }
+  }
+
+  store::Campaign campaign(const std::vector<std::string>& roles = {"buyer"}) {
+    auto c = app::create_campaign(*app_, agent_, {"November update", "email", "market_update", roles, {}, std::nullopt});
+    EXPECT_TRUE(c.has_value()) << (c ? "" : c.error().message);
+    return *c;
+  }
+
+  // Runs fan-out and send passes until nothing moves.
+  void drain() {
+    for (int i = 0; i < 1000; ++i) {
+      auto queued = app::fan_out_once(*app_, 25);
+      ASSERT_TRUE(queued.has_value()) << queued.error().message;
+      int sent = dispatcher_->run_once(*http_);
+      if (*queued == 0 && sent == 0) return;
+    }
+  }
+
+  nlohmann::json sandbox_messages() {
+    auto r = http_->perform(HttpRequest{"GET", url_ + "/sandbox/messages", {}, ""});
+    return nlohmann::json::parse(r->body)["items"];
+  }
+
+  SystemTime clock_;
+  sandbox::Sandbox sandbox_;
+  std::unique_ptr<http::Server> server_;
+  std::string url_;
+  fs::path dir_;
+  std::unique_ptr<app::App> app_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<net::HttpClient> http_;
+  std::string agent_;
+};
+
+TEST_F(CampaignTest, EveryRecipientInTheAudienceGetsExactlyOneBrandedMessage) {
+  // Invariant: a launched campaign reaches each audience member once, via the resolved route.
+  contacts(60, "buyer");
+  contacts(5, "seller");
+  auto c = campaign({"buyer"});
+  auto launched = app::launch_campaign(*app_, agent_, c.id);
+  ASSERT_TRUE(launched.has_value()) << launched.error().message;
+  EXPECT_EQ(launched->total, 60);
+  drain();
+  auto items = sandbox_messages();
+  ASSERT_EQ(items.size(), 60u);
+  std::set<std::string> to;
+  for (const auto& m : items) {
+    to.insert(m["to"].get<std::string>());
+    EXPECT_EQ(m["from"], "Sunset Properties <noreply@platform.com>");
+    EXPECT_NE(m["html"].get<std::string>().find("9 Ocean Ave, Santa Monica, CA"), std::string::npos);
+  }
+  EXPECT_EQ(to.size(), 60u);
+  auto done = app::get_campaign(*app_, agent_, c.id);
+  EXPECT_EQ(done->status, store::CampaignStatus::completed);
+  auto counts = app_->store().campaigns().counts(agent_, c.id);
+  EXPECT_EQ(counts->sent, 60);
+  EXPECT_EQ(counts->queued, 0);
+}
+
+TEST_F(CampaignTest, EmailCampaignWithoutPostalAddressRefusesToLaunch) {
+  // Invariant: no campaign email goes out without the agent's postal address (CAN-SPAM).
+  ASSERT_TRUE(app::put_branding(*app_, agent_, Branding{"Sunset Properties"}));
+  contacts(3);
+  auto c = campaign();
+  auto r = app::launch_campaign(*app_, agent_, c.id);
+  ASSERT_FALSE(r.has_value());
+  ASSERT_EQ(r.error().fields.size(), 1u);
+  EXPECT_EQ(r.error().fields[0].field, "postalAddress");
+  EXPECT_EQ(app::get_campaign(*app_, agent_, c.id)->status, store::CampaignStatus::draft);
+}
+
+TEST_F(CampaignTest, PausedCampaignSendsNothingUntilResumed) {
+  // Invariant: pause stops both fan-out and sending; resume finishes the audience once.
+  contacts(40);
+  auto c = campaign();
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
+  ASSERT_EQ(*app::fan_out_once(*app_, 25), 25);
+  ASSERT_TRUE(app::pause_campaign(*app_, agent_, c.id));
+  EXPECT_EQ(*app::fan_out_once(*app_, 25), 0);
+  EXPECT_EQ(dispatcher_->run_once(*http_), 0);
+  EXPECT_TRUE(sandbox_messages().empty());
+  ASSERT_TRUE(app::resume_campaign(*app_, agent_, c.id));
+  drain();
+  EXPECT_EQ(sandbox_messages().size(), 40u);
+}
+
+TEST_F(CampaignTest, CancelFailsUnsentMessagesAndStopsFanOut) {
+  // Invariant: cancel ends the campaign; every queued message reaches a terminal state.
+  contacts(40);
+  auto c = campaign();
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
+  ASSERT_EQ(*app::fan_out_once(*app_, 25), 25);
+  ASSERT_TRUE(app::cancel_campaign(*app_, agent_, c.id));
+  drain();
+  EXPECT_TRUE(sandbox_messages().empty());
+  auto counts = app_->store().campaigns().counts(agent_, c.id);
+  EXPECT_EQ(counts->failed, 25);
+  EXPECT_EQ(counts->queued, 0);
+  auto again = app::resume_campaign(*app_, agent_, c.id);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, Errc::conflict);
+}
+
+TEST_F(CampaignTest, AStaleFanOutCannotQueueTheSameBatchTwice) {
+  // Invariant: two fan-outs from the same cursor (a crash-restart race) queue the batch once.
+  contacts(10);
+  auto c = campaign();
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
+  auto running = *app::get_campaign(*app_, agent_, c.id);
+  auto& store = app_->store().campaigns();
+  std::vector<Message> batch(1);
+  batch[0].id = new_id();
+  batch[0].agent_id = agent_;
+  batch[0].to_address = "x@example.com";
+  batch[0].campaign_id = c.id;
+  batch[0].kind = MessageKind::campaign;
+  batch[0].created_at = batch[0].next_attempt_at = clock_.now();
+  EXPECT_TRUE(*store.fan_out(running, running.cursor, batch, "cursor-1", false, clock_.now()));
+  batch[0].id = new_id();
+  EXPECT_FALSE(*store.fan_out(running, running.cursor, batch, "cursor-1", false, clock_.now()));
+  EXPECT_EQ(store.backlog(agent_, c.id).value(), 1);
+}
+
+TEST_F(CampaignTest, SchedulingWaitsForSendAt) {
+  // Invariant: a campaign with a future sendAt is scheduled, not sent early.
+  contacts(3);
+  auto c = app::create_campaign(*app_, agent_,
+                                {"Later", "email", "market_update", {"buyer"}, {}, clock_.now() + std::chrono::hours(2)});
+  ASSERT_TRUE(c.has_value());
+  auto launched = app::launch_campaign(*app_, agent_, c->id);
+  ASSERT_TRUE(launched.has_value());
+  EXPECT_EQ(launched->status, store::CampaignStatus::scheduled);
+  EXPECT_EQ(*app::fan_out_once(*app_, 25), 0);
+}
+
+}  // namespace
+}  // namespace herald::delivery
