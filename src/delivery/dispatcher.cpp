@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "app/agents.h"
@@ -61,7 +63,8 @@ Dispatcher::Dispatcher(app::App& app, DispatcherOptions options, ClientFactory m
     : app_(app),
       options_(std::move(options)),
       make_client_(std::move(make_client)),
-      limiter_(app.clock()) {}
+      limiter_(app.clock()),
+      unsubscribe_(std::make_unique<app::UnsubscribeSigner>(app.sealer().current())) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -157,6 +160,22 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
   }
   if (claimed->empty()) return 0;
 
+  // Campaign messages to suppressed addresses (unsubscribed, bounced, complained, STOP) end
+  // here: one query per agent and channel in this pass.
+  std::map<std::pair<std::string, Channel>, std::vector<std::string>> campaign_addresses;
+  for (const Message& m : *claimed) {
+    if (m.kind == MessageKind::campaign) campaign_addresses[{m.agent_id, m.channel}].push_back(m.to_address);
+  }
+  std::set<std::tuple<std::string, Channel, std::string>> suppressed;
+  for (const auto& [key, addresses] : campaign_addresses) {
+    auto hit = store.contacts().suppressed_among(key.first, key.second, addresses);
+    if (!hit) {
+      spdlog::error("worker {}: suppression check failed: {}", worker, hit.error().message);
+      return 0;  // claims expire and are retried; never send unchecked
+    }
+    for (auto& a : *hit) suppressed.emplace(key.first, key.second, std::move(a));
+  }
+
   // Open each agent once per pass, and parse each template once per pass.
   std::map<std::string, Result<Agent>> agents;
   std::map<std::string, std::pair<std::optional<app::TemplateRenderer>, std::string>> renderers;
@@ -181,7 +200,17 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
       continue;
     }
     job.agent = &*it->second;
+    if (suppressed.contains({m.agent_id, m.channel, m.to_address})) {
+      finish(MessageStatus::suppressed, "address is on the agent's suppression list");
+      continue;
+    }
     auto vars = nlohmann::json::parse(m.vars_json, nullptr, false);
+    if (!vars.is_object()) vars = nlohmann::json::object();
+    std::string unsubscribe_url;
+    if (m.kind == MessageKind::campaign) {
+      unsubscribe_url = app::unsubscribe_url(app_, *unsubscribe_, m.agent_id, m.channel, m.to_address);
+      vars["unsubscribeUrl"] = unsubscribe_url;
+    }
     // Campaign SMS waits for the recipient's local send window (quiet hours): deferred, not dropped.
     if (m.kind == MessageKind::campaign && m.channel == Channel::sms) {
       std::string zone = vars.is_object() ? vars.value("/contact/timeZone"_json_pointer, std::string()) : "";
@@ -213,7 +242,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
       finish(MessageStatus::failed, "cannot render: " + rit->second.second);
       continue;
     }
-    auto rendered = rit->second.first->render(vars.is_object() ? vars : nlohmann::json::object());
+    auto rendered = rit->second.first->render(vars);
     if (!rendered) {
       finish(MessageStatus::failed, "cannot render: " + rendered.error().message);
       continue;
@@ -241,6 +270,13 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
     }
     job.route = std::move(*route);
     job.outbound = make_outbound(m, *rendered, *job.route);
+    // Campaign email carries one-click unsubscribe (RFC 8058) plus a mailto fallback.
+    if (m.kind == MessageKind::campaign && m.channel == Channel::email) {
+      std::string mailto = job.route->reply_to.empty() ? job.route->from.address : job.route->reply_to;
+      job.outbound->headers.emplace_back(
+          "List-Unsubscribe", "<" + unsubscribe_url + ">, <mailto:" + mailto + "?subject=unsubscribe>");
+      job.outbound->headers.emplace_back("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+    }
   }
 
   std::map<std::pair<std::string, Channel>, IntegrationStatus> integration_status;
@@ -328,7 +364,9 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
                 j.outcome.events.push_back({now, MessageStatus::retrying, why + "; re-routing via the platform"});
                 j.route = std::move(*platform_route);
                 Rendered r{j.outcome.subject, j.outcome.text, j.outcome.html, j.outcome.text};
+                Headers extra = std::move(j.outbound->headers);
                 j.outbound = make_outbound(*j.message, r, *j.route);
+                j.outbound->headers = std::move(extra);
                 fallback.push_back(&j);
                 break;
               }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "app/app.h"
+#include "app/unsubscribe.h"
 #include "delivery/rate_limiter.h"
 #include "delivery/retry.h"
 #include "net/http_client.h"
@@ -63,6 +64,7 @@ class Dispatcher {
   std::condition_variable cv_;
   std::uint64_t wake_seq_ = 0;
   RateLimiter limiter_;
+  std::unique_ptr<app::UnsubscribeSigner> unsubscribe_;
 };
 
 }  // namespace herald::delivery

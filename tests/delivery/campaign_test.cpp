@@ -185,6 +185,41 @@ TEST_F(CampaignTest, AStaleFanOutCannotQueueTheSameBatchTwice) {
   EXPECT_EQ(store.backlog(agent_, c.id).value(), 1);
 }
 
+TEST_F(CampaignTest, CampaignEmailCarriesOneClickUnsubscribeThatSuppressesTheNextCampaign) {
+  // Invariant: List-Unsubscribe (https + mailto) and RFC 8058's One-Click header are present;
+  // the link unsubscribes, and the next campaign records that address as suppressed.
+  contacts(3);
+  auto first = campaign();
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, first.id));
+  drain();
+  auto items = sandbox_messages();
+  ASSERT_EQ(items.size(), 3u);
+  const auto& headers = items[0]["headers"];
+  ASSERT_TRUE(headers.contains("List-Unsubscribe")) << items[0].dump();
+  std::string lu = headers["List-Unsubscribe"];
+  EXPECT_EQ(lu.rfind("<https://herald.example.com/u/", 0), 0u) << lu;
+  EXPECT_NE(lu.find("<mailto:"), std::string::npos);
+  EXPECT_EQ(headers["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click");
+  std::string url = lu.substr(1, lu.find('>') - 1);
+  EXPECT_NE(items[0]["html"].get<std::string>().find(url), std::string::npos);
+
+  std::string token = url.substr(url.rfind('/') + 1);
+  auto done = app::unsubscribe(*app_, token, "one-click");
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  std::string who = done->target.address;
+
+  http_->perform(HttpRequest{"DELETE", url_ + "/sandbox/messages", {}, ""});
+  auto second = campaign();
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, second.id));
+  drain();
+  auto again = sandbox_messages();
+  EXPECT_EQ(again.size(), 2u);
+  for (const auto& m : again) EXPECT_EQ(m["to"].get<std::string>().find(who), std::string::npos);
+  auto counts = app_->store().campaigns().counts(agent_, second.id);
+  EXPECT_EQ(counts->suppressed, 1);
+  EXPECT_EQ(counts->sent, 2);
+}
+
 TEST_F(CampaignTest, SchedulingWaitsForSendAt) {
   // Invariant: a campaign with a future sendAt is scheduled, not sent early.
   contacts(3);
