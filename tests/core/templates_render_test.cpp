@@ -120,6 +120,16 @@ TEST(TemplateRender, SubjectLineBreaksFromVariablesBecomeSpaces) {
   EXPECT_EQ(r->subject.find_first_of("\r\n"), std::string::npos);
 }
 
+TEST(TemplateRender, DataIsNeverParsedAsATemplate) {
+  // Invariant: even a partial tag that slipped past validation cannot make a variable's value
+  // (here a contact-controlled string) render as Mustache.
+  auto t = CompiledTemplate::compile(Channel::sms, {"", "", "", "[{{>unsubscribeUrl}}]"});
+  ASSERT_TRUE(t.has_value());
+  auto r = t->render({{"unsubscribeUrl", "{{agent.companyName}}"}}, SenderContext(sunset(), "R"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "[]");
+}
+
 TEST(TemplateRender, RenderingACompiledTemplateNeverParses) {
   // Invariant: a campaign parses its template once; each of many messages only renders.
   auto t = compile(Channel::email,
