@@ -65,6 +65,9 @@ struct Message {
   std::string to_name;
   std::string listing_id;
   std::string campaign_id;
+  // The provider batch this message was sent in (kept so a retry re-forms the same batch and
+  // reuses its idempotency key); empty until batched.
+  std::string batch_id;
   // Rendered content (filled once rendered).
   std::string subject;
   std::string text;

@@ -284,40 +284,98 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
   // Sends every job still open over its current route and applies the outcomes. Jobs whose
   // agent credentials were rejected get a platform route for the next round (fallback).
   auto send_round = [&](std::vector<Job*>& round) {
-    // Each provider account spends only its own budget; over it, the message waits its turn
-    // in the queue (not an attempt).
-    std::vector<Job*> ready;
+    // Jobs for the same provider account (and route) share a request where the provider has a
+    // batch API (Resend: 100 per call); the others go one per request, all concurrently.
+    std::vector<std::vector<Job*>> groups;
+    std::map<std::string, std::size_t> filling;
     for (Job* j : round) {
-      std::size_t p = static_cast<std::size_t>(j->route->provider);
-      RateLimit limit = default_rate_limit(j->route->provider);
-      if (options_.rate_limits[p] > 0) limit = {options_.rate_limits[p], options_.rate_limits[p] * 2};
-      if (auto wait = limiter_.try_acquire(account_key(j->route->credentials), limit)) {
-        j->outcome.status = MessageStatus::queued;
-        j->outcome.next_attempt_at = now + *wait;
-        j->done = true;
+      std::size_t max_batch = providers::provider_for(j->route->provider).capabilities().max_batch;
+      if (max_batch <= 1) {
+        groups.push_back({j});
         continue;
       }
-      ready.push_back(j);
+      // A message already sent in a batch goes again in exactly that batch (same key).
+      std::string key = !j->message->batch_id.empty()
+                            ? "batch|" + j->message->batch_id
+                            : account_key(j->route->credentials) + "|" +
+                                  std::string(to_string(j->route->via)) + "|" + j->route->credentials.base_url;
+      auto it = filling.find(key);
+      if (it == filling.end() || groups[it->second].size() >= max_batch) {
+        groups.push_back({});
+        it = filling.insert_or_assign(key, groups.size() - 1).first;
+      }
+      groups[it->second].push_back(j);
     }
-    round = std::move(ready);
+    // Each provider account spends only its own budget (one token per request); over it, the
+    // messages wait their turn in the queue (not an attempt).
+    std::vector<std::vector<Job*>> ready;
+    for (auto& group : groups) {
+      std::sort(group.begin(), group.end(),
+                [](const Job* a, const Job* b) { return a->message->id < b->message->id; });
+      const Route& route = *group.front()->route;
+      std::size_t p = static_cast<std::size_t>(route.provider);
+      RateLimit limit = default_rate_limit(route.provider);
+      if (options_.rate_limits[p] > 0) limit = {options_.rate_limits[p], options_.rate_limits[p] * 2};
+      if (auto wait = limiter_.try_acquire(account_key(route.credentials), limit)) {
+        for (Job* j : group) {
+          j->outcome.status = MessageStatus::queued;
+          j->outcome.next_attempt_at = now + *wait;
+          j->done = true;
+        }
+        continue;
+      }
+      // Where the provider dedupes by idempotency key (Resend), each send unit — a batch, or a
+      // single message — is written down before it is sent, so a crash cannot regroup it and
+      // change the key.
+      bool keyed = providers::provider_for(route.provider).capabilities().idempotency_keys;
+      if (keyed && group.front()->message->batch_id.empty()) {
+        std::vector<std::string> ids;
+        for (Job* j : group) ids.push_back(j->message->id);
+        if (auto r = store.assign_batch(ids, ids.front()); !r) {
+          spdlog::error("worker {}: cannot record a batch: {}", worker, r.error().message);
+          for (Job* j : group) {
+            j->outcome.status = MessageStatus::queued;
+            j->outcome.next_attempt_at = now + std::chrono::seconds(1);
+            j->done = true;
+          }
+          continue;
+        }
+        for (Job* j : group) j->message->batch_id = ids.front();
+      }
+      ready.push_back(std::move(group));
+    }
     std::vector<HttpRequest> requests;
-    requests.reserve(round.size());
-    for (Job* j : round) {
-      const auto& provider = providers::provider_for(j->route->provider);
-      requests.push_back(provider.build_send(j->route->credentials, std::span(&*j->outbound, 1)));
+    requests.reserve(ready.size());
+    for (const auto& group : ready) {
+      std::vector<OutboundMessage> batch;
+      batch.reserve(group.size());
+      for (Job* j : group) batch.push_back(*j->outbound);
+      const Route& route = *group.front()->route;
+      requests.push_back(providers::provider_for(route.provider).build_send(route.credentials, batch));
     }
     auto responses = http.perform_all(requests);
+    // Per-message outcomes, in the order of `round`.
+    round.clear();
+    std::vector<SendOutcome> outcomes;
+    for (std::size_t g = 0; g < ready.size(); ++g) {
+      const auto& provider = providers::provider_for(ready[g].front()->route->provider);
+      std::vector<SendOutcome> got;
+      if (responses[g]) {
+        got = provider.classify_send(*responses[g], ready[g].size());
+      } else {
+        got = provider.classify_send(HttpResponse{}, ready[g].size());
+        for (auto& o : got) o.reason = responses[g].error().message;
+      }
+      got.resize(ready[g].size(), SendOutcome{OutcomeKind::retryable, "", std::nullopt, "no outcome", 0});
+      for (std::size_t k = 0; k < ready[g].size(); ++k) {
+        round.push_back(ready[g][k]);
+        outcomes.push_back(std::move(got[k]));
+      }
+    }
     std::vector<Job*> fallback;
     for (std::size_t i = 0; i < round.size(); ++i) {
       Job& j = *round[i];
-      const auto& provider = providers::provider_for(j.route->provider);
-      SendOutcome o;
-      if (responses[i]) {
-        o = provider.classify_send(*responses[i], 1).at(0);
-      } else {
-        o = provider.classify_send(HttpResponse{}, 1).at(0);
-        o.reason = responses[i].error().message;
-      }
+      SendOutcome& o = outcomes[i];
       j.outcome.attempts += 1;
       RouteSummary summary = summarize(*j.route);
       j.outcome.route = summary;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "app/agents.h"
 #include "app/listings.h"
@@ -167,8 +169,10 @@ TEST_F(DispatcherTest, SuccessClearsAFailingIntegration) {
 
 TEST_F(DispatcherTest, OverTheAccountsRateMessagesWaitWithoutSpendingAnAttempt) {
   // Invariant: a rate-limited message is deferred in the queue, not failed and not counted.
+  // (SendGrid: one message per request, so one token each.)
+  ASSERT_TRUE(app::connect_email(*app_, agent_, {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
   DispatcherOptions options;
-  options.rate_limits[static_cast<std::size_t>(ProviderId::resend)] = 1;  // burst 2
+  options.rate_limits[static_cast<std::size_t>(ProviderId::sendgrid)] = 1;  // burst 2
   Dispatcher limited(*app_, options, [] { return net::make_curl_client(); });
   std::vector<std::string> ids = {listing("a@example.com"), listing("b@example.com"), listing("c@example.com")};
   EXPECT_EQ(limited.run_once(*http_), 3);
@@ -182,6 +186,23 @@ TEST_F(DispatcherTest, OverTheAccountsRateMessagesWaitWithoutSpendingAnAttempt) 
   clock_.advance(std::chrono::seconds(1));
   EXPECT_EQ(limited.run_once(*http_), 1);
   EXPECT_EQ(message(ids[2]).status, MessageStatus::sent);
+}
+
+TEST_F(DispatcherTest, ResendMessagesShareOneBatchRequestAndKeepTheirBatch) {
+  // Invariant: messages to one Resend account go in one batch call, and each remembers its batch.
+  std::vector<std::string> ids = {listing("a@example.com"), listing("b@example.com"), listing("c@example.com")};
+  EXPECT_EQ(dispatcher_->run_once(*http_), 3);
+  std::set<std::string> keys;
+  for (const auto& id : ids) {
+    Message m = message(id);
+    EXPECT_EQ(m.status, MessageStatus::sent);
+    EXPECT_EQ(m.batch_id, ids.front());
+  }
+  auto r = sandbox_client_->perform(HttpRequest{"GET", sandbox_url_ + "/sandbox/messages", {}, ""});
+  auto items = nlohmann::json::parse(r->body)["items"];
+  ASSERT_EQ(items.size(), 3u);
+  for (const auto& m : items) keys.insert(m["idempotencyKey"].get<std::string>());
+  EXPECT_EQ(keys.size(), 1u) << "one request, one idempotency key";
 }
 
 TEST(RetryPolicy, DelayGrowsExponentiallyWithJitterAndCap) {

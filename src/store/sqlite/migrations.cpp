@@ -145,16 +145,24 @@ CREATE INDEX api_tokens_agent ON api_tokens(agent_id, id);
 CREATE INDEX messages_usage ON messages(created_at, agent_id);
 )sql";
 
+// Batch membership: messages sent together keep their batch, so a retry after a crash sends
+// the very same batch (same provider idempotency key) instead of regrouping.
+constexpr std::string_view kV6 = R"sql(
+ALTER TABLE messages ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX messages_batch ON messages(batch_id) WHERE batch_id <> '';
+)sql";
+
 }  // namespace
 
 std::span<const Migration> migrations() {
   // Later migrations live beside the sub-store that owns their tables.
-  static const std::array<Migration, 5> kMigrations{{
+  static const std::array<Migration, 6> kMigrations{{
       {1, "initial schema", kV1},
       {2, "logins: passwords, sessions, API tokens", kV2},
       {3, "contacts and suppressions", kMigrationV3},
       {4, "templates", kMigrationV4},
       {5, "campaigns", kMigrationV5},
+      {6, "message batches", kV6},
   }};
   return kMigrations;
 }

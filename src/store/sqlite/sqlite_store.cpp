@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "store/sqlite/database.h"
 #include "store/sqlite/migrations.h"
@@ -26,7 +27,7 @@ constexpr const char* kMessageColumns =
     "id, agent_id, channel, kind, template_key, vars, to_address, to_name, listing_id, "
     "campaign_id, subject, body_text, body_html, status, attempts, next_attempt_at, last_error, "
     "provider_message_id, route_provider, route_via, route_from, route_reply_to, payer, "
-    "created_at, updated_at";
+    "created_at, updated_at, batch_id";
 
 Message read_message(const Statement& s) {
   Message m;
@@ -54,6 +55,7 @@ Message read_message(const Statement& s) {
   }
   m.created_at = from_millis(s.int64(23));
   m.updated_at = from_millis(s.int64(24));
+  m.batch_id = s.text(25);
   return m;
 }
 
@@ -517,6 +519,24 @@ class SqliteStore final : public Store {
     }
     st->reset();
     if (rc != SQLITE_DONE) return fail(db_->conn.error("claim"));
+    // Take the rest of any batch a claimed message belongs to, so batches stay whole.
+    nlohmann::json batches = nlohmann::json::array();
+    for (const Message& m : out)
+      if (!m.batch_id.empty()) batches.push_back(m.batch_id);
+    if (!batches.empty()) {
+      TRY(more, db_->conn.prepare(
+                    std::string("UPDATE messages SET status = 'sending', lease_until = ?, claimed_by = ?, "
+                                "updated_at = ? WHERE status IN ('queued','retrying') AND batch_id IN "
+                                "(SELECT value FROM json_each(?)) RETURNING ") +
+                    kMessageColumns));
+      more->bind(1, ms(req.lease_until)).bind(2, req.worker).bind(3, ms(req.now)).bind(4, batches.dump());
+      while ((rc = more->step()) == SQLITE_ROW) {
+        out.push_back(read_message(*more));
+        out.back().status = MessageStatus::sending;
+      }
+      more->reset();
+      if (rc != SQLITE_DONE) return fail(db_->conn.error("claim batch"));
+    }
     TRY_VOID(tx.commit());
     // RETURNING gives no order guarantee; keep the queue's order for the caller.
     std::sort(out.begin(), out.end(), [](const Message& a, const Message& b) {
@@ -561,6 +581,14 @@ class SqliteStore final : public Store {
       for (const StatusEvent& e : o.events) TRY_VOID(sqlite::insert_event(db_->conn, o.message_id, o.agent_id, e));
     }
     return tx.commit();
+  }
+
+  Result<void> assign_batch(std::span<const std::string> ids, const std::string& batch_id) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
+                "UPDATE messages SET batch_id = ? WHERE id IN (SELECT value FROM json_each(?))"));
+    st->bind(1, batch_id).bind(2, nlohmann::json(std::vector<std::string>(ids.begin(), ids.end())).dump());
+    return db_->conn.run(*st);
   }
 
   Result<int> requeue_expired(TimePoint now) override {
