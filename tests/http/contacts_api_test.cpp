@@ -51,7 +51,7 @@ class ContactsApiTest : public ::testing::Test {
                                       secrets::Sealer(secrets::MasterKey::generate()), clock_);
     auto make_client = [] { return net::make_curl_client(); };
     http::ServerOptions options;
-    options.spool = contact_import_spool((dir_ / "tmp").string());
+    options.spool = contact_import_spool(*app_, (dir_ / "tmp").string());
     router_ = make_router(*app_, make_client);
     server_ = std::make_unique<http::Server>(options, make_handler(*app_, make_client));
     base_ = "http://127.0.0.1:" + std::to_string(server_->start());
@@ -484,6 +484,36 @@ TEST_F(ContactsApiTest, TwilioInboundStopIsVerifiedAndRecordedPerAgent) {
                  {{"Content-Type", "application/x-www-form-urlencoded"}})
                 .status,
             404);
+}
+
+TEST_F(ContactsApiTest, StrangersCannotSpoolLargeUploads) {
+  // Invariant: only a caller allowed to import into that agent gets the large limit; anyone else
+  // is refused before the body is written anywhere.
+  std::string big = "email\n";
+  while (big.size() <= (std::size_t{2} << 20))
+    big += "someone" + std::to_string(big.size()) + "@example.com\n";
+  auto post = [&](const std::string& agent_id, Headers h) {
+    h.emplace_back("Content-Type", "text/csv");
+    return send("POST", contacts(agent_id) + "/import", big, std::move(h));
+  };
+  EXPECT_EQ(post(alice_, {}).status, 413);
+  EXPECT_EQ(post(alice_, {{"Authorization", "Bearer wrong"}}).status, 413);
+  EXPECT_EQ(post(alice_, {{"Authorization", "Bearer " + bob_token_}}).status, 413);
+  EXPECT_EQ(post(alice_, {{"Authorization", "Bearer " + std::string(kPlatformToken)}}).status, 200);
+  EXPECT_EQ(post(bob_, {{"Authorization", "Bearer " + bob_token_}}).status, 200);
+  EXPECT_EQ(send("POST", contacts(alice_) + "/import", "email\na@example.com\n",
+                 {{"Content-Type", "text/csv"}})
+                .status,
+            401);  // small bodies reach the route, which answers as usual
+  auto policy = contact_import_spool(*app_, (dir_ / "tmp").string());
+  http::Request head;
+  head.method = "POST";
+  head.path = contacts(bob_) + "/import";
+  head.headers = {{"Authorization", "Bearer " + bob_token_}};
+  EXPECT_TRUE(policy.applies(head));
+  head.path = contacts(alice_) + "/import";
+  EXPECT_FALSE(policy.applies(head));
+  EXPECT_EQ(spool_files(), 0u);
 }
 
 TEST_F(ContactsApiTest, OnlyTheImportRouteSpools) {

@@ -1,6 +1,7 @@
-// Protects the server's large-body path: requests the spool policy selects get their body in a
-// private temporary file (never in memory), up to the spool limit, with the file removed after
-// the response; every other request keeps the in-memory limit.
+// Protects the server's large-body path: requests the spool policy selects (by their head,
+// credentials included) get their body in a private temporary file (never in memory), up to the
+// spool limit, with the file removed after the response; every other request keeps the
+// in-memory limit.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -29,8 +30,10 @@ class SpoolTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("herald-spool-" + new_id());
     ServerOptions options;
     options.max_body_bytes = 1000;
-    options.spool = BodySpool{[](std::string_view method, std::string_view path) {
-                                return method == "POST" && path == "/upload";
+    options.spool = BodySpool{[](const Request& head) {
+                                // Only POST /upload, and only for callers who say who they are.
+                                return head.method == "POST" && head.path == "/upload" &&
+                                       head.header("X-Key") == "letmein";
                               },
                               5u << 20, (dir_ / "tmp").string()};
     server_ = std::make_unique<Server>(options, [this](Request& r) { return handle(r); });
@@ -82,7 +85,7 @@ TEST_F(SpoolTest, SelectedRequestsGetTheirBodyInAPrivateFileRemovedAfterTheRespo
   for (int i = 0; i < 200000; ++i) payload += "line " + std::to_string(i) + "\n";
   ASSERT_GT(payload.size(), 1000u);
   CurlClient c;
-  auto r = c.post(base_ + "/upload", payload, {{"Content-Type", "text/csv"}});
+  auto r = c.post(base_ + "/upload", payload, {{"Content-Type", "text/csv"}, {"X-Key", "letmein"}});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, std::to_string(payload.size()));
   std::lock_guard lock(mu_);
@@ -110,11 +113,24 @@ TEST_F(SpoolTest, OtherRequestsKeepTheInMemoryLimit) {
   EXPECT_NE(conn.read_response().find("HTTP/1.1 413"), std::string::npos);
 }
 
+TEST_F(SpoolTest, RequestsThePolicyRefusesKeepTheInMemoryLimitEvenOnTheSpooledPath) {
+  // Invariant: a caller the policy does not accept cannot make the server write a large body to
+  // disk: it gets the ordinary limit.
+  CurlClient c;
+  EXPECT_EQ(c.post(base_ + "/upload", std::string(5000, 'a'), {{"X-Key", "guess"}}).status, 413);
+  EXPECT_EQ(c.post(base_ + "/upload", std::string(500, 'a')).status, 200);
+  std::lock_guard lock(mu_);
+  EXPECT_TRUE(seen_file_.empty());
+  EXPECT_EQ(seen_body_.size(), 500u);
+  EXPECT_EQ(files_left(), 0u);
+}
+
 TEST_F(SpoolTest, SpooledBodiesHaveTheirOwnLimitAndLeaveNoFileBehind) {
   // Invariant: over the spool limit is 413 (declared or chunked), and no temporary file remains.
   {
     RawConnection conn(port_);
-    ASSERT_TRUE(conn.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 6000000\r\n\r\n"));
+    ASSERT_TRUE(conn.send(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nX-Key: letmein\r\nContent-Length: 6000000\r\n\r\n"));
     std::string r = conn.read_response();
     EXPECT_NE(r.find("HTTP/1.1 413"), std::string::npos);
     EXPECT_NE(r.find("5242880"), std::string::npos) << r;
@@ -122,7 +138,8 @@ TEST_F(SpoolTest, SpooledBodiesHaveTheirOwnLimitAndLeaveNoFileBehind) {
   {
     RawConnection conn(port_);
     ASSERT_TRUE(
-        conn.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        conn.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-Key: letmein\r\nTransfer-Encoding: "
+                  "chunked\r\n\r\n"));
     std::string chunk(1 << 20, 'q');
     bool refused = false;
     for (int i = 0; i < 8 && !refused; ++i) refused = !conn.send("100000\r\n" + chunk + "\r\n");
@@ -135,8 +152,9 @@ TEST_F(SpoolTest, SpooledBodiesHaveTheirOwnLimitAndLeaveNoFileBehind) {
 TEST_F(SpoolTest, ChunkedAndContinueUploadsSpoolToo) {
   // Invariant: a chunked body and a client waiting for 100 Continue both spool whole.
   RawConnection conn(port_);
-  ASSERT_TRUE(conn.send(
-      "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
+  ASSERT_TRUE(
+      conn.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-Key: letmein\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n5\r\nhello\r\n"));
   std::this_thread::sleep_for(20ms);
   ASSERT_TRUE(conn.send("6\r\n world\r\n0\r\n\r\n"));
   std::string r = conn.read_response();
@@ -145,8 +163,9 @@ TEST_F(SpoolTest, ChunkedAndContinueUploadsSpoolToo) {
     std::lock_guard lock(mu_);
     EXPECT_EQ(seen_content_, "hello world");
   }
-  ASSERT_TRUE(conn.send(
-      "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      conn.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-Key: letmein\r\nContent-Length: "
+                "3\r\nExpect: 100-continue\r\n\r\n"));
   EXPECT_NE(conn.read_response().find("HTTP/1.1 100 Continue"), std::string::npos);
   ASSERT_TRUE(conn.send("abc"));
   EXPECT_NE(conn.read_response().find("HTTP/1.1 200"), std::string::npos);
@@ -157,7 +176,7 @@ TEST_F(SpoolTest, ChunkedAndContinueUploadsSpoolToo) {
 TEST_F(SpoolTest, AnEmptySpooledBodyIsAnEmptyFile) {
   // Invariant: Content-Length: 0 still hands the handler a (empty) file.
   CurlClient c;
-  auto r = c.post(base_ + "/upload", "", {{"Content-Type", "text/csv"}});
+  auto r = c.post(base_ + "/upload", "", {{"Content-Type", "text/csv"}, {"X-Key", "letmein"}});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "0");
   std::lock_guard lock(mu_);

@@ -435,8 +435,16 @@ bool is_contact_import(std::string_view method, std::string_view path) {
          s[5] == "import";
 }
 
-http::BodySpool contact_import_spool(std::string dir, std::size_t max_bytes) {
-  return http::BodySpool{is_contact_import, max_bytes, std::move(dir)};
+http::BodySpool contact_import_spool(app::App& app, std::string dir, std::size_t max_bytes) {
+  auto allowed = [&app](const Request& head) {
+    if (!is_contact_import(head.method, head.path)) return false;
+    // The route's own guard (authentication, CSRF, tenant scope) run on the head alone.
+    Request probe = head;
+    probe.params["id"] = std::string(segments(head.path)[3]);
+    auto check = guarded(app, [](app::App&, const Principal&, Request&) { return no_content(); });
+    return check(probe).status == 204;
+  };
+  return http::BodySpool{std::move(allowed), max_bytes, std::move(dir)};
 }
 
 void register_contact_routes(http::Router& r, app::App& app) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "app/app.h"
 #include "http/server/server.h"
 
 namespace herald::api {
@@ -14,8 +15,10 @@ namespace herald::api {
 bool is_contact_import(std::string_view method, std::string_view path);
 
 // The server's body spool for CSV imports: up to `max_bytes` (default 512 MiB), written to
-// temporary files under `dir` (e.g. <data dir>/tmp).
-http::BodySpool contact_import_spool(std::string dir,
+// temporary files under `dir` (e.g. <data dir>/tmp). Only callers allowed to import into the
+// agent in the path get it (checked on the request head, exactly as the route checks them),
+// so strangers cannot fill the disk: they keep the in-memory limit.
+http::BodySpool contact_import_spool(app::App& app, std::string dir,
                                      std::size_t max_bytes = std::size_t{512} << 20);
 
 }  // namespace herald::api

@@ -145,12 +145,9 @@ struct Server::Impl {
                                 bool keep_alive, SpoolFile* spooled = nullptr);
   // Whether a request with this (parsed) head spools its body to disk.
   template <class Body>
-  bool spools(const bhttp::request<Body>& head) const {
+  bool spools(const bhttp::request<Body>& head, const std::string& remote) const {
     if (!options.spool || !options.spool->applies) return false;
-    std::string_view target(head.target().data(), head.target().size());
-    std::string path = url_decode(target.substr(0, target.find('?')));
-    return options.spool->applies(
-        std::string_view(head.method_string().data(), head.method_string().size()), path);
+    return options.spool->applies(to_request(head, remote));
   }
   // Asks a client waiting on "Expect: 100-continue" to send its body.
   template <class Body>
@@ -292,8 +289,8 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<Session> s) {
     co_await bhttp::async_read_header(s->stream, s->buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
     // (A declared length over the limit stops the parse just before the head completes.)
-    bool spooled =
-        (parser.is_header_done() || ec == bhttp::error::body_limit) && spools(parser.get());
+    bool spooled = (parser.is_header_done() || ec == bhttp::error::body_limit) &&
+                   spools(parser.get(), s->remote);
     if (!ec && spooled) {
       if (!co_await serve_spooled(s, parser)) co_return;
       continue;

@@ -60,9 +60,9 @@ using Handler = std::function<Response(Request&)>;
 // Requests allowed a large body (a CSV import, say): the body goes to a temporary file
 // (mode 0600) instead of memory, so memory stays bounded whatever the size.
 struct BodySpool {
-  // Which requests spool, decided from the method and the percent-decoded path once the request
-  // head is read.
-  std::function<bool(std::string_view method, std::string_view path)> applies;
+  // Which requests spool, decided once the request head is read: `head` has everything but the
+  // body (so a policy may also check credentials and refuse strangers the large limit).
+  std::function<bool(const Request& head)> applies;
   std::size_t max_body_bytes = std::size_t{512} << 20;  // larger bodies get 413 problem+json
   std::string dir;  // where the files go (created if missing); "" = $TMPDIR or /tmp
 };
