@@ -73,7 +73,7 @@ class ContactStoreTest : public ::testing::Test {
 
 TEST_F(ContactStoreTest, RoundTripsEveryField) {
   // Invariant: what is saved is what is read back, and only under the owning agent.
-  Contact c = contact(alice_, "Ann@Example.com", "+14155552671", "seller", {"vip", "2024"});
+  Contact c = contact(alice_, "Ann@Example.com", "+14155552671", "seller", {"vip", "café"});
   c.time_zone = "America/New_York";
   ASSERT_TRUE(contacts().update_contact(c).has_value());
   auto got = contacts().find_contact(alice_, c.id);
@@ -81,7 +81,7 @@ TEST_F(ContactStoreTest, RoundTripsEveryField) {
   EXPECT_EQ((*got)->email, "Ann@Example.com");
   EXPECT_EQ((*got)->phone, "+14155552671");
   EXPECT_EQ((*got)->role, "seller");
-  EXPECT_EQ((*got)->tags, (std::vector<std::string>{"vip", "2024"}));
+  EXPECT_EQ((*got)->tags, (std::vector<std::string>{"vip", "café"}));
   EXPECT_EQ((*got)->time_zone, "America/New_York");
   EXPECT_TRUE((*got)->consent_email);
   EXPECT_FALSE(contacts().find_contact(bob_, c.id)->has_value());
