@@ -9,7 +9,7 @@ build_pkgs=(
   libsqlite3-dev sqlite3 libpq-dev libpqxx-dev
   libsodium-dev nlohmann-json3-dev libkainjow-mustache-dev
   libphonenumber-dev libprotobuf-dev libicu-dev
-  libcli11-dev libspdlog-dev libfmt-dev
+  libcli11-dev libspdlog-dev libfmt-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(postgresql chromium wrk nodejs npm curl ca-certificates)

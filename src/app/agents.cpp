@@ -22,7 +22,8 @@ class Checker {
     }
   }
   void limit(const std::string& field, const std::string& value, std::size_t max_len) {
-    if (value.size() > max_len) add(field, "must be at most " + std::to_string(max_len) + " characters");
+    if (value.size() > max_len)
+      add(field, "must be at most " + std::to_string(max_len) + " characters");
   }
   // Header-bound values must not smuggle line breaks or other control characters.
   void single_line(const std::string& field, const std::string& value) {
@@ -50,7 +51,9 @@ class Checker {
       add(field, "must be a phone number in E.164 form, e.g. +14155552671");
     }
   }
-  void add(std::string field, std::string why) { errors_.push_back({std::move(field), std::move(why)}); }
+  void add(std::string field, std::string why) {
+    errors_.push_back({std::move(field), std::move(why)});
+  }
   bool ok() const { return errors_.empty(); }
   Error error() const { return Error::invalid(errors_); }
 
@@ -66,7 +69,8 @@ std::string trimmed(std::string s) {
 }
 
 bool has_space(const std::string& s) {
-  return std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c) || c < 0x20; });
+  return std::any_of(s.begin(), s.end(),
+                     [](unsigned char c) { return std::isspace(c) || c < 0x20; });
 }
 
 bool is_hostname(const std::string& s) {
@@ -74,7 +78,9 @@ bool is_hostname(const std::string& s) {
   return s.size() <= 253 && std::regex_match(s, re);
 }
 
-Error agent_not_found() { return Error::not_found("agent not found"); }
+Error agent_not_found() {
+  return Error::not_found("agent not found");
+}
 
 }  // namespace
 
@@ -87,7 +93,8 @@ Result<store::AgentRow> create_agent(App& app, const NewAgent& input) {
   check.single_line("name", row.name);
   check.email("email", row.email, true);
   if (!input.password.empty()) {
-    if (auto p = check_password(input.password, "password"); !p) check.add("password", p.error().fields[0].message);
+    if (auto p = check_password(input.password, "password"); !p)
+      check.add("password", p.error().fields[0].message);
   }
   if (!check.ok()) return fail(check.error());
   std::string hash;
@@ -110,7 +117,8 @@ Result<store::AgentRecord> get_agent(App& app, const std::string& agent_id) {
 }
 
 Result<Branding> put_branding(App& app, const std::string& agent_id, Branding b) {
-  for (std::string* s : {&b.company_name, &b.reply_email, &b.sms_phone, &b.website}) *s = trimmed(*s);
+  for (std::string* s : {&b.company_name, &b.reply_email, &b.sms_phone, &b.website})
+    *s = trimmed(*s);
   Checker check;
   check.limit("companyName", b.company_name, 100);
   check.single_line("companyName", b.company_name);
@@ -208,7 +216,8 @@ Result<void> disconnect(App& app, const std::string& agent_id, Channel channel) 
   if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
   auto removed = app.store().delete_integration(agent_id, channel);
   if (!removed) return std::unexpected(removed.error());
-  if (!*removed) return fail(Error::not_found(std::string(to_string(channel)) + " integration not connected"));
+  if (!*removed)
+    return fail(Error::not_found(std::string(to_string(channel)) + " integration not connected"));
   return {};
 }
 
@@ -217,11 +226,13 @@ Result<store::IntegrationRow> set_integration_active(App& app, const std::string
   if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
   auto changed = app.store().set_integration_active(agent_id, channel, active, app.clock().now());
   if (!changed) return std::unexpected(changed.error());
-  if (!*changed) return fail(Error::not_found(std::string(to_string(channel)) + " integration not connected"));
+  if (!*changed)
+    return fail(Error::not_found(std::string(to_string(channel)) + " integration not connected"));
   auto rec = get_agent(app, agent_id);
   if (!rec) return std::unexpected(rec.error());
   auto& row = channel == Channel::email ? rec->email : rec->sms;
-  if (!row) return fail(Error::not_found(std::string(to_string(channel)) + " integration not connected"));
+  if (!row)
+    return fail(Error::not_found(std::string(to_string(channel)) + " integration not connected"));
   return *row;
 }
 
@@ -270,7 +281,8 @@ Result<Agent> load_agent(App& app, const std::string& agent_id) {
 Result<Routes> routes(App& app, const std::string& agent_id) {
   auto agent = load_agent(app, agent_id);
   if (!agent) return std::unexpected(agent.error());
-  return Routes{resolve_email_route(*agent, app.platform()), resolve_sms_route(*agent, app.platform())};
+  return Routes{resolve_email_route(*agent, app.platform()),
+                resolve_sms_route(*agent, app.platform())};
 }
 
 Result<providers::VerifyOutcome> test_integration(App& app, const std::string& agent_id,

@@ -29,10 +29,12 @@ std::string b64url(const unsigned char* data, std::size_t n) {
 
 Result<void> check_password(const std::string& password, const std::string& field) {
   if (password.size() < kMinPassword) {
-    return fail(Error::invalid(field, "must be at least " + std::to_string(kMinPassword) + " characters"));
+    return fail(
+        Error::invalid(field, "must be at least " + std::to_string(kMinPassword) + " characters"));
   }
   if (password.size() > kMaxPassword) {
-    return fail(Error::invalid(field, "must be at most " + std::to_string(kMaxPassword) + " characters"));
+    return fail(
+        Error::invalid(field, "must be at most " + std::to_string(kMaxPassword) + " characters"));
   }
   return {};
 }
@@ -54,8 +56,8 @@ bool verify_password(const std::string& hash, const std::string& password) {
 
 std::string token_hash(std::string_view token) {
   unsigned char h[32];
-  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
-                     nullptr, 0);
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
   char hex[65];
   sodium_bin2hex(hex, sizeof hex, h, sizeof h);
   return hex;
@@ -82,7 +84,8 @@ void LoginThrottle::failed(const std::string& key, TimePoint now) {
   std::lock_guard lock(mu_);
   // Forget keys idle for an hour so the map stays small.
   if (entries_.size() > 10000) {
-    std::erase_if(entries_, [&](const auto& kv) { return now - kv.second.last > std::chrono::hours(1); });
+    std::erase_if(entries_,
+                  [&](const auto& kv) { return now - kv.second.last > std::chrono::hours(1); });
   }
   Entry& e = entries_[key];
   if (now - e.last > std::chrono::hours(1)) e.failures = 0;
@@ -108,12 +111,14 @@ std::expected<LoginResult, LoginError> login(App& app, LoginThrottle& throttle,
   auto wait = std::max(throttle.wait(email_key, now).value_or(std::chrono::seconds(0)),
                        throttle.wait(remote_key, now).value_or(std::chrono::seconds(0)));
   if (wait > std::chrono::seconds(0)) {
-    return std::unexpected(LoginError{Error{Errc::conflict, "too many failed logins; try again later"}, wait});
+    return std::unexpected(
+        LoginError{Error{Errc::conflict, "too many failed logins; try again later"}, wait});
   }
   auto refuse = [&]() {
     throttle.failed(email_key, now);
     throttle.failed(remote_key, now);
-    return std::unexpected(LoginError{Error{Errc::unauthorized, "invalid email or password"}, std::nullopt});
+    return std::unexpected(
+        LoginError{Error{Errc::unauthorized, "invalid email or password"}, std::nullopt});
   };
   LoginResult out;
   const Config& cfg = app.config();
@@ -125,7 +130,8 @@ std::expected<LoginResult, LoginError> login(App& app, LoginThrottle& throttle,
     if (!rec) return std::unexpected(LoginError{rec.error(), std::nullopt});
     // Verify against a dummy hash when the agent is unknown, so timing does not tell.
     static const std::string dummy = hash_password("not-a-real-password-0000").value_or("");
-    bool ok = *rec ? verify_password((*rec)->password_hash, password) : (verify_password(dummy, password), false);
+    bool ok = *rec ? verify_password((*rec)->password_hash, password)
+                   : (verify_password(dummy, password), false);
     if (!ok) return refuse();
     out.session.role = "agent";
     out.session.agent_id = (*rec)->agent.id;
@@ -155,14 +161,16 @@ Result<void> logout(App& app, const std::string& session_token) {
   return app.store().revoke_session(token_hash(session_token), app.clock().now());
 }
 
-Result<CreatedToken> create_api_token(App& app, const std::string& agent_id, const std::string& name) {
+Result<CreatedToken> create_api_token(App& app, const std::string& agent_id,
+                                      const std::string& name) {
   if (name.empty()) return fail(Error::invalid("name", "is required"));
   if (name.size() > 100) return fail(Error::invalid("name", "must be at most 100 characters"));
   NewToken t = new_token("ht_");
   CreatedToken out;
   out.token = t.token;
-  out.record = store::ApiToken{new_id(), agent_id, name, t.hash, "…" + t.token.substr(t.token.size() - 4),
-                               app.clock().now(), std::nullopt};
+  out.record = store::ApiToken{
+      new_id(),          agent_id,    name, t.hash, "…" + t.token.substr(t.token.size() - 4),
+      app.clock().now(), std::nullopt};
   if (auto r = app.store().create_api_token(out.record); !r) return std::unexpected(r.error());
   return out;
 }

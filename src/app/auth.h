@@ -77,7 +77,8 @@ struct CreatedToken {
   store::ApiToken record;
   std::string token;  // shown once
 };
-Result<CreatedToken> create_api_token(App& app, const std::string& agent_id, const std::string& name);
+Result<CreatedToken> create_api_token(App& app, const std::string& agent_id,
+                                      const std::string& name);
 Result<std::optional<Identity>> api_token_identity(App& app, const std::string& token);
 
 }  // namespace herald::app

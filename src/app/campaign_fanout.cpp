@@ -39,7 +39,8 @@ Result<int> fan_out_once(App& app, int batch) {
     auto backlog = campaigns.backlog(c.agent_id, c.id);
     if (!backlog) return std::unexpected(backlog.error());
     if (*backlog >= kBacklog) continue;
-    auto contacts = app.store().contacts().stream_audience(c.agent_id, filter_for(c), c.cursor, batch);
+    auto contacts =
+        app.store().contacts().stream_audience(c.agent_id, filter_for(c), c.cursor, batch);
     if (!contacts) return std::unexpected(contacts.error());
     std::vector<Message> messages;
     messages.reserve(contacts->size());

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <regex>
 
 #include "app/agents.h"
+#include "app/templates.h"
 #include "core/id.h"
 
 namespace herald::app {
@@ -14,7 +14,9 @@ namespace {
 using store::Campaign;
 using store::CampaignStatus;
 
-Error campaign_not_found() { return Error::not_found("campaign not found"); }
+Error campaign_not_found() {
+  return Error::not_found("campaign not found");
+}
 
 // Applies a status change allowed only from `from`; a refused change names the current status.
 Result<Campaign> move(App& app, const std::string& agent_id, const std::string& id,
@@ -41,12 +43,7 @@ Result<Campaign> create_campaign(App& app, const std::string& agent_id, const Ne
   if (in.name.size() > 200) errors.push_back({"name", "must be at most 200 characters"});
   auto channel = parse_channel(in.channel);
   if (!channel) errors.push_back({"channel", "must be email or sms"});
-  static const std::regex key_re("^[a-z0-9_-]{1,64}$");
-  if (in.template_key.empty()) {
-    errors.push_back({"template", "is required"});
-  } else if (!std::regex_match(in.template_key, key_re) && !in.template_key.starts_with("01")) {
-    errors.push_back({"template", "must be a template key or id"});
-  }
+  if (in.template_key.empty()) errors.push_back({"template", "is required"});
   static const std::array<std::string_view, 3> kRoles{"buyer", "seller", "lead"};
   for (const auto& r : in.roles) {
     if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end()) {
@@ -60,6 +57,20 @@ Result<Campaign> create_campaign(App& app, const std::string& agent_id, const Ne
   }
   if (!errors.empty()) return fail(Error::invalid(std::move(errors)));
   if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
+  // The template must exist on this channel, and campaign email must carry the unsubscribe
+  // link and postal address.
+  auto tmpl = resolve_template(app, agent_id, in.template_key, *channel);
+  if (!tmpl) {
+    if (tmpl.error().code == Errc::storage) return std::unexpected(tmpl.error());
+    return fail(Error::invalid("template", tmpl.error().message));
+  }
+  if (*channel == Channel::email) {
+    auto gaps = tmpl->compiled.campaign_gaps();
+    if (!gaps.empty()) {
+      return fail(Error::invalid("template", "is not ready for campaigns: " + gaps.front().field +
+                                                 " " + gaps.front().message));
+    }
+  }
 
   Campaign c;
   c.id = new_id();
@@ -69,7 +80,8 @@ Result<Campaign> create_campaign(App& app, const std::string& agent_id, const Ne
   c.template_key = in.template_key;
   c.roles = in.roles;
   for (auto t : in.tags) {
-    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    std::transform(t.begin(), t.end(), t.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
     c.tags.push_back(std::move(t));
   }
   c.send_at = in.send_at;

@@ -20,16 +20,21 @@ struct NewCampaign {
   std::optional<TimePoint> send_at;
 };
 
-Result<store::Campaign> create_campaign(App& app, const std::string& agent_id, const NewCampaign& in);
+Result<store::Campaign> create_campaign(App& app, const std::string& agent_id,
+                                        const NewCampaign& in);
 Result<store::Campaign> get_campaign(App& app, const std::string& agent_id, const std::string& id);
 
 // draft → running (or scheduled when sendAt is in the future). An email campaign needs the
 // agent's postal address (CAN-SPAM); the error names branding's postalAddress.
-Result<store::Campaign> launch_campaign(App& app, const std::string& agent_id, const std::string& id);
-Result<store::Campaign> pause_campaign(App& app, const std::string& agent_id, const std::string& id);
-Result<store::Campaign> resume_campaign(App& app, const std::string& agent_id, const std::string& id);
+Result<store::Campaign> launch_campaign(App& app, const std::string& agent_id,
+                                        const std::string& id);
+Result<store::Campaign> pause_campaign(App& app, const std::string& agent_id,
+                                       const std::string& id);
+Result<store::Campaign> resume_campaign(App& app, const std::string& agent_id,
+                                        const std::string& id);
 // Stops fan-out and fails every unsent message with "campaign cancelled".
-Result<store::Campaign> cancel_campaign(App& app, const std::string& agent_id, const std::string& id);
+Result<store::Campaign> cancel_campaign(App& app, const std::string& agent_id,
+                                        const std::string& id);
 
 // How many contacts the campaign's audience holds now (with the channel's address and consent).
 Result<std::int64_t> count_campaign_audience(App& app, const store::Campaign& c);

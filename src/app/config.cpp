@@ -75,7 +75,8 @@ Result<Config> load_config(const Getenv& getenv) {
   c.operator_email = env(getenv, "HERALD_OPERATOR_EMAIL");
   c.operator_password_hash = env(getenv, "HERALD_OPERATOR_PASSWORD_HASH");
   if (std::string pw = env(getenv, "HERALD_OPERATOR_PASSWORD"); !pw.empty()) {
-    if (pw.size() < 10) return fail(Errc::config, "HERALD_OPERATOR_PASSWORD must be at least 10 characters");
+    if (pw.size() < 10)
+      return fail(Errc::config, "HERALD_OPERATOR_PASSWORD must be at least 10 characters");
     char out[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str(out, pw.c_str(), pw.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
@@ -102,12 +103,14 @@ Result<Config> load_config(const Getenv& getenv) {
 
   if (std::string w = env(getenv, "HERALD_SMS_SEND_WINDOW"); !w.empty()) {
     auto window = parse_send_window(w);
-    if (!window) return fail(Errc::config, "HERALD_SMS_SEND_WINDOW must be HH:MM-HH:MM, e.g. 08:00-21:00");
+    if (!window)
+      return fail(Errc::config, "HERALD_SMS_SEND_WINDOW must be HH:MM-HH:MM, e.g. 08:00-21:00");
     c.sms_window = *window;
   }
   c.default_time_zone = env(getenv, "HERALD_DEFAULT_TIME_ZONE", c.default_time_zone);
   if (!is_valid_time_zone(c.default_time_zone)) {
-    return fail(Errc::config, "HERALD_DEFAULT_TIME_ZONE is not a known time zone: " + c.default_time_zone);
+    return fail(Errc::config,
+                "HERALD_DEFAULT_TIME_ZONE is not a known time zone: " + c.default_time_zone);
   }
 
   PlatformConfig& p = c.platform;
@@ -162,7 +165,8 @@ Result<Config> load_config(const Getenv& getenv) {
   }
   // One override serves both Mailgun regions (the sandbox answers for both).
   if (std::string v = env(getenv, "HERALD_MAILGUN_BASE_URL"); !v.empty()) {
-    if (!is_valid_http_url(v)) return fail(Errc::config, "HERALD_MAILGUN_BASE_URL is not a URL: " + v);
+    if (!is_valid_http_url(v))
+      return fail(Errc::config, "HERALD_MAILGUN_BASE_URL is not a URL: " + v);
     p.base_urls.mailgun_us = p.base_urls.mailgun_eu = strip_slash(v);
   }
   return c;

@@ -14,25 +14,25 @@
 namespace herald::app {
 
 struct Config {
-  std::string data_dir = "./var";   // HERALD_DATA_DIR
-  std::string database_url;          // HERALD_DATABASE_URL (default: SQLite in data_dir)
+  std::string data_dir = "./var";         // HERALD_DATA_DIR
+  std::string database_url;               // HERALD_DATABASE_URL (default: SQLite in data_dir)
   std::string listen = "127.0.0.1:8080";  // HERALD_LISTEN
-  std::string public_url;            // HERALD_PUBLIC_URL, for links in messages
-  Secret platform_token;             // HERALD_PLATFORM_TOKEN
-  std::string master_key;            // HERALD_MASTER_KEY (base64 of 32 bytes)
-  std::string master_key_file;       // HERALD_MASTER_KEY_FILE (default data_dir/master.key)
-  int workers = 4;                   // HERALD_WORKERS
-  std::size_t max_body_bytes = 1 << 20;  // HERALD_MAX_BODY_BYTES
-  int max_attempts = 8;              // HERALD_MAX_ATTEMPTS
-  int retry_base_ms = 2000;          // HERALD_RETRY_BASE_MS: first backoff step
-  std::string operator_email;         // HERALD_OPERATOR_EMAIL
-  std::string operator_password_hash; // HERALD_OPERATOR_PASSWORD_HASH, or hashed from
-                                      // HERALD_OPERATOR_PASSWORD at start-up
-  int session_ttl_minutes = 720;      // HERALD_SESSION_TTL_MINUTES
-  std::string web_dir;                // HERALD_WEB_DIR: serve the dashboard from disk
+  std::string public_url;                 // HERALD_PUBLIC_URL, for links in messages
+  Secret platform_token;                  // HERALD_PLATFORM_TOKEN
+  std::string master_key;                 // HERALD_MASTER_KEY (base64 of 32 bytes)
+  std::string master_key_file;            // HERALD_MASTER_KEY_FILE (default data_dir/master.key)
+  int workers = 4;                        // HERALD_WORKERS
+  std::size_t max_body_bytes = 1 << 20;   // HERALD_MAX_BODY_BYTES
+  int max_attempts = 8;                   // HERALD_MAX_ATTEMPTS
+  int retry_base_ms = 2000;               // HERALD_RETRY_BASE_MS: first backoff step
+  std::string operator_email;             // HERALD_OPERATOR_EMAIL
+  std::string operator_password_hash;     // HERALD_OPERATOR_PASSWORD_HASH, or hashed from
+                                          // HERALD_OPERATOR_PASSWORD at start-up
+  int session_ttl_minutes = 720;          // HERALD_SESSION_TTL_MINUTES
+  std::string web_dir;                    // HERALD_WEB_DIR: serve the dashboard from disk
   // HERALD_RATE_LIMIT_<PROVIDER>: requests per second per provider account (0 = default).
   std::array<double, 4> rate_limits{};  // indexed by ProviderId
-  SendWindow sms_window;              // HERALD_SMS_SEND_WINDOW, default 08:00-21:00
+  SendWindow sms_window;                // HERALD_SMS_SEND_WINDOW, default 08:00-21:00
   std::string default_time_zone = "America/New_York";  // HERALD_DEFAULT_TIME_ZONE
   PlatformConfig platform;
 };

@@ -32,7 +32,8 @@ Result<ListingCreated> create_listing(App& app, const std::string& agent_id, con
     errors.push_back({"price", "must be a non-negative number of dollars"});
   }
   if (in.seller_name.empty()) errors.push_back({"seller.name", "is required"});
-  if (in.seller_name.size() > 200) errors.push_back({"seller.name", "must be at most 200 characters"});
+  if (in.seller_name.size() > 200)
+    errors.push_back({"seller.name", "must be at most 200 characters"});
   if (in.seller_email.empty()) {
     errors.push_back({"seller.email", "is required"});
   } else if (!is_valid_email(in.seller_email)) {
@@ -52,8 +53,8 @@ Result<ListingCreated> create_listing(App& app, const std::string& agent_id, con
 
   TimePoint now = app.clock().now();
   ListingCreated out;
-  out.listing = store::Listing{new_id(), agent_id, in.address, *in.price, in.seller_name,
-                               in.seller_email, phone, now};
+  out.listing = store::Listing{new_id(),       agent_id,        in.address, *in.price,
+                               in.seller_name, in.seller_email, phone,      now};
   nlohmann::json vars = {
       {"seller", {{"name", in.seller_name}, {"email", in.seller_email}, {"phone", phone}}},
       {"listing",

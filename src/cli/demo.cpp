@@ -28,7 +28,8 @@ class ApiClient {
   ApiClient(std::string base, std::string token)
       : base_(std::move(base)), token_(std::move(token)), http_(net::make_curl_client()) {}
 
-  Result<json> call(const std::string& method, const std::string& path, const json& body = nullptr) {
+  Result<json> call(const std::string& method, const std::string& path,
+                    const json& body = nullptr) {
     HttpRequest req{method, base_ + path, {{"Authorization", "Bearer " + token_}}, ""};
     if (!body.is_null()) {
       req.headers.emplace_back("Content-Type", "application/json");
@@ -53,7 +54,8 @@ std::string random_hex(std::size_t bytes) {
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
   std::string hex(bytes * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                 raw.size());
   hex.pop_back();
   return hex;
 }
@@ -71,23 +73,31 @@ struct DemoAgent {
 std::vector<DemoAgent> seed_agents() {
   return {
       {"Scenario 1: full integration (own SendGrid + Twilio)",
-       {{"name", "Matt Wright"}, {"email", "matt@wrightrealty.com"}, {"password", "wright-demo-password"}},
+       {{"name", "Matt Wright"},
+        {"email", "matt@wrightrealty.com"},
+        {"password", "wright-demo-password"}},
        {{"companyName", "Wright Realty"},
         {"replyEmail", "matt@wrightrealty.com"},
         {"smsPhone", "+13105551234"},
         {"emailSignature", "Matt Wright\nWright Realty"},
         {"website", "https://wrightrealty.com"},
         {"postalAddress", "100 Main St, Springfield, IL 62701"}},
-       {{"provider", "sendgrid"}, {"apiKey", "SG.demo-wright-" + random_hex(8)}, {"fromEmail", "matt@wrightrealty.com"}},
+       {{"provider", "sendgrid"},
+        {"apiKey", "SG.demo-wright-" + random_hex(8)},
+        {"fromEmail", "matt@wrightrealty.com"}},
        {{"provider", "twilio"},
         {"accountSid", "AC" + random_hex(16)},
         {"authToken", random_hex(16)},
         {"phoneNumber", "+13105551234"}},
-       {{"address", "742 Evergreen Terrace"}, {"price", 650000},
-        {"seller", {{"name", "Homer Simpson"}, {"email", "homer@example.com"}, {"phone", "+14155552671"}}}},
+       {{"address", "742 Evergreen Terrace"},
+        {"price", 650000},
+        {"seller",
+         {{"name", "Homer Simpson"}, {"email", "homer@example.com"}, {"phone", "+14155552671"}}}},
        ""},
       {"Scenario 2: branding only (platform accounts)",
-       {{"name", "Lisa Park"}, {"email", "lisa@sunsetprops.com"}, {"password", "sunset-demo-password"}},
+       {{"name", "Lisa Park"},
+        {"email", "lisa@sunsetprops.com"},
+        {"password", "sunset-demo-password"}},
        {{"companyName", "Sunset Properties"},
         {"replyEmail", "lisa@sunsetprops.com"},
         {"emailSignature", "Lisa Park\nSunset Properties"},
@@ -95,15 +105,19 @@ std::vector<DemoAgent> seed_agents() {
         {"postalAddress", "9 Ocean Ave, Santa Monica, CA 90401"}},
        nullptr,
        nullptr,
-       {{"address", "12 Ocean Ave"}, {"price", 1250000},
+       {{"address", "12 Ocean Ave"},
+        {"price", 1250000},
         {"seller", {{"name", "Ann Lee"}, {"email", "ann@example.com"}, {"phone", "+14155552672"}}}},
        ""},
       {"Scenario 3: defaults (nothing configured)",
-       {{"name", "Pat Jones"}, {"email", "pat@example.com"}, {"password", "defaults-demo-password"}},
+       {{"name", "Pat Jones"},
+        {"email", "pat@example.com"},
+        {"password", "defaults-demo-password"}},
        nullptr,
        nullptr,
        nullptr,
-       {{"address", "5 Elm St"}, {"price", 325000},
+       {{"address", "5 Elm St"},
+        {"price", 325000},
         {"seller", {{"name", "Bo Chen"}, {"email", "bo@example.com"}, {"phone", "+14155552673"}}}},
        ""},
   };
@@ -116,7 +130,8 @@ int run_demo(const DemoOptions& options) {
   auto herald_listen = app::parse_listen(options.listen, "--listen");
   auto sandbox_listen = app::parse_listen(options.sandbox_listen, "--sandbox-listen");
   if (!herald_listen || !sandbox_listen) {
-    std::cerr << "herald demo: " << (!herald_listen ? herald_listen.error() : sandbox_listen.error()).message << "\n";
+    std::cerr << "herald demo: "
+              << (!herald_listen ? herald_listen.error() : sandbox_listen.error()).message << "\n";
     return 2;
   }
 
@@ -131,8 +146,8 @@ int run_demo(const DemoOptions& options) {
   try {
     sandbox_port = sandbox_server.start();
   } catch (const std::exception& e) {
-    std::cerr << "herald demo: cannot start the sandbox on " << options.sandbox_listen << ": " << e.what()
-              << " (use --sandbox-listen)\n";
+    std::cerr << "herald demo: cannot start the sandbox on " << options.sandbox_listen << ": "
+              << e.what() << " (use --sandbox-listen)\n";
     return 2;
   }
   std::string sandbox_url = "http://" + so.host + ":" + std::to_string(sandbox_port);
@@ -165,7 +180,8 @@ int run_demo(const DemoOptions& options) {
     std::cerr << "herald demo: " << config.error().message << "\n";
     return 2;
   }
-  config->public_url = "http://" + herald_listen->first + ":" + std::to_string(herald_listen->second);
+  config->public_url =
+      "http://" + herald_listen->first + ":" + std::to_string(herald_listen->second);
   auto service = Service::open(std::move(*config));
   if (!service) {
     std::cerr << "herald demo: " << service.error().message << "\n";
@@ -189,8 +205,9 @@ int run_demo(const DemoOptions& options) {
     }
     a.id = (*created)["id"];
     std::string base = "/api/v1/agents/" + a.id;
-    for (auto [path, body] : {std::pair{"/branding", &a.branding}, std::pair{"/integrations/email", &a.email},
-                              std::pair{"/integrations/sms", &a.sms}}) {
+    for (auto [path, body] :
+         {std::pair{"/branding", &a.branding}, std::pair{"/integrations/email", &a.email},
+          std::pair{"/integrations/sms", &a.sms}}) {
       if (body->is_null()) continue;
       if (auto r = api.call("PUT", base + path, *body); !r) {
         std::cerr << "herald demo: " << r.error().message << "\n";
@@ -223,15 +240,18 @@ int run_demo(const DemoOptions& options) {
 
   std::cout << "\nHerald demo is running.\n\n";
   for (const auto& a : agents) {
-    std::cout << a.label << " — " << a.agent["name"].get<std::string>() << " (agent " << a.id << ")\n";
+    std::cout << a.label << " — " << a.agent["name"].get<std::string>() << " (agent " << a.id
+              << ")\n";
     for (const auto& m : logs[a.id]) {
       const json& route = m["route"];
-      std::cout << "  " << m["channel"].get<std::string>() << " to " << m["to"].get<std::string>() << ": "
-                << m["status"].get<std::string>();
+      std::cout << "  " << m["channel"].get<std::string>() << " to " << m["to"].get<std::string>()
+                << ": " << m["status"].get<std::string>();
       if (route.is_object()) {
-        std::cout << " via " << route["via"].get<std::string>() << " " << route["provider"].get<std::string>()
+        std::cout << " via " << route["via"].get<std::string>() << " "
+                  << route["provider"].get<std::string>()
                   << ", From: " << route["from"].get<std::string>();
-        if (!route["replyTo"].is_null()) std::cout << ", Reply-To: " << route["replyTo"].get<std::string>();
+        if (!route["replyTo"].is_null())
+          std::cout << ", Reply-To: " << route["replyTo"].get<std::string>();
         std::cout << ", paid by " << route["payer"].get<std::string>();
       }
       std::cout << "\n";
@@ -243,10 +263,12 @@ int run_demo(const DemoOptions& options) {
               << a.agent["password"].get<std::string>() << "\n";
   }
   std::cout << "    operator (Admin) operator@platform.com / operator-demo-password\n";
-  std::cout << "\n  Herald API        " << herald_url << "/api/v1   (Authorization: Bearer " << token << ")\n"
-            << "  Provider sandbox  " << sandbox_url << "/   (inbox of everything the providers received)\n"
-            << "  Try:  curl -H 'Authorization: Bearer " << token << "' " << herald_url << "/api/v1/agents/"
-            << agents[0].id << "/routes\n\n";
+  std::cout << "\n  Herald API        " << herald_url << "/api/v1   (Authorization: Bearer "
+            << token << ")\n"
+            << "  Provider sandbox  " << sandbox_url
+            << "/   (inbox of everything the providers received)\n"
+            << "  Try:  curl -H 'Authorization: Bearer " << token << "' " << herald_url
+            << "/api/v1/agents/" << agents[0].id << "/routes\n\n";
   std::cout.flush();
   if (options.exit_after_setup) return 0;
   std::cout << "Press Ctrl-C to stop.\n" << std::flush;

@@ -1,6 +1,6 @@
 // herald: the command-line entry point (serve, sandbox, demo, migrate).
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -23,13 +23,15 @@ int main(int argc, char** argv) {
 
   std::string sandbox_listen = "127.0.0.1:8025";
   std::size_t max_bodies = 0;
-  auto* sandbox = app.add_subcommand("sandbox", "Emulate Resend, SendGrid, Mailgun and Twilio locally");
+  auto* sandbox =
+      app.add_subcommand("sandbox", "Emulate Resend, SendGrid, Mailgun and Twilio locally");
   sandbox->add_option("--listen", sandbox_listen, "host:port")->capture_default_str();
   sandbox->add_option("--max-bodies", max_bodies,
                       "benchmark mode: keep counts plus only the last N message bodies (0 = all)");
 
   cli::DemoOptions demo_options;
-  auto* demo = app.add_subcommand("demo", "Start the sandbox and the server with the seed's three agents");
+  auto* demo =
+      app.add_subcommand("demo", "Start the sandbox and the server with the seed's three agents");
   demo->add_option("--listen", demo_options.listen, "host:port for Herald")->capture_default_str();
   demo->add_option("--sandbox-listen", demo_options.sandbox_listen, "host:port for the sandbox")
       ->capture_default_str();

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "http/api/api.h"
+#include "http/api/contacts_api.h"
 #include "net/http_client.h"
 #include "store/store.h"
 
@@ -16,8 +17,10 @@ Result<std::unique_ptr<Service>> Service::open(app::Config config) {
   auto key = secrets::load_master_key(config.master_key, config.master_key_file);
   if (!key) return std::unexpected(key.error());
   if (key->generated) {
-    spdlog::warn("no master key was configured: generated a new one at {} (mode 0600); back it up, "
-                 "or set HERALD_MASTER_KEY", key->source);
+    spdlog::warn(
+        "no master key was configured: generated a new one at {} (mode 0600); back it up, "
+        "or set HERALD_MASTER_KEY",
+        key->source);
   }
   auto store = store::open_store(config.database_url);
   if (!store) return std::unexpected(store.error());
@@ -27,7 +30,9 @@ Result<std::unique_ptr<Service>> Service::open(app::Config config) {
   return s;
 }
 
-Service::~Service() { stop(); }
+Service::~Service() {
+  stop();
+}
 
 Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port) {
   const app::Config& cfg = app_->config();
@@ -51,12 +56,14 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   so.port = port;
   so.threads = 2;
   so.max_body_bytes = cfg.max_body_bytes;
+  // CSV contact imports stream to a temp file (bounded memory), after their own auth check.
+  so.spool = api::contact_import_spool(*app_, cfg.data_dir + "/tmp");
   server_ = std::make_unique<http::Server>(so, api::make_handler(*app_, make_client));
   try {
     return server_->start();
   } catch (const std::exception& e) {
-    return fail(Errc::config, std::string("cannot listen on ") + host + ":" +
-                                  std::to_string(port) + ": " + e.what());
+    return fail(Errc::config, std::string("cannot listen on ") + host + ":" + std::to_string(port) +
+                                  ": " + e.what());
   }
 }
 
@@ -85,7 +92,9 @@ int wait_for_stop_signal() {
   return sig;
 }
 
-static Result<app::Config> config_from_env() { return app::load_config(&std::getenv); }
+static Result<app::Config> config_from_env() {
+  return app::load_config(&std::getenv);
+}
 
 int run_serve(const std::string& listen_override) {
   auto config = config_from_env();

@@ -10,19 +10,19 @@ namespace herald {
 
 // What kind of failure an Error is; maps onto HTTP statuses at the API edge.
 enum class Errc {
-  invalid_input,   // 400/422: the caller sent something wrong (see fields)
-  not_found,       // 404
-  conflict,        // 409
-  unauthorized,    // 401
-  forbidden,       // 403
+  invalid_input,      // 400/422: the caller sent something wrong (see fields)
+  not_found,          // 404
+  conflict,           // 409
+  unauthorized,       // 401
+  forbidden,          // 403
   payload_too_large,  // 413
-  unsupported,     // 415 / a provider cannot express a feature
-  storage,         // the store failed
-  crypto,          // a seal/open or key problem
-  provider,        // a provider answered with an error (see provider/http_status)
-  network,         // could not reach a peer (timeout, refused)
-  config,          // bad configuration (message names the setting)
-  internal,        // a bug
+  unsupported,        // 415 / a provider cannot express a feature
+  storage,            // the store failed
+  crypto,             // a seal/open or key problem
+  provider,           // a provider answered with an error (see provider/http_status)
+  network,            // could not reach a peer (timeout, refused)
+  config,             // bad configuration (message names the setting)
+  internal,           // a bug
 };
 
 // One invalid input field: a JSON pointer-ish name ("seller.email") and why.
@@ -60,7 +60,9 @@ template <class T>
 using Result = std::expected<T, Error>;
 
 // Shorthand for returning an error from a function returning Result<T>.
-inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+inline std::unexpected<Error> fail(Error e) {
+  return std::unexpected<Error>(std::move(e));
+}
 inline std::unexpected<Error> fail(Errc code, std::string message) {
   return std::unexpected<Error>(Error{code, std::move(message)});
 }

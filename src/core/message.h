@@ -16,7 +16,16 @@ namespace herald {
 // Lifecycle: queued → sending → (retrying → sending)* → sent → delivered | bounced;
 // or failed / suppressed. sent, delivered, bounced, failed and suppressed are terminal
 // as far as the queue is concerned (delivered/bounced arrive later from webhooks).
-enum class MessageStatus { queued, sending, retrying, sent, delivered, bounced, failed, suppressed };
+enum class MessageStatus {
+  queued,
+  sending,
+  retrying,
+  sent,
+  delivered,
+  bounced,
+  failed,
+  suppressed
+};
 std::string_view to_string(MessageStatus s);
 std::optional<MessageStatus> parse_message_status(std::string_view s);
 bool is_terminal(MessageStatus s);

@@ -10,7 +10,8 @@ namespace herald {
 namespace {
 
 std::unique_ptr<icu::TimeZone> zone_for(const std::string& name) {
-  std::unique_ptr<icu::TimeZone> tz(icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(name)));
+  std::unique_ptr<icu::TimeZone> tz(
+      icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(name)));
   if (!tz || *tz == icu::TimeZone::getUnknown()) return nullptr;
   return tz;
 }
@@ -29,14 +30,18 @@ std::optional<SendWindow> parse_send_window(std::string_view text) {
   int h1, m1, h2, m2;
   char tail;
   std::string s(text);
-  if (std::sscanf(s.c_str(), "%2d:%2d-%2d:%2d%c", &h1, &m1, &h2, &m2, &tail) != 4) return std::nullopt;
-  if (h1 < 0 || h1 > 24 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59) return std::nullopt;
+  if (std::sscanf(s.c_str(), "%2d:%2d-%2d:%2d%c", &h1, &m1, &h2, &m2, &tail) != 4)
+    return std::nullopt;
+  if (h1 < 0 || h1 > 24 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59)
+    return std::nullopt;
   SendWindow w{h1 * 60 + m1, h2 * 60 + m2};
   if (w.start_minute >= w.end_minute || w.end_minute > 24 * 60) return std::nullopt;
   return w;
 }
 
-bool is_valid_time_zone(const std::string& zone) { return !zone.empty() && zone_for(zone) != nullptr; }
+bool is_valid_time_zone(const std::string& zone) {
+  return !zone.empty() && zone_for(zone) != nullptr;
+}
 
 std::optional<TimePoint> next_send_time(TimePoint now, const std::string& zone, SendWindow window,
                                         const std::string& fallback_zone) {
@@ -49,7 +54,8 @@ std::optional<TimePoint> next_send_time(TimePoint now, const std::string& zone, 
   std::int64_t minute = (local - day_start) / 60000;
   if (minute >= window.start_minute && minute < window.end_minute) return std::nullopt;
   // Before the window: today's opening; after it: tomorrow's.
-  std::int64_t open_local = day_start + window.start_minute * 60000LL + (minute >= window.end_minute ? kDay : 0);
+  std::int64_t open_local =
+      day_start + window.start_minute * 60000LL + (minute >= window.end_minute ? kDay : 0);
   // Convert local → UTC with the offset in force at that moment (DST changes overnight).
   TimePoint guess = from_millis(open_local - offset_ms(*tz, now));
   return from_millis(open_local - offset_ms(*tz, guess));

@@ -4,7 +4,9 @@
 
 namespace herald {
 
-std::string_view to_string(Via v) { return v == Via::agent ? "agent" : "platform"; }
+std::string_view to_string(Via v) {
+  return v == Via::agent ? "agent" : "platform";
+}
 
 std::string Mailbox::formatted() const {
   if (name.empty()) return address;
@@ -40,10 +42,14 @@ Mailbox parse_mailbox(std::string_view text) {
 
 std::string BaseUrls::for_provider(ProviderId p, Region r) const {
   switch (p) {
-    case ProviderId::resend: return resend;
-    case ProviderId::sendgrid: return sendgrid;
-    case ProviderId::mailgun: return r == Region::eu ? mailgun_eu : mailgun_us;
-    case ProviderId::twilio: return twilio;
+    case ProviderId::resend:
+      return resend;
+    case ProviderId::sendgrid:
+      return sendgrid;
+    case ProviderId::mailgun:
+      return r == Region::eu ? mailgun_eu : mailgun_us;
+    case ProviderId::twilio:
+      return twilio;
   }
   return {};
 }
@@ -112,7 +118,8 @@ Result<Route> resolve_email_route(const Agent& agent, const PlatformConfig& plat
   route.credentials.api_key = integration.api_key;
   route.credentials.domain = integration.domain;
   route.credentials.region = integration.region;
-  route.credentials.base_url = platform.base_urls.for_provider(integration.provider, integration.region);
+  route.credentials.base_url =
+      platform.base_urls.for_provider(integration.provider, integration.region);
   return route;
 }
 

@@ -2,19 +2,27 @@
 
 namespace herald {
 
-std::string_view to_string(Channel c) { return c == Channel::email ? "email" : "sms"; }
+std::string_view to_string(Channel c) {
+  return c == Channel::email ? "email" : "sms";
+}
 
 std::string_view to_string(ProviderId p) {
   switch (p) {
-    case ProviderId::resend: return "resend";
-    case ProviderId::sendgrid: return "sendgrid";
-    case ProviderId::mailgun: return "mailgun";
-    case ProviderId::twilio: return "twilio";
+    case ProviderId::resend:
+      return "resend";
+    case ProviderId::sendgrid:
+      return "sendgrid";
+    case ProviderId::mailgun:
+      return "mailgun";
+    case ProviderId::twilio:
+      return "twilio";
   }
   return "unknown";
 }
 
-std::string_view to_string(Region r) { return r == Region::eu ? "eu" : "us"; }
+std::string_view to_string(Region r) {
+  return r == Region::eu ? "eu" : "us";
+}
 
 std::string_view to_string(IntegrationStatus s) {
   return s == IntegrationStatus::ok ? "ok" : "failing";
@@ -40,6 +48,8 @@ std::optional<Region> parse_region(std::string_view s) {
   return std::nullopt;
 }
 
-Channel channel_of(ProviderId p) { return p == ProviderId::twilio ? Channel::sms : Channel::email; }
+Channel channel_of(ProviderId p) {
+  return p == ProviderId::twilio ? Channel::sms : Channel::email;
+}
 
 }  // namespace herald

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
-#include <nlohmann/json.hpp>
 
 #include "app/agents.h"
 #include "app/campaigns.h"
@@ -66,7 +66,9 @@ Dispatcher::Dispatcher(app::App& app, DispatcherOptions options, ClientFactory m
       limiter_(app.clock()),
       unsubscribe_(std::make_unique<app::UnsubscribeSigner>(app.sealer().current())) {}
 
-Dispatcher::~Dispatcher() { stop(); }
+Dispatcher::~Dispatcher() {
+  stop();
+}
 
 void Dispatcher::start() {
   stopping_ = false;
@@ -117,9 +119,11 @@ void Dispatcher::worker_loop(int index) {
       }
     }
     // Worker 0 also streams running campaigns into the queue, a batch at a time.
-    if (index == 0 && std::chrono::steady_clock::now() - last_fanout > std::chrono::milliseconds(100)) {
+    if (index == 0 &&
+        std::chrono::steady_clock::now() - last_fanout > std::chrono::milliseconds(100)) {
       last_fanout = std::chrono::steady_clock::now();
-      if (auto n = app::fan_out_once(app_); !n) spdlog::error("campaign fan-out: {}", n.error().message);
+      if (auto n = app::fan_out_once(app_); !n)
+        spdlog::error("campaign fan-out: {}", n.error().message);
     }
     int processed = 0;
     try {
@@ -133,7 +137,8 @@ void Dispatcher::worker_loop(int index) {
     // Sleep until woken, the next message is due, or the idle poll elapses.
     auto wait = options_.idle_poll;
     if (auto due = app_.store().next_due_at(); due && *due) {
-      auto until = std::chrono::duration_cast<std::chrono::milliseconds>(**due - app_.clock().now());
+      auto until =
+          std::chrono::duration_cast<std::chrono::milliseconds>(**due - app_.clock().now());
       wait = std::clamp(until, std::chrono::milliseconds(0), wait);
     }
     std::unique_lock lock(mu_);
@@ -164,7 +169,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
   // here: one query per agent and channel in this pass.
   std::map<std::pair<std::string, Channel>, std::vector<std::string>> campaign_addresses;
   for (const Message& m : *claimed) {
-    if (m.kind == MessageKind::campaign) campaign_addresses[{m.agent_id, m.channel}].push_back(m.to_address);
+    if (m.kind == MessageKind::campaign)
+      campaign_addresses[{m.agent_id, m.channel}].push_back(m.to_address);
   }
   std::set<std::tuple<std::string, Channel, std::string>> suppressed;
   for (const auto& [key, addresses] : campaign_addresses) {
@@ -188,7 +194,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
     job.outcome.agent_id = m.agent_id;
     job.outcome.attempts = m.attempts;
     auto it = agents.find(m.agent_id);
-    if (it == agents.end()) it = agents.emplace(m.agent_id, app::load_agent(app_, m.agent_id)).first;
+    if (it == agents.end())
+      it = agents.emplace(m.agent_id, app::load_agent(app_, m.agent_id)).first;
     auto finish = [&](MessageStatus status, std::string why) {
       job.outcome.status = status;
       job.outcome.last_error = why;
@@ -208,24 +215,29 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
     if (!vars.is_object()) vars = nlohmann::json::object();
     std::string unsubscribe_url;
     if (m.kind == MessageKind::campaign) {
-      unsubscribe_url = app::unsubscribe_url(app_, *unsubscribe_, m.agent_id, m.channel, m.to_address);
+      unsubscribe_url =
+          app::unsubscribe_url(app_, *unsubscribe_, m.agent_id, m.channel, m.to_address);
       vars["unsubscribeUrl"] = unsubscribe_url;
     }
-    // Campaign SMS waits for the recipient's local send window (quiet hours): deferred, not dropped.
+    // Campaign SMS waits for the recipient's local send window (quiet hours): deferred, not
+    // dropped.
     if (m.kind == MessageKind::campaign && m.channel == Channel::sms) {
-      std::string zone = vars.is_object() ? vars.value("/contact/timeZone"_json_pointer, std::string()) : "";
+      std::string zone =
+          vars.is_object() ? vars.value("/contact/timeZone"_json_pointer, std::string()) : "";
       const auto& cfg = app_.config();
       if (auto next = next_send_time(now, zone, cfg.sms_window, cfg.default_time_zone)) {
         job.outcome.status = MessageStatus::queued;
         job.outcome.next_attempt_at = *next;
         job.outcome.events.push_back(
-            {now, MessageStatus::queued, "quiet hours in " + (zone.empty() ? cfg.default_time_zone : zone)});
+            {now, MessageStatus::queued,
+             "quiet hours in " + (zone.empty() ? cfg.default_time_zone : zone)});
         job.done = true;
         continue;
       }
     }
     // The agent's template if it has one under this key, else the platform's; parsed once per pass.
-    std::string tkey = m.agent_id + "\n" + m.template_key + "\n" + std::string(to_string(m.channel));
+    std::string tkey =
+        m.agent_id + "\n" + m.template_key + "\n" + std::string(to_string(m.channel));
     auto rit = renderers.find(tkey);
     if (rit == renderers.end()) {
       auto resolved = app::resolve_template(app_, m.agent_id, m.template_key, m.channel);
@@ -263,7 +275,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
         job.outcome.status = MessageStatus::retrying;
         job.outcome.next_attempt_at =
             now + options_.retry.delay(job.outcome.attempts, std::nullopt, randombytes_random());
-        job.outcome.events.push_back({now, MessageStatus::retrying, "no route: " + route.error().message});
+        job.outcome.events.push_back(
+            {now, MessageStatus::retrying, "no route: " + route.error().message});
         job.done = true;
       }
       continue;
@@ -272,9 +285,10 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
     job.outbound = make_outbound(m, *rendered, *job.route);
     // Campaign email carries one-click unsubscribe (RFC 8058) plus a mailto fallback.
     if (m.kind == MessageKind::campaign && m.channel == Channel::email) {
-      std::string mailto = job.route->reply_to.empty() ? job.route->from.address : job.route->reply_to;
-      job.outbound->headers.emplace_back(
-          "List-Unsubscribe", "<" + unsubscribe_url + ">, <mailto:" + mailto + "?subject=unsubscribe>");
+      std::string mailto =
+          job.route->reply_to.empty() ? job.route->from.address : job.route->reply_to;
+      job.outbound->headers.emplace_back("List-Unsubscribe", "<" + unsubscribe_url + ">, <mailto:" +
+                                                                 mailto + "?subject=unsubscribe>");
       job.outbound->headers.emplace_back("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
     }
   }
@@ -295,10 +309,10 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
         continue;
       }
       // A message already sent in a batch goes again in exactly that batch (same key).
-      std::string key = !j->message->batch_id.empty()
-                            ? "batch|" + j->message->batch_id
-                            : account_key(j->route->credentials) + "|" +
-                                  std::string(to_string(j->route->via)) + "|" + j->route->credentials.base_url;
+      std::string key = !j->message->batch_id.empty() ? "batch|" + j->message->batch_id
+                                                      : account_key(j->route->credentials) + "|" +
+                                                            std::string(to_string(j->route->via)) +
+                                                            "|" + j->route->credentials.base_url;
       auto it = filling.find(key);
       if (it == filling.end() || groups[it->second].size() >= max_batch) {
         groups.push_back({});
@@ -315,7 +329,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
       const Route& route = *group.front()->route;
       std::size_t p = static_cast<std::size_t>(route.provider);
       RateLimit limit = default_rate_limit(route.provider);
-      if (options_.rate_limits[p] > 0) limit = {options_.rate_limits[p], options_.rate_limits[p] * 2};
+      if (options_.rate_limits[p] > 0)
+        limit = {options_.rate_limits[p], options_.rate_limits[p] * 2};
       if (auto wait = limiter_.try_acquire(account_key(route.credentials), limit)) {
         for (Job* j : group) {
           j->outcome.status = MessageStatus::queued;
@@ -351,7 +366,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
       batch.reserve(group.size());
       for (Job* j : group) batch.push_back(*j->outbound);
       const Route& route = *group.front()->route;
-      requests.push_back(providers::provider_for(route.provider).build_send(route.credentials, batch));
+      requests.push_back(
+          providers::provider_for(route.provider).build_send(route.credentials, batch));
     }
     auto responses = http.perform_all(requests);
     // Per-message outcomes, in the order of `round`.
@@ -366,7 +382,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
         got = provider.classify_send(HttpResponse{}, ready[g].size());
         for (auto& o : got) o.reason = responses[g].error().message;
       }
-      got.resize(ready[g].size(), SendOutcome{OutcomeKind::retryable, "", std::nullopt, "no outcome", 0});
+      got.resize(ready[g].size(),
+                 SendOutcome{OutcomeKind::retryable, "", std::nullopt, "no outcome", 0});
       for (std::size_t k = 0; k < ready[g].size(); ++k) {
         round.push_back(ready[g][k]);
         outcomes.push_back(std::move(got[k]));
@@ -419,7 +436,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
             if (j.agent->fallback_to_platform) {
               auto platform_route = herald::platform_route(*j.agent, j.message->channel, platform);
               if (platform_route) {
-                j.outcome.events.push_back({now, MessageStatus::retrying, why + "; re-routing via the platform"});
+                j.outcome.events.push_back(
+                    {now, MessageStatus::retrying, why + "; re-routing via the platform"});
                 j.route = std::move(*platform_route);
                 Rendered r{j.outcome.subject, j.outcome.text, j.outcome.html, j.outcome.text};
                 Headers extra = std::move(j.outbound->headers);

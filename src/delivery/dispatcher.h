@@ -24,9 +24,9 @@ namespace herald::delivery {
 
 struct DispatcherOptions {
   int workers = 4;
-  int batch = 32;                                // messages claimed per pass
-  std::chrono::seconds lease{120};               // a claim older than this is taken again
-  std::chrono::milliseconds idle_poll{1000};     // longest sleep when the queue looks empty
+  int batch = 32;                             // messages claimed per pass
+  std::chrono::seconds lease{120};            // a claim older than this is taken again
+  std::chrono::milliseconds idle_poll{1000};  // longest sleep when the queue looks empty
   RetryPolicy retry;
   // Requests per second per provider account, by ProviderId (0 = the provider's default).
   std::array<double, 4> rate_limits{};

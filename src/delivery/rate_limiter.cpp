@@ -9,10 +9,14 @@ namespace herald::delivery {
 
 RateLimit default_rate_limit(ProviderId provider) {
   switch (provider) {
-    case ProviderId::resend: return {5, 10};       // batch calls count once each
-    case ProviderId::sendgrid: return {100, 200};  // no published mail/send figure
-    case ProviderId::mailgun: return {50, 100};
-    case ProviderId::twilio: return {100, 200};    // account API; carriers pace per number
+    case ProviderId::resend:
+      return {5, 10};  // batch calls count once each
+    case ProviderId::sendgrid:
+      return {100, 200};  // no published mail/send figure
+    case ProviderId::mailgun:
+      return {50, 100};
+    case ProviderId::twilio:
+      return {100, 200};  // account API; carriers pace per number
   }
   return {10, 20};
 }

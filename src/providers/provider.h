@@ -25,9 +25,9 @@ std::string_view to_string(OutcomeKind k);
 
 struct SendOutcome {
   OutcomeKind kind = OutcomeKind::permanent;
-  std::string provider_message_id;  // when accepted
+  std::string provider_message_id;                  // when accepted
   std::optional<std::chrono::seconds> retry_after;  // when retryable and the provider said
-  std::string reason;  // provider's error text (never a secret)
+  std::string reason;                               // provider's error text (never a secret)
   int http_status = 0;
 };
 

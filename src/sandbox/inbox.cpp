@@ -1,36 +1,10 @@
 // The sandbox inbox page at GET /: plain HTML, newest first, every value escaped.
+#include "core/escape.h"
 #include "sandbox/emulators.h"
 
 namespace herald::sandbox {
 
 namespace {
-
-std::string escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 16);
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 // The first `n` bytes of s, not splitting a UTF-8 sequence.
 std::string_view preview(std::string_view s, std::size_t n) {
@@ -71,14 +45,14 @@ http::Response render_inbox(const std::vector<RecordedMessage>& newest_first,
                                  : m.text ? *m.text
                                  : m.html ? *m.html
                                           : std::string_view();
-      html += "<tr><td>" + escape(iso8601(m.received_at)) + "</td><td><span class=\"p\">" +
-              escape(m.provider) + "</span><div class=\"m\">" + escape(m.account) +
-              "</div></td><td>" + escape(m.from);
-      if (m.reply_to) html += "<div class=\"m\">Reply-To: " + escape(*m.reply_to) + "</div>";
-      html += "</td><td>" + escape(m.to) + "</td><td>";
-      if (m.subject) html += "<div class=\"p\">" + escape(*m.subject) + "</div>";
-      html += "<div>" + escape(preview(content, 300)) + "</div><div class=\"m\">id " +
-              escape(m.provider_message_id) + "</div></td></tr>\n";
+      html += "<tr><td>" + markup_escape(iso8601(m.received_at)) + "</td><td><span class=\"p\">" +
+              markup_escape(m.provider) + "</span><div class=\"m\">" + markup_escape(m.account) +
+              "</div></td><td>" + markup_escape(m.from);
+      if (m.reply_to) html += "<div class=\"m\">Reply-To: " + markup_escape(*m.reply_to) + "</div>";
+      html += "</td><td>" + markup_escape(m.to) + "</td><td>";
+      if (m.subject) html += "<div class=\"p\">" + markup_escape(*m.subject) + "</div>";
+      html += "<div>" + markup_escape(preview(content, 300)) + "</div><div class=\"m\">id " +
+              markup_escape(m.provider_message_id) + "</div></td></tr>\n";
     }
     html += "</tbody></table>\n";
   }

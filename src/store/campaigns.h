@@ -30,9 +30,9 @@ struct Campaign {
   std::vector<std::string> tags;   // audience: any of these tags (empty = all)
   CampaignStatus status = CampaignStatus::draft;
   std::optional<TimePoint> send_at;
-  std::string cursor;              // last contact id fanned out
+  std::string cursor;  // last contact id fanned out
   bool fanout_done = false;
-  std::int64_t total = 0;          // audience size at launch
+  std::int64_t total = 0;  // audience size at launch
   TimePoint created_at;
   TimePoint updated_at;
 };
@@ -49,12 +49,14 @@ class CampaignStore {
  public:
   virtual ~CampaignStore() = default;
   virtual Result<void> create(const Campaign& c) = 0;
-  virtual Result<std::optional<Campaign>> find(const std::string& agent_id, const std::string& id) = 0;
+  virtual Result<std::optional<Campaign>> find(const std::string& agent_id,
+                                               const std::string& id) = 0;
   virtual Result<std::vector<Campaign>> list(const std::string& agent_id) = 0;
   // Sets status (and total/send_at when given) if the current status is one of `from`.
   virtual Result<bool> transition(const std::string& agent_id, const std::string& id,
                                   std::span<const CampaignStatus> from, CampaignStatus to,
-                                  TimePoint now, std::optional<std::int64_t> total = std::nullopt) = 0;
+                                  TimePoint now,
+                                  std::optional<std::int64_t> total = std::nullopt) = 0;
   // Campaigns to fan out now: running with fan-out unfinished, or scheduled and due.
   virtual Result<std::vector<Campaign>> due_for_fanout(TimePoint now, int limit) = 0;
   // Queues `messages` and moves the cursor to `cursor` (done = audience exhausted), atomically,

@@ -172,7 +172,8 @@ class Store {
   virtual Result<std::optional<LoginRecord>> find_login(const std::string& email) = 0;
   virtual Result<void> create_session(const Session& session) = 0;
   // A session that exists, is not revoked and has not expired at `now`.
-  virtual Result<std::optional<Session>> find_session(const std::string& token_hash, TimePoint now) = 0;
+  virtual Result<std::optional<Session>> find_session(const std::string& token_hash,
+                                                      TimePoint now) = 0;
   virtual Result<void> revoke_session(const std::string& token_hash, TimePoint now) = 0;
   virtual Result<void> create_api_token(const ApiToken& token) = 0;
   virtual Result<std::vector<ApiToken>> list_api_tokens(const std::string& agent_id) = 0;
@@ -204,7 +205,8 @@ class Store {
   virtual Result<void> replace_sealed_secrets(std::span<const SealedSecret> secrets) = 0;
 
   // Listings: the listing and the messages it causes are written in one transaction.
-  virtual Result<void> create_listing(const Listing& listing, std::span<const Message> messages) = 0;
+  virtual Result<void> create_listing(const Listing& listing,
+                                      std::span<const Message> messages) = 0;
 
   // Messages.
   virtual Result<void> enqueue(std::span<const Message> messages) = 0;
@@ -219,7 +221,8 @@ class Store {
   virtual Result<void> record_outcomes(std::span<const Outcome> outcomes) = 0;
   // Records that these claimed messages go to the provider together as `batch_id`. A claim
   // always takes a batch's queued members together, so a retry re-forms the same batch.
-  virtual Result<void> assign_batch(std::span<const std::string> message_ids, const std::string& batch_id) = 0;
+  virtual Result<void> assign_batch(std::span<const std::string> message_ids,
+                                    const std::string& batch_id) = 0;
   // Returns messages whose claim lease expired to the queue; returns how many.
   virtual Result<int> requeue_expired(TimePoint now) = 0;
   // When the earliest queued/retrying message becomes due (nullopt if none).

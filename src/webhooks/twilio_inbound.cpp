@@ -1,4 +1,5 @@
 #include "webhooks/twilio_inbound.h"
+#include "core/escape.h"
 
 #include <array>
 
@@ -59,36 +60,8 @@ InboundSms parse_inbound(std::span<const std::pair<std::string, std::string>> pa
   return m;
 }
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 has no place for other control characters: drop them.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n' || c == '\r') out += c;
-    }
-  }
-  return out;
-}
-
 std::string twiml_message(std::string_view text) {
-  return R"(<?xml version="1.0" encoding="UTF-8"?><Response><Message>)" + xml_escape(text) +
+  return R"(<?xml version="1.0" encoding="UTF-8"?><Response><Message>)" + markup_escape(text) +
          "</Message></Response>";
 }
 

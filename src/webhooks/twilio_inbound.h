@@ -35,7 +35,4 @@ InboundSms parse_inbound(std::span<const std::pair<std::string, std::string>> pa
 std::string twiml_message(std::string_view text);
 std::string twiml_empty();
 
-// Escapes &, <, >, " and ' for XML text and attributes.
-std::string xml_escape(std::string_view text);
-
 }  // namespace herald::webhooks

@@ -70,9 +70,10 @@ class AgentsTest : public ::testing::Test {
 TEST_F(AgentsTest, SecretsAreNowhereInTheDatabaseFileInPlaintext) {
   // Invariant: provider keys and auth tokens are sealed before they touch storage.
   auto id = agent("matt@wrightrealty.com");
-  ASSERT_TRUE(connect_email(*app_, id, {"sendgrid", kSendGridKey, "matt@wrightrealty.com", "", ""}));
-  ASSERT_TRUE(connect_sms(*app_, id, {"twilio", "AC0123456789abcdef0123456789abcdef", kTwilioToken,
-                                      "+14155552671"}));
+  ASSERT_TRUE(
+      connect_email(*app_, id, {"sendgrid", kSendGridKey, "matt@wrightrealty.com", "", ""}));
+  ASSERT_TRUE(connect_sms(
+      *app_, id, {"twilio", "AC0123456789abcdef0123456789abcdef", kTwilioToken, "+14155552671"}));
   std::string bytes = database_bytes();
   ASSERT_FALSE(bytes.empty());
   EXPECT_EQ(bytes.find(kSendGridKey), std::string::npos);
@@ -92,8 +93,10 @@ TEST_F(AgentsTest, CiphertextMovedToAnotherAgentFailsToOpen) {
   // Invariant: a sealed key copied onto another agent's row is useless there.
   auto wright = agent("matt@wrightrealty.com");
   auto thief = agent("thief@example.com");
-  ASSERT_TRUE(connect_email(*app_, wright, {"sendgrid", kSendGridKey, "matt@wrightrealty.com", "", ""}));
-  ASSERT_TRUE(connect_email(*app_, thief, {"resend", "re_thief_key_000000", "t@example.com", "", ""}));
+  ASSERT_TRUE(
+      connect_email(*app_, wright, {"sendgrid", kSendGridKey, "matt@wrightrealty.com", "", ""}));
+  ASSERT_TRUE(
+      connect_email(*app_, thief, {"resend", "re_thief_key_000000", "t@example.com", "", ""}));
   auto stolen = get_agent(*app_, wright)->email;
   stolen->address = "t@example.com";
   ASSERT_TRUE(app_->store().put_integration(thief, *stolen).has_value());
@@ -119,7 +122,8 @@ TEST_F(AgentsTest, InvalidInputNamesEveryField) {
   auto id = agent("matt@wrightrealty.com");
   auto bad_email = connect_email(*app_, id, {"postmark", "", "x@", "", ""});
   ASSERT_FALSE(bad_email.has_value());
-  EXPECT_EQ(fields(bad_email.error()), (std::vector<std::string>{"provider", "apiKey", "fromEmail"}));
+  EXPECT_EQ(fields(bad_email.error()),
+            (std::vector<std::string>{"provider", "apiKey", "fromEmail"}));
   auto mailgun = connect_email(*app_, id, {"mailgun", "key-1", "a@mg.example.com", "", "mars"});
   ASSERT_FALSE(mailgun.has_value());
   EXPECT_EQ(fields(mailgun.error()), (std::vector<std::string>{"domain", "region"}));
@@ -127,7 +131,8 @@ TEST_F(AgentsTest, InvalidInputNamesEveryField) {
   ASSERT_FALSE(bad_sms.has_value());
   EXPECT_EQ(fields(bad_sms.error()),
             (std::vector<std::string>{"accountSid", "authToken", "phoneNumber"}));
-  auto bad_brand = put_branding(*app_, id, Branding{"Evil\r\nBcc: x@y.com", "nope", "12", "", "ftp://x", ""});
+  auto bad_brand =
+      put_branding(*app_, id, Branding{"Evil\r\nBcc: x@y.com", "nope", "12", "", "ftp://x", ""});
   ASSERT_FALSE(bad_brand.has_value());
   EXPECT_EQ(fields(bad_brand.error()),
             (std::vector<std::string>{"companyName", "replyEmail", "smsPhone", "website"}));
@@ -150,7 +155,8 @@ TEST_F(AgentsTest, UnknownAgentIsNotFound) {
 TEST_F(AgentsTest, ListingQueuesWelcomeEmailAndSmsTogether) {
   // Invariant: a listing and its welcome messages are written in one transaction.
   auto id = agent("matt@wrightrealty.com");
-  auto created = create_listing(*app_, id, {"12 Ocean Ave", 950000, "Ann", "ann@example.com", "+14155552671"});
+  auto created =
+      create_listing(*app_, id, {"12 Ocean Ave", 950000, "Ann", "ann@example.com", "+14155552671"});
   ASSERT_TRUE(created.has_value()) << created.error().message;
   ASSERT_EQ(created->messages.size(), 2u);
   auto page = app_->store().list_messages({id});
@@ -161,7 +167,8 @@ TEST_F(AgentsTest, ListingQueuesWelcomeEmailAndSmsTogether) {
   }
   auto bad = create_listing(*app_, id, {"", std::nullopt, "Ann", "ann@", "+1"});
   ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(fields(bad.error()), (std::vector<std::string>{"address", "price", "seller.email", "seller.phone"}));
+  EXPECT_EQ(fields(bad.error()),
+            (std::vector<std::string>{"address", "price", "seller.email", "seller.phone"}));
   EXPECT_EQ(app_->store().list_messages({id})->items.size(), 2u);
 }
 

@@ -8,7 +8,8 @@ namespace {
 
 // 2026-11-24T02:00:00Z is 21:00 on Nov 23 in New York (EST, UTC−5).
 TimePoint utc(int day, int hour, int minute = 0) {
-  return from_millis((1'795'478'400LL + (day - 24) * 86400LL + hour * 3600LL + minute * 60LL) * 1000);
+  return from_millis((1'795'478'400LL + (day - 24) * 86400LL + hour * 3600LL + minute * 60LL) *
+                     1000);
 }
 
 TEST(QuietHours, InsideTheWindowSendsNow) {

@@ -190,7 +190,8 @@ TEST(Route, UnconfiguredPlatformIsAConfigErrorNamingTheSettings) {
 
 TEST(Mailbox, FormatsAndParses) {
   // Invariant: display names with RFC 5322 specials are quoted; EMAIL_FROM parses both forms.
-  EXPECT_EQ((Mailbox{"Smith, Jones & Co.", "a@b.com"}).formatted(), "\"Smith, Jones & Co.\" <a@b.com>");
+  EXPECT_EQ((Mailbox{"Smith, Jones & Co.", "a@b.com"}).formatted(),
+            "\"Smith, Jones & Co.\" <a@b.com>");
   EXPECT_EQ((Mailbox{"", "a@b.com"}).formatted(), "a@b.com");
   auto m = parse_mailbox("  \"Platform\" <noreply@platform.com> ");
   EXPECT_EQ(m.name, "Platform");

@@ -37,11 +37,13 @@ class CampaignTest : public ::testing::Test {
     DispatcherOptions options;
     options.batch = 64;
     options.rate_limits[static_cast<std::size_t>(ProviderId::resend)] = 100000;
-    dispatcher_ = std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
+    dispatcher_ =
+        std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
     http_ = net::make_curl_client();
     agent_ = app::create_agent(*app_, {"Lisa Park", "lisa@sunsetprops.com"})->id;
-    ASSERT_TRUE(app::put_branding(*app_, agent_, Branding{"Sunset Properties", "lisa@sunsetprops.com", "",
-                                                         "", "", "9 Ocean Ave, Santa Monica, CA"}));
+    ASSERT_TRUE(app::put_branding(*app_, agent_,
+                                  Branding{"Sunset Properties", "lisa@sunsetprops.com", "", "", "",
+                                           "9 Ocean Ave, Santa Monica, CA"}));
   }
   void TearDown() override {
     dispatcher_.reset();
@@ -65,7 +67,8 @@ class CampaignTest : public ::testing::Test {
   }
 
   store::Campaign campaign(const std::vector<std::string>& roles = {"buyer"}) {
-    auto c = app::create_campaign(*app_, agent_, {"November update", "email", "market_update", roles, {}, std::nullopt});
+    auto c = app::create_campaign(
+        *app_, agent_, {"November update", "email", "market_update", roles, {}, std::nullopt});
     EXPECT_TRUE(c.has_value()) << (c ? "" : c.error().message);
     return *c;
   }
@@ -111,7 +114,8 @@ TEST_F(CampaignTest, EveryRecipientInTheAudienceGetsExactlyOneBrandedMessage) {
   for (const auto& m : items) {
     to.insert(m["to"].get<std::string>());
     EXPECT_EQ(m["from"], "Sunset Properties <noreply@platform.com>");
-    EXPECT_NE(m["html"].get<std::string>().find("9 Ocean Ave, Santa Monica, CA"), std::string::npos);
+    EXPECT_NE(m["html"].get<std::string>().find("9 Ocean Ave, Santa Monica, CA"),
+              std::string::npos);
   }
   EXPECT_EQ(to.size(), 60u);
   auto done = app::get_campaign(*app_, agent_, c.id);
@@ -223,8 +227,9 @@ TEST_F(CampaignTest, CampaignEmailCarriesOneClickUnsubscribeThatSuppressesTheNex
 TEST_F(CampaignTest, SchedulingWaitsForSendAt) {
   // Invariant: a campaign with a future sendAt is scheduled, not sent early.
   contacts(3);
-  auto c = app::create_campaign(*app_, agent_,
-                                {"Later", "email", "market_update", {"buyer"}, {}, clock_.now() + std::chrono::hours(2)});
+  auto c = app::create_campaign(
+      *app_, agent_,
+      {"Later", "email", "market_update", {"buyer"}, {}, clock_.now() + std::chrono::hours(2)});
   ASSERT_TRUE(c.has_value());
   auto launched = app::launch_campaign(*app_, agent_, c->id);
   ASSERT_TRUE(launched.has_value());

@@ -51,7 +51,8 @@ class DispatcherTest : public ::testing::Test {
     DispatcherOptions options;
     options.retry.base = std::chrono::seconds(10);
     options.retry.max_attempts = 3;
-    dispatcher_ = std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
+    dispatcher_ =
+        std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
     http_ = net::make_curl_client();
     agent_ = app::create_agent(*app_, {"Pat", "pat@example.com"})->id;
     sandbox_client_ = net::make_curl_client();
@@ -65,8 +66,8 @@ class DispatcherTest : public ::testing::Test {
   }
 
   void fault(const std::string& body) {
-    auto r = sandbox_client_->perform(HttpRequest{"POST", sandbox_url_ + "/sandbox/faults",
-                                                  {{"Content-Type", "application/json"}}, body});
+    auto r = sandbox_client_->perform(HttpRequest{
+        "POST", sandbox_url_ + "/sandbox/faults", {{"Content-Type", "application/json"}}, body});
     ASSERT_TRUE(r.has_value());
     ASSERT_LT(r->status, 300) << r->body;
   }
@@ -143,11 +144,13 @@ TEST_F(DispatcherTest, GivesUpAfterMaxAttemptsWithTheLastReason) {
 
 TEST_F(DispatcherTest, PermanentErrorFailsFastWithProvidersReason) {
   // Invariant: a 4xx validation error is not retried; the provider's reason is kept.
-  auto r = app::connect_sms(*app_, agent_, {"twilio", "AC11111111111111111111111111111111",
-                                            "agent_token_0000000001", "+14155550199"});
+  auto r = app::connect_sms(
+      *app_, agent_,
+      {"twilio", "AC11111111111111111111111111111111", "agent_token_0000000001", "+14155550199"});
   ASSERT_TRUE(r.has_value());
   fault(R"({"provider":"twilio","status":400,"count":1})");
-  auto l = app::create_listing(*app_, agent_, {"1 Main St", 1, "Ann", "a@example.com", "+14155552671"});
+  auto l =
+      app::create_listing(*app_, agent_, {"1 Main St", 1, "Ann", "a@example.com", "+14155552671"});
   ASSERT_TRUE(l.has_value());
   dispatcher_->run_once(*http_);
   Message sms = message(l->messages.at(1).id);
@@ -159,9 +162,10 @@ TEST_F(DispatcherTest, PermanentErrorFailsFastWithProvidersReason) {
 
 TEST_F(DispatcherTest, SuccessClearsAFailingIntegration) {
   // Invariant: once the agent's key works again, the integration is shown healthy.
-  ASSERT_TRUE(app::connect_email(*app_, agent_, {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
-  ASSERT_TRUE(app_->store().set_integration_status(agent_, Channel::email, IntegrationStatus::failing,
-                                                   "old failure", clock_.now()));
+  ASSERT_TRUE(app::connect_email(*app_, agent_,
+                                 {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
+  ASSERT_TRUE(app_->store().set_integration_status(
+      agent_, Channel::email, IntegrationStatus::failing, "old failure", clock_.now()));
   listing("a@example.com");
   dispatcher_->run_once(*http_);
   EXPECT_EQ(app::get_agent(*app_, agent_)->email->status, IntegrationStatus::ok);
@@ -170,11 +174,13 @@ TEST_F(DispatcherTest, SuccessClearsAFailingIntegration) {
 TEST_F(DispatcherTest, OverTheAccountsRateMessagesWaitWithoutSpendingAnAttempt) {
   // Invariant: a rate-limited message is deferred in the queue, not failed and not counted.
   // (SendGrid: one message per request, so one token each.)
-  ASSERT_TRUE(app::connect_email(*app_, agent_, {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
+  ASSERT_TRUE(app::connect_email(*app_, agent_,
+                                 {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
   DispatcherOptions options;
   options.rate_limits[static_cast<std::size_t>(ProviderId::sendgrid)] = 1;  // burst 2
   Dispatcher limited(*app_, options, [] { return net::make_curl_client(); });
-  std::vector<std::string> ids = {listing("a@example.com"), listing("b@example.com"), listing("c@example.com")};
+  std::vector<std::string> ids = {listing("a@example.com"), listing("b@example.com"),
+                                  listing("c@example.com")};
   EXPECT_EQ(limited.run_once(*http_), 3);
   Message third = message(ids[2]);
   EXPECT_EQ(message(ids[0]).status, MessageStatus::sent);
@@ -190,7 +196,8 @@ TEST_F(DispatcherTest, OverTheAccountsRateMessagesWaitWithoutSpendingAnAttempt) 
 
 TEST_F(DispatcherTest, ResendMessagesShareOneBatchRequestAndKeepTheirBatch) {
   // Invariant: messages to one Resend account go in one batch call, and each remembers its batch.
-  std::vector<std::string> ids = {listing("a@example.com"), listing("b@example.com"), listing("c@example.com")};
+  std::vector<std::string> ids = {listing("a@example.com"), listing("b@example.com"),
+                                  listing("c@example.com")};
   EXPECT_EQ(dispatcher_->run_once(*http_), 3);
   std::set<std::string> keys;
   for (const auto& id : ids) {
@@ -211,7 +218,8 @@ TEST(RetryPolicy, DelayGrowsExponentiallyWithJitterAndCap) {
   p.base = std::chrono::seconds(2);
   p.cap = std::chrono::seconds(60);
   EXPECT_EQ(p.delay(1, std::nullopt, 0), std::chrono::seconds(1));
-  EXPECT_EQ(p.delay(1, std::nullopt, ~0ull % 1001), std::chrono::milliseconds(1000 + (~0ull % 1001)));
+  EXPECT_EQ(p.delay(1, std::nullopt, ~0ull % 1001),
+            std::chrono::milliseconds(1000 + (~0ull % 1001)));
   EXPECT_EQ(p.delay(3, std::nullopt, 0), std::chrono::seconds(4));
   EXPECT_EQ(p.delay(20, std::nullopt, 0), std::chrono::seconds(30));
   EXPECT_LE(p.delay(20, std::nullopt, ~0ull), std::chrono::seconds(60));

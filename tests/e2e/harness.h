@@ -65,7 +65,8 @@ class Process {
 
   // Waits for a line matching `pattern` in the log (e.g. the "listening on" line); returns
   // the first capture group.
-  std::string wait_for(const std::string& pattern, std::chrono::seconds timeout = std::chrono::seconds(20)) {
+  std::string wait_for(const std::string& pattern,
+                       std::chrono::seconds timeout = std::chrono::seconds(20)) {
     std::regex re(pattern);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -138,7 +139,9 @@ class Client {
   Reply get(const std::string& path) { return call("GET", path); }
   Reply post(const std::string& path, const json& body) { return call("POST", path, body.dump()); }
   Reply put(const std::string& path, const json& body) { return call("PUT", path, body.dump()); }
-  Reply patch(const std::string& path, const json& body) { return call("PATCH", path, body.dump()); }
+  Reply patch(const std::string& path, const json& body) {
+    return call("PATCH", path, body.dump());
+  }
   Reply del(const std::string& path) { return call("DELETE", path); }
 
  private:

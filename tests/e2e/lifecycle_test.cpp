@@ -29,12 +29,14 @@ std::string wright(Client& api, const std::string& key = kWrightKey) {
   auto b = api.put("/api/v1/agents/" + id + "/branding",
                    {{"companyName", "Wright Realty"}, {"replyEmail", "matt@wrightrealty.com"}});
   EXPECT_EQ(b.status, 200) << b.raw;
-  auto e = api.put("/api/v1/agents/" + id + "/integrations/email",
-                   {{"provider", "sendgrid"}, {"apiKey", key}, {"fromEmail", "matt@wrightrealty.com"}});
+  auto e =
+      api.put("/api/v1/agents/" + id + "/integrations/email",
+              {{"provider", "sendgrid"}, {"apiKey", key}, {"fromEmail", "matt@wrightrealty.com"}});
   EXPECT_EQ(e.status, 200) << e.raw;
-  auto s = api.put("/api/v1/agents/" + id + "/integrations/sms",
-                   {{"provider", "twilio"}, {"accountSid", kWrightSid}, {"authToken", kWrightToken},
-                    {"phoneNumber", "+13105551234"}});
+  auto s = api.put("/api/v1/agents/" + id + "/integrations/sms", {{"provider", "twilio"},
+                                                                  {"accountSid", kWrightSid},
+                                                                  {"authToken", kWrightToken},
+                                                                  {"phoneNumber", "+13105551234"}});
   EXPECT_EQ(s.status, 200) << s.raw;
   return id;
 }
@@ -49,8 +51,12 @@ TEST(Lifecycle, SeedScenariosGoOutThroughTheRightAccountsWithTheRightSender) {
           {{"companyName", "Sunset Properties"}, {"replyEmail", "lisa@sunsetprops.com"}});
   std::string d = create_agent(api, "Pat Jones", "pat@example.com");
 
-  ASSERT_EQ(api.post("/api/v1/agents/" + w + "/listings", listing("w@example.com", "+14155552671")).status, 201);
-  ASSERT_EQ(api.post("/api/v1/agents/" + s + "/listings", listing("s@example.com", "+14155552672")).status, 201);
+  ASSERT_EQ(api.post("/api/v1/agents/" + w + "/listings", listing("w@example.com", "+14155552671"))
+                .status,
+            201);
+  ASSERT_EQ(api.post("/api/v1/agents/" + s + "/listings", listing("s@example.com", "+14155552672"))
+                .status,
+            201);
   ASSERT_EQ(api.post("/api/v1/agents/" + d + "/listings", listing("d@example.com")).status, 201);
   stack.settled_messages(w, 2);
   stack.settled_messages(s, 2);
@@ -106,7 +112,7 @@ TEST(Lifecycle, ApiNeverReturnsSecrets) {
   Client api = stack.api();
   std::string w = wright(api);
   for (const std::string& path : {"/api/v1/agents/" + w, "/api/v1/agents/" + w + "/integrations",
-                                 "/api/v1/agents/" + w + "/routes"}) {
+                                  "/api/v1/agents/" + w + "/routes"}) {
     auto r = api.get(path);
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.raw.find(kWrightKey), std::string::npos) << path;
@@ -164,7 +170,9 @@ TEST(Lifecycle, RateLimitedSendsAreRetriedHonouringRetryAfter) {
   Stack stack;
   Client api = stack.api();
   std::string d = create_agent(api, "Pat", "pat@example.com");
-  auto f = stack.sandbox().post("/sandbox/faults", {{"provider", "resend"}, {"status", 429}, {"count", 2}, {"retryAfter", 1}});
+  auto f = stack.sandbox().post(
+      "/sandbox/faults",
+      {{"provider", "resend"}, {"status", 429}, {"count", 2}, {"retryAfter", 1}});
   ASSERT_LT(f.status, 300) << f.raw;
   ASSERT_EQ(api.post("/api/v1/agents/" + d + "/listings", listing("rl@example.com")).status, 201);
   auto log = stack.settled_messages(d, 1);
@@ -179,15 +187,20 @@ TEST(Lifecycle, RateLimitedSendsAreRetriedHonouringRetryAfter) {
 }
 
 TEST(Lifecycle, MessagesSurviveAKillMidSendAndResendIsDeduplicated) {
-  // Invariant: nothing accepted is lost across a crash; Resend's idempotency key prevents duplicates.
+  // Invariant: nothing accepted is lost across a crash; Resend's idempotency key prevents
+  // duplicates.
   Stack stack;
   Client api = stack.api();
   std::string d = create_agent(api, "Pat", "pat@example.com");
   // Every Resend call hangs for 3 s, so the kill lands while requests are in flight.
-  stack.sandbox().post("/sandbox/faults", {{"provider", "resend"}, {"delayMs", 3000}, {"count", 100}});
+  stack.sandbox().post("/sandbox/faults",
+                       {{"provider", "resend"}, {"delayMs", 3000}, {"count", 100}});
   const int n = 6;
   for (int i = 0; i < n; ++i) {
-    ASSERT_EQ(api.post("/api/v1/agents/" + d + "/listings", listing("crash" + std::to_string(i) + "@example.com")).status, 201);
+    ASSERT_EQ(api.post("/api/v1/agents/" + d + "/listings",
+                       listing("crash" + std::to_string(i) + "@example.com"))
+                  .status,
+              201);
   }
   ASSERT_TRUE(eventually([&] {
     auto items = api.get("/api/v1/agents/" + d + "/messages?status=sending").body["items"];
@@ -232,8 +245,9 @@ TEST(Lifecycle, BadInputGetsAClearErrorNamingTheField) {
   EXPECT_EQ(provider.body["errors"][0]["field"], "provider");
   EXPECT_EQ(api.get("/api/v1/agents/" + new_id()).status, 404);
   EXPECT_EQ(api.get("/api/v1/messages/" + new_id()).status, 404);
-  auto seller = api.post("/api/v1/agents/" + d + "/listings",
-                         {{"address", "1 A St"}, {"price", "cheap"}, {"seller", {{"name", "S"}, {"email", "bad"}}}});
+  auto seller = api.post(
+      "/api/v1/agents/" + d + "/listings",
+      {{"address", "1 A St"}, {"price", "cheap"}, {"seller", {{"name", "S"}, {"email", "bad"}}}});
   EXPECT_EQ(seller.status, 422);
   EXPECT_EQ(seller.body["errors"][0]["field"], "price");
   EXPECT_TRUE(api.get("/api/v1/agents/" + d + "/messages").body["items"].empty());

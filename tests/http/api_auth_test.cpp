@@ -55,7 +55,8 @@ class ApiAuthTest : public ::testing::Test {
                                       secrets::Sealer(secrets::MasterKey::generate()), clock_);
     auto make_client = [] { return net::make_curl_client(); };
     router_ = make_router(*app_, make_client);
-    server_ = std::make_unique<http::Server>(http::ServerOptions{}, make_handler(*app_, make_client));
+    server_ =
+        std::make_unique<http::Server>(http::ServerOptions{}, make_handler(*app_, make_client));
     base_ = "http://127.0.0.1:" + std::to_string(server_->start());
     http_ = net::make_curl_client();
     alice_ = agent("Alice", "alice@example.com");
@@ -68,7 +69,8 @@ class ApiAuthTest : public ::testing::Test {
   }
 
   std::string agent(const std::string& name, const std::string& email) {
-    auto r = call("POST", "/api/v1/agents", {{"name", name}, {"email", email}, {"password", "correct-horse-" + name}},
+    auto r = call("POST", "/api/v1/agents",
+                  {{"name", name}, {"email", email}, {"password", "correct-horse-" + name}},
                   {{"Authorization", "Bearer platform-token-0123456789"}});
     EXPECT_EQ(r.status, 201) << r.body.dump();
     return r.body["id"];
@@ -97,7 +99,8 @@ class ApiAuthTest : public ::testing::Test {
     return {"herald_session=" + m[1].str(), r.body["csrfToken"]};
   }
 
-  std::string token_for(const std::string& agent_id, const std::string& cookie, const std::string& csrf) {
+  std::string token_for(const std::string& agent_id, const std::string& cookie,
+                        const std::string& csrf) {
     auto r = call("POST", "/api/v1/agents/" + agent_id + "/tokens", {{"name", "ci"}},
                   {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
     EXPECT_EQ(r.status, 201) << r.body.dump();
@@ -117,7 +120,8 @@ class ApiAuthTest : public ::testing::Test {
 
 TEST_F(ApiAuthTest, LoginSetsAHardenedCookieAndStateChangesNeedTheCsrfToken) {
   // Invariant: the session cookie is HttpOnly + SameSite; a cookie alone cannot change state.
-  auto r = call("POST", "/api/v1/session", {{"email", "alice@example.com"}, {"password", "correct-horse-Alice"}});
+  auto r = call("POST", "/api/v1/session",
+                {{"email", "alice@example.com"}, {"password", "correct-horse-Alice"}});
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body["role"], "agent");
   EXPECT_EQ(r.body["agent"]["id"], alice_);
@@ -126,12 +130,19 @@ TEST_F(ApiAuthTest, LoginSetsAHardenedCookieAndStateChangesNeedTheCsrfToken) {
   EXPECT_NE(cookie_header.find("SameSite=Lax"), std::string::npos);
   auto [cookie, csrf] = login("alice@example.com", "correct-horse-Alice");
   json branding = {{"companyName", "Alice Homes"}};
-  EXPECT_EQ(call("PUT", "/api/v1/agents/" + alice_ + "/branding", branding, {{"Cookie", cookie}}).status, 403);
+  EXPECT_EQ(
+      call("PUT", "/api/v1/agents/" + alice_ + "/branding", branding, {{"Cookie", cookie}}).status,
+      403);
   EXPECT_EQ(call("PUT", "/api/v1/agents/" + alice_ + "/branding", branding,
-                 {{"Cookie", cookie}, {"X-CSRF-Token", "wrong"}}).status, 403);
+                 {{"Cookie", cookie}, {"X-CSRF-Token", "wrong"}})
+                .status,
+            403);
   EXPECT_EQ(call("PUT", "/api/v1/agents/" + alice_ + "/branding", branding,
-                 {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}).status, 200);
-  EXPECT_EQ(call("GET", "/api/v1/agents/" + alice_ + "/branding", nullptr, {{"Cookie", cookie}}).body["companyName"],
+                 {{"Cookie", cookie}, {"X-CSRF-Token", csrf}})
+                .status,
+            200);
+  EXPECT_EQ(call("GET", "/api/v1/agents/" + alice_ + "/branding", nullptr, {{"Cookie", cookie}})
+                .body["companyName"],
             "Alice Homes");
   auto session = call("GET", "/api/v1/session", nullptr, {{"Cookie", cookie}});
   EXPECT_EQ(session.status, 200);
@@ -141,8 +152,10 @@ TEST_F(ApiAuthTest, LoginSetsAHardenedCookieAndStateChangesNeedTheCsrfToken) {
 TEST_F(ApiAuthTest, LogoutRevokesTheSession) {
   // Invariant: after logout the same cookie opens nothing.
   auto [cookie, csrf] = login("alice@example.com", "correct-horse-Alice");
-  EXPECT_EQ(call("DELETE", "/api/v1/session", nullptr, {{"Cookie", cookie}}).status, 403);  // no CSRF
-  auto out = call("DELETE", "/api/v1/session", nullptr, {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(call("DELETE", "/api/v1/session", nullptr, {{"Cookie", cookie}}).status,
+            403);  // no CSRF
+  auto out =
+      call("DELETE", "/api/v1/session", nullptr, {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
   EXPECT_EQ(out.status, 204);
   EXPECT_NE(out.header("Set-Cookie").find("Max-Age=0"), std::string::npos);
   EXPECT_EQ(call("GET", "/api/v1/agents/" + alice_, nullptr, {{"Cookie", cookie}}).status, 401);
@@ -158,22 +171,31 @@ TEST_F(ApiAuthTest, SessionsExpire) {
 }
 
 TEST_F(ApiAuthTest, RepeatedFailedLoginsAreSlowedDown) {
-  // Invariant: guessing passwords is throttled with Retry-After; errors never say which part was wrong.
-  auto unknown = call("POST", "/api/v1/session", {{"email", "nobody@example.com"}, {"password", "whatever-123"}});
-  auto wrong = call("POST", "/api/v1/session", {{"email", "alice@example.com"}, {"password", "whatever-123"}});
+  // Invariant: guessing passwords is throttled with Retry-After; errors never say which part was
+  // wrong.
+  auto unknown = call("POST", "/api/v1/session",
+                      {{"email", "nobody@example.com"}, {"password", "whatever-123"}});
+  auto wrong = call("POST", "/api/v1/session",
+                    {{"email", "alice@example.com"}, {"password", "whatever-123"}});
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(unknown.body["detail"], wrong.body["detail"]);
-  for (int i = 0; i < 3; ++i) call("POST", "/api/v1/session", {{"email", "alice@example.com"}, {"password", "guess"}});
-  auto blocked = call("POST", "/api/v1/session", {{"email", "alice@example.com"}, {"password", "correct-horse-Alice"}});
+  for (int i = 0; i < 3; ++i)
+    call("POST", "/api/v1/session", {{"email", "alice@example.com"}, {"password", "guess"}});
+  auto blocked = call("POST", "/api/v1/session",
+                      {{"email", "alice@example.com"}, {"password", "correct-horse-Alice"}});
   EXPECT_EQ(blocked.status, 429);
   EXPECT_FALSE(blocked.header("Retry-After").empty());
   clock_.advance(std::chrono::seconds(5));
-  EXPECT_EQ(call("POST", "/api/v1/session", {{"email", "alice@example.com"}, {"password", "correct-horse-Alice"}}).status, 200);
+  EXPECT_EQ(call("POST", "/api/v1/session",
+                 {{"email", "alice@example.com"}, {"password", "correct-horse-Alice"}})
+                .status,
+            200);
 }
 
 TEST_F(ApiAuthTest, AgentApiTokensWorkUntilRevokedAndAreShownOnce) {
-  // Invariant: an agent's API token authenticates only that agent, is listed without its value, and dies on revoke.
+  // Invariant: an agent's API token authenticates only that agent, is listed without its value, and
+  // dies on revoke.
   auto [cookie, csrf] = login("alice@example.com", "correct-horse-Alice");
   std::string token = token_for(alice_, cookie, csrf);
   ASSERT_TRUE(token.starts_with("ht_"));
@@ -184,7 +206,8 @@ TEST_F(ApiAuthTest, AgentApiTokensWorkUntilRevokedAndAreShownOnce) {
   EXPECT_EQ(list.body.dump().find(token), std::string::npos);
   EXPECT_EQ(list.body["items"][0]["hint"], "…" + token.substr(token.size() - 4));
   std::string id = list.body["items"][0]["id"];
-  EXPECT_EQ(call("DELETE", "/api/v1/agents/" + alice_ + "/tokens/" + id, nullptr, bearer).status, 204);
+  EXPECT_EQ(call("DELETE", "/api/v1/agents/" + alice_ + "/tokens/" + id, nullptr, bearer).status,
+            204);
   EXPECT_EQ(call("GET", "/api/v1/agents/" + alice_ + "/routes", nullptr, bearer).status, 401);
 }
 
@@ -192,11 +215,15 @@ TEST_F(ApiAuthTest, AnotherAgentsIdsAnswer404OnEveryEndpoint) {
   // Invariant: walking every registered route, Bob's credentials never reach Alice's resources.
   auto [alice_cookie, alice_csrf] = login("alice@example.com", "correct-horse-Alice");
   std::string alice_token = token_for(alice_, alice_cookie, alice_csrf);
-  auto alice_tokens = call("GET", "/api/v1/agents/" + alice_ + "/tokens", nullptr, {{"Cookie", alice_cookie}});
+  auto alice_tokens =
+      call("GET", "/api/v1/agents/" + alice_ + "/tokens", nullptr, {{"Cookie", alice_cookie}});
   std::string alice_token_id = alice_tokens.body["items"][0]["id"];
-  ASSERT_TRUE(app::connect_email(*app_, alice_, {"resend", "re_alice_key_0001", "alice@example.com", "", ""}));
+  ASSERT_TRUE(app::connect_email(*app_, alice_,
+                                 {"resend", "re_alice_key_0001", "alice@example.com", "", ""}));
   auto listing = call("POST", "/api/v1/agents/" + alice_ + "/listings",
-                      {{"address", "1 A St"}, {"price", 1}, {"seller", {{"name", "S"}, {"email", "s@example.com"}}}},
+                      {{"address", "1 A St"},
+                       {"price", 1},
+                       {"seller", {{"name", "S"}, {"email", "s@example.com"}}}},
                       {{"Authorization", "Bearer " + alice_token}});
   ASSERT_EQ(listing.status, 201);
   std::string alice_message = listing.body["messages"][0]["id"];
@@ -207,36 +234,45 @@ TEST_F(ApiAuthTest, AnotherAgentsIdsAnswer404OnEveryEndpoint) {
                                           {{"Cookie", bob_cookie}, {"X-CSRF-Token", bob_csrf}}};
   int walked = 0;
   for (const auto& [method, pattern] : router_->table()) {
-    bool on_alice = pattern.find("{id}") != std::string::npos || pattern.find("{mid}") != std::string::npos;
+    bool on_alice =
+        pattern.find("{id}") != std::string::npos || pattern.find("{mid}") != std::string::npos;
     if (!on_alice) continue;
     std::string path = std::regex_replace(pattern, std::regex("\\{id\\}"), alice_);
     path = std::regex_replace(path, std::regex("\\{mid\\}"), alice_message);
     path = std::regex_replace(path, std::regex("\\{channel\\}"), "email");
     path = std::regex_replace(path, std::regex("\\{tid\\}"), alice_token_id);
     for (const auto& creds : bob_credentials) {
-      json body = method == "GET" || method == "DELETE" ? json(nullptr) : json{{"active", false}, {"name", "x"}};
+      json body = method == "GET" || method == "DELETE" ? json(nullptr)
+                                                        : json{{"active", false}, {"name", "x"}};
       auto r = call(method, path, body, creds);
-      EXPECT_EQ(r.status, 404) << method << " " << path << " answered " << r.status << " " << r.body.dump();
+      EXPECT_EQ(r.status, 404) << method << " " << path << " answered " << r.status << " "
+                               << r.body.dump();
     }
     ++walked;
   }
   EXPECT_GE(walked, 16);  // every agent-scoped route at the time of writing
   // Bob cannot revoke Alice's token through his own id either.
   EXPECT_EQ(call("DELETE", "/api/v1/agents/" + bob_ + "/tokens/" + alice_token_id, nullptr,
-                 {{"Authorization", "Bearer " + bob_token}}).status, 404);
+                 {{"Authorization", "Bearer " + bob_token}})
+                .status,
+            404);
   // And nothing of Alice's changed: her integration, token and message are intact.
   EXPECT_TRUE(app::get_agent(*app_, alice_)->email->active);
   EXPECT_EQ(call("GET", "/api/v1/agents/" + alice_ + "/routes", nullptr,
-                 {{"Authorization", "Bearer " + alice_token}}).status, 200);
+                 {{"Authorization", "Bearer " + alice_token}})
+                .status,
+            200);
   // Platform-only endpoints are forbidden to agents.
   Headers bob = {{"Authorization", "Bearer " + bob_token}};
   EXPECT_EQ(call("GET", "/api/v1/agents", nullptr, bob).status, 403);
   EXPECT_EQ(call("GET", "/api/v1/admin/usage", nullptr, bob).status, 403);
-  EXPECT_EQ(call("POST", "/api/v1/agents", {{"name", "x"}, {"email", "x@example.com"}}, bob).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/agents", {{"name", "x"}, {"email", "x@example.com"}}, bob).status,
+            403);
 }
 
 TEST_F(ApiAuthTest, OperatorSeesUsagePerAgentSplitByWhoPaid) {
-  // Invariant: the operator's usage report counts messages via the agent's account vs the platform's.
+  // Invariant: the operator's usage report counts messages via the agent's account vs the
+  // platform's.
   auto a = *app_->store().find_agent(alice_);
   std::vector<Message> ms;
   for (int i = 0; i < 3; ++i) {
@@ -279,7 +315,8 @@ TEST_F(ApiAuthTest, OperatorSeesUsagePerAgentSplitByWhoPaid) {
 
 TEST_F(ApiAuthTest, PasswordPolicyNamesTheField) {
   // Invariant: a short password is refused at agent creation with the field named.
-  auto r = call("POST", "/api/v1/agents", {{"name", "C"}, {"email", "c@example.com"}, {"password", "short"}},
+  auto r = call("POST", "/api/v1/agents",
+                {{"name", "C"}, {"email", "c@example.com"}, {"password", "short"}},
                 {{"Authorization", "Bearer platform-token-0123456789"}});
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(r.body["errors"][0]["field"], "password");

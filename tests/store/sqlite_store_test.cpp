@@ -62,7 +62,8 @@ TEST_F(SqliteStoreTest, DuplicateAgentEmailIsAConflictNamingTheField) {
 TEST_F(SqliteStoreTest, BrandingAndIntegrationsRoundTrip) {
   // Invariant: what is saved is what is read back, per channel, and deletes report existence.
   auto a = agent("a@example.com");
-  Branding b{"Wright Realty", "matt@wrightrealty.com", "+14155552671", "Matt", "https://w.com", "1 Main St"};
+  Branding b{"Wright Realty", "matt@wrightrealty.com", "+14155552671",
+             "Matt",          "https://w.com",         "1 Main St"};
   ASSERT_TRUE(store_->put_branding(a.id, b).has_value());
   IntegrationRow email;
   email.channel = Channel::email;
@@ -112,8 +113,9 @@ TEST_F(SqliteStoreTest, ClaimTakesDueMessagesOnceTransactionalLaneFirst) {
   // Invariant: a due message is claimed by one worker only; future ones wait; lanes filter.
   auto a = agent("a@example.com");
   auto now = Clock::now();
-  std::vector<Message> ms = {message(a.id, MessageKind::campaign), message(a.id),
-                             message(a.id, MessageKind::transactional, now + std::chrono::hours(1))};
+  std::vector<Message> ms = {
+      message(a.id, MessageKind::campaign), message(a.id),
+      message(a.id, MessageKind::transactional, now + std::chrono::hours(1))};
   ASSERT_TRUE(store_->enqueue(ms).has_value());
   ClaimRequest req{now, now + std::chrono::minutes(2), "w1", 10, MessageKind::transactional};
   auto first = store_->claim_due(req);
@@ -146,7 +148,8 @@ TEST_F(SqliteStoreTest, OutcomesRecordStatusRouteAttemptsAndHistory) {
   o.attempts = 2;
   o.provider_message_id = "pm-1";
   RouteSummary agent_route{ProviderId::sendgrid, Via::agent, "W <w@w.com>", "", Via::agent};
-  RouteSummary platform{ProviderId::resend, Via::platform, "W <noreply@p.com>", "r@w.com", Via::platform};
+  RouteSummary platform{ProviderId::resend, Via::platform, "W <noreply@p.com>", "r@w.com",
+                        Via::platform};
   o.route = platform;
   o.rendered = true;
   o.subject = "Hello";
@@ -189,10 +192,12 @@ TEST_F(SqliteStoreTest, ExpiredClaimsReturnToTheQueue) {
   auto a = agent("a@example.com");
   ASSERT_TRUE(store_->enqueue(std::vector<Message>{message(a.id)}).has_value());
   auto now = Clock::now();
-  ASSERT_EQ(store_->claim_due({now, now + std::chrono::seconds(30), "w", 10, std::nullopt})->size(), 1u);
+  ASSERT_EQ(store_->claim_due({now, now + std::chrono::seconds(30), "w", 10, std::nullopt})->size(),
+            1u);
   EXPECT_EQ(*store_->requeue_expired(now), 0);
   EXPECT_EQ(*store_->requeue_expired(now + std::chrono::seconds(31)), 1);
-  EXPECT_EQ(store_->claim_due({now, now + std::chrono::seconds(30), "w2", 10, std::nullopt})->size(), 1u);
+  EXPECT_EQ(
+      store_->claim_due({now, now + std::chrono::seconds(30), "w2", 10, std::nullopt})->size(), 1u);
 }
 
 TEST_F(SqliteStoreTest, MessageLogPagesNewestFirstWithFilters) {

@@ -40,7 +40,7 @@ TEST(TwilioInbound, TwimlRepliesAreEscaped) {
   // Invariant: text from branding can never break out of the <Message> element.
   EXPECT_EQ(
       twiml_message("Tom & Jerry <Realty>: \"hi\" 'x'\x01"),
-      R"(<?xml version="1.0" encoding="UTF-8"?><Response><Message>Tom &amp; Jerry &lt;Realty&gt;: &quot;hi&quot; &apos;x&apos;</Message></Response>)");
+      R"(<?xml version="1.0" encoding="UTF-8"?><Response><Message>Tom &amp; Jerry &lt;Realty&gt;: &quot;hi&quot; &#39;x&#39;</Message></Response>)");
   EXPECT_EQ(twiml_empty(), R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
 }
 

@@ -46,7 +46,8 @@ std::optional<std::string> cookie(const Request& req, std::string_view name) {
     std::string_view part = h.substr(0, semi);
     while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
     auto eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+    if (eq != std::string_view::npos && part.substr(0, eq) == name)
+      return std::string(part.substr(eq + 1));
     if (semi == std::string_view::npos) break;
     h.remove_prefix(semi + 1);
   }
@@ -76,7 +77,9 @@ Result<std::optional<Principal>> authenticate(app::App& app, const Request& req)
   return std::optional<Principal>();
 }
 
-bool is_safe_method(const std::string& m) { return m == "GET" || m == "HEAD" || m == "OPTIONS"; }
+bool is_safe_method(const std::string& m) {
+  return m == "GET" || m == "HEAD" || m == "OPTIONS";
+}
 
 // A cookie-authenticated state change must echo the session's CSRF token in X-CSRF-Token.
 bool csrf_ok(const Principal& who, const Request& req) {
@@ -92,7 +95,9 @@ Response unauthorized() {
 }
 
 // The channel in /integrations/{channel}; 404 for anything else.
-std::optional<Channel> channel_param(const Request& req) { return parse_channel(req.param("channel")); }
+std::optional<Channel> channel_param(const Request& req) {
+  return parse_channel(req.param("channel"));
+}
 
 }  // namespace
 
@@ -150,8 +155,9 @@ Response list_agents(app::App& app, const Principal& who, Request& req) {
     }
     items.push_back(std::move(j));
   }
-  return ok_json(200, {{"items", items},
-                       {"nextCursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}});
+  return ok_json(
+      200, {{"items", items},
+            {"nextCursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}});
 }
 
 Response get_agent(app::App& app, const Principal&, Request& req) {
@@ -171,7 +177,8 @@ Response patch_agent(app::App& app, const Principal&, Request& req) {
   auto rec = app::get_agent(app, req.param("id"));
   if (!rec) return problem(rec.error());
   if (fallback) {
-    if (auto r = app.store().set_fallback_to_platform(rec->agent.id, *fallback); !r) return problem(r.error());
+    if (auto r = app.store().set_fallback_to_platform(rec->agent.id, *fallback); !r)
+      return problem(r.error());
     rec->agent.fallback_to_platform = *fallback;
   }
   return ok_json(200, agent_view(rec->agent));
@@ -186,8 +193,8 @@ Response get_branding(app::App& app, const Principal&, Request& req) {
 Response put_branding(app::App& app, const Principal&, Request& req) {
   auto in = Input::parse(req.body);
   if (!in) return problem(in.error());
-  Branding b{in->str("companyName"), in->str("replyEmail"),    in->str("smsPhone"),
-             in->str("emailSignature"), in->str("website"), in->str("postalAddress")};
+  Branding b{in->str("companyName"),    in->str("replyEmail"), in->str("smsPhone"),
+             in->str("emailSignature"), in->str("website"),    in->str("postalAddress")};
   if (auto c = in->check(); !c) return problem(c.error());
   auto saved = app::put_branding(app, req.param("id"), std::move(b));
   if (!saved) return problem(saved.error());
@@ -276,14 +283,17 @@ Response create_listing(app::App& app, const Principal&, Request& req) {
   json messages = json::array();
   for (const auto& m : created->messages) messages.push_back(message_view(m));
   const auto& li = created->listing;
-  return ok_json(201, {{"id", li.id},
-                       {"agentId", li.agent_id},
-                       {"address", li.address},
-                       {"price", li.price},
-                       {"seller", {{"name", li.seller_name}, {"email", li.seller_email},
-                                   {"phone", li.seller_phone.empty() ? json(nullptr) : json(li.seller_phone)}}},
-                       {"createdAt", format_time(li.created_at)},
-                       {"messages", messages}});
+  return ok_json(201,
+                 {{"id", li.id},
+                  {"agentId", li.agent_id},
+                  {"address", li.address},
+                  {"price", li.price},
+                  {"seller",
+                   {{"name", li.seller_name},
+                    {"email", li.seller_email},
+                    {"phone", li.seller_phone.empty() ? json(nullptr) : json(li.seller_phone)}}},
+                  {"createdAt", format_time(li.created_at)},
+                  {"messages", messages}});
 }
 
 Response list_messages(app::App& app, const Principal&, Request& req) {
@@ -300,7 +310,8 @@ Response list_messages(app::App& app, const Principal&, Request& req) {
   }
   if (auto l = req.query_param("limit")) {
     auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), q.limit);
-    if (ec != std::errc() || q.limit < 1 || q.limit > 500) errors.push_back({"limit", "must be an integer from 1 to 500"});
+    if (ec != std::errc() || q.limit < 1 || q.limit > 500)
+      errors.push_back({"limit", "must be an integer from 1 to 500"});
   }
   q.cursor = req.query_param("cursor").value_or("");
   if (!errors.empty()) return problem(Error::invalid(errors));
@@ -309,8 +320,9 @@ Response list_messages(app::App& app, const Principal&, Request& req) {
   if (!page) return problem(page.error());
   json items = json::array();
   for (const auto& m : page->items) items.push_back(message_view(m));
-  return ok_json(200, {{"items", items},
-                       {"nextCursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}});
+  return ok_json(
+      200, {{"items", items},
+            {"nextCursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}});
 }
 
 Response get_message(app::App& app, const Principal& who, Request& req) {
@@ -320,7 +332,6 @@ Response get_message(app::App& app, const Principal& who, Request& req) {
   if (!*d) return problem(Error::not_found("message not found"));
   return ok_json(200, message_detail_view(**d));
 }
-
 
 // ---- sessions (the dashboard's login) ----
 
@@ -332,8 +343,8 @@ json session_view(const std::string& role, const std::optional<store::AgentRow>&
 }
 
 std::string session_cookie(const app::App& app, const std::string& value, int max_age) {
-  std::string c = std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
-                  std::to_string(max_age);
+  std::string c = std::string(kSessionCookie) + "=" + value +
+                  "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age);
   if (app.config().public_url.starts_with("https://")) c += "; Secure";
   return c;
 }
@@ -356,9 +367,12 @@ Response create_session(app::App& app, app::LoginThrottle& throttle, Request& re
     }
     return problem(result.error().error);
   }
-  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(result->session.expires_at - result->session.created_at);
-  Response r = ok_json(200, session_view(result->session.role, result->agent, result->session.csrf_token));
-  r.set_header("Set-Cookie", session_cookie(app, result->session_token, static_cast<int>(ttl.count())));
+  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(result->session.expires_at -
+                                                              result->session.created_at);
+  Response r =
+      ok_json(200, session_view(result->session.role, result->agent, result->session.csrf_token));
+  r.set_header("Set-Cookie",
+               session_cookie(app, result->session_token, static_cast<int>(ttl.count())));
   return r;
 }
 
@@ -372,14 +386,16 @@ Response get_session(app::App& app, Request& req) {
     if (!rec) return problem(rec.error());
     agent = rec->agent;
   }
-  return ok_json(200, session_view((*who)->operator_ ? "operator" : "agent", agent, (*who)->csrf_token));
+  return ok_json(200,
+                 session_view((*who)->operator_ ? "operator" : "agent", agent, (*who)->csrf_token));
 }
 
 Response delete_session(app::App& app, Request& req) {
   auto who = authenticate(app, req);
   if (!who) return problem(who.error());
   if (!*who || !(*who)->via_session) return problem(Error{Errc::unauthorized, "not logged in"});
-  if (!csrf_ok(**who, req)) return problem(Error{Errc::forbidden, "missing or wrong X-CSRF-Token header"});
+  if (!csrf_ok(**who, req))
+    return problem(Error{Errc::forbidden, "missing or wrong X-CSRF-Token header"});
   if (auto r = app::logout(app, *cookie(req, kSessionCookie)); !r) return problem(r.error());
   Response res;
   res.status = 204;
@@ -443,17 +459,27 @@ Response usage(app::App& app, const Principal& who, Request& req) {
   std::vector<FieldError> errors;
   TimePoint from = now - std::chrono::days(30), to = now + std::chrono::days(1);
   if (auto f = req.query_param("from")) {
-    if (auto t = parse_date(*f)) from = *t; else errors.push_back({"from", "must be a date, YYYY-MM-DD"});
+    if (auto t = parse_date(*f))
+      from = *t;
+    else
+      errors.push_back({"from", "must be a date, YYYY-MM-DD"});
   }
   if (auto t = req.query_param("to")) {
     // Inclusive: the whole "to" day counts.
-    if (auto d = parse_date(*t)) to = *d + std::chrono::days(1); else errors.push_back({"to", "must be a date, YYYY-MM-DD"});
+    if (auto d = parse_date(*t))
+      to = *d + std::chrono::days(1);
+    else
+      errors.push_back({"to", "must be a date, YYYY-MM-DD"});
   }
   if (errors.empty() && to <= from) errors.push_back({"to", "must not be before from"});
   if (!errors.empty()) return problem(Error::invalid(errors));
   auto rows = app.store().usage(from, to);
   if (!rows) return problem(rows.error());
-  auto empty = [] { return json{{"email", {{"viaAgent", 0}, {"viaPlatform", 0}}}, {"sms", {{"viaAgent", 0}, {"viaPlatform", 0}}}, {"total", 0}}; };
+  auto empty = [] {
+    return json{{"email", {{"viaAgent", 0}, {"viaPlatform", 0}}},
+                {"sms", {{"viaAgent", 0}, {"viaPlatform", 0}}},
+                {"total", 0}};
+  };
   json totals = empty();
   std::vector<json> items;
   std::map<std::string, std::size_t> index;
@@ -473,13 +499,16 @@ Response usage(app::App& app, const Principal& who, Request& req) {
     }
   }
   std::string to_day = format_time(to - std::chrono::days(1)).substr(0, 10);
-  return ok_json(200, {{"from", format_time(from).substr(0, 10)}, {"to", to_day}, {"items", items}, {"totals", totals}});
+  return ok_json(200, {{"from", format_time(from).substr(0, 10)},
+                       {"to", to_day},
+                       {"items", items},
+                       {"totals", totals}});
 }
 
 }  // namespace
 
-std::shared_ptr<http::Router> make_router(app::App& app,
-                                          std::function<std::unique_ptr<net::HttpClient>()> make_client) {
+std::shared_ptr<http::Router> make_router(
+    app::App& app, std::function<std::unique_ptr<net::HttpClient>()> make_client) {
   auto router = std::make_shared<http::Router>();
   auto& r = *router;
   const std::string base = "/api/v1";
@@ -517,7 +546,8 @@ std::shared_ptr<http::Router> make_router(app::App& app,
   register_campaign_routes(r, app);
 
   auto throttle = std::make_shared<app::LoginThrottle>();
-  r.add("POST", base + "/session", [&app, throttle](Request& req) { return create_session(app, *throttle, req); });
+  r.add("POST", base + "/session",
+        [&app, throttle](Request& req) { return create_session(app, *throttle, req); });
   r.add("GET", base + "/session", [&app](Request& req) { return get_session(app, req); });
   r.add("DELETE", base + "/session", [&app](Request& req) { return delete_session(app, req); });
 
@@ -530,7 +560,8 @@ std::shared_ptr<http::Router> make_router(app::App& app,
     return res;
   });
   r.add("GET", "/app", [web_dir](Request&) { return serve_dashboard(web_dir, ""); });
-  r.add("GET", "/app/{path...}", [web_dir](Request& req) { return serve_dashboard(web_dir, req.param("path")); });
+  r.add("GET", "/app/{path...}",
+        [web_dir](Request& req) { return serve_dashboard(web_dir, req.param("path")); });
 
   return router;
 }

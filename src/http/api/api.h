@@ -8,11 +8,12 @@
 namespace herald::api {
 
 // The API's router (every route registered); make_handler wraps it.
-std::shared_ptr<http::Router> make_router(app::App& app,
-                                          std::function<std::unique_ptr<net::HttpClient>()> make_client);
+std::shared_ptr<http::Router> make_router(
+    app::App& app, std::function<std::unique_ptr<net::HttpClient>()> make_client);
 
 // Builds the request handler for `herald serve`. `make_client` supplies outbound HTTP
 // clients for credential checks ("Test connection").
-http::Handler make_handler(app::App& app, std::function<std::unique_ptr<net::HttpClient>()> make_client);
+http::Handler make_handler(app::App& app,
+                           std::function<std::unique_ptr<net::HttpClient>()> make_client);
 
 }  // namespace herald::api

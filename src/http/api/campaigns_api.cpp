@@ -36,13 +36,19 @@ json campaign_view(app::App& app, const store::Campaign& c) {
 Response create(app::App& app, const Principal&, Request& req) {
   auto in = Input::parse(req.body);
   if (!in) return problem(in.error());
-  app::NewCampaign c{in->str("name"), in->str("channel"), in->str("template"),
-                     in->strings("audience.roles"), in->strings("audience.tags"), std::nullopt};
+  app::NewCampaign c{in->str("name"),
+                     in->str("channel"),
+                     in->str("template"),
+                     in->strings("audience.roles"),
+                     in->strings("audience.tags"),
+                     std::nullopt};
   std::string send_at = in->str("sendAt");
   if (auto chk = in->check(); !chk) return problem(chk.error());
   if (!send_at.empty()) {
     c.send_at = parse_time(send_at);
-    if (!c.send_at) return problem(Error::invalid("sendAt", "must be an RFC 3339 time, e.g. 2026-12-01T15:00:00Z"));
+    if (!c.send_at)
+      return problem(
+          Error::invalid("sendAt", "must be an RFC 3339 time, e.g. 2026-12-01T15:00:00Z"));
   }
   auto created = app::create_campaign(app, req.param("id"), c);
   if (!created) return problem(created.error());

@@ -10,33 +10,54 @@ namespace {
 
 int status_for(Errc code) {
   switch (code) {
-    case Errc::invalid_input: return 422;
-    case Errc::not_found: return 404;
-    case Errc::conflict: return 409;
-    case Errc::unauthorized: return 401;
-    case Errc::forbidden: return 403;
-    case Errc::payload_too_large: return 413;
-    case Errc::unsupported: return 415;
+    case Errc::invalid_input:
+      return 422;
+    case Errc::not_found:
+      return 404;
+    case Errc::conflict:
+      return 409;
+    case Errc::unauthorized:
+      return 401;
+    case Errc::forbidden:
+      return 403;
+    case Errc::payload_too_large:
+      return 413;
+    case Errc::unsupported:
+      return 415;
     case Errc::provider:
-    case Errc::network: return 502;
-    case Errc::config: return 503;
-    default: return 500;
+    case Errc::network:
+      return 502;
+    case Errc::config:
+      return 503;
+    default:
+      return 500;
   }
 }
 
 const char* title_for(int status) {
   switch (status) {
-    case 400: return "Malformed request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not found";
-    case 409: return "Conflict";
-    case 413: return "Payload too large";
-    case 415: return "Unsupported media type";
-    case 422: return "Invalid input";
-    case 502: return "Provider error";
-    case 503: return "Service not configured";
-    default: return "Internal error";
+    case 400:
+      return "Malformed request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not found";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload too large";
+    case 415:
+      return "Unsupported media type";
+    case 422:
+      return "Invalid input";
+    case 502:
+      return "Provider error";
+    case 503:
+      return "Service not configured";
+    default:
+      return "Internal error";
   }
 }
 
@@ -44,8 +65,8 @@ const char* title_for(int status) {
 
 http::Response problem(const Error& e) {
   int status = status_for(e.code);
-  // A body that is not JSON at all is malformed (400), not merely invalid (422).
-  if (e.code == Errc::invalid_input && e.fields.size() == 1 && e.fields[0].field == "body") status = 400;
+  // A request body that is not JSON at all is malformed (400), not merely invalid (422).
+  if (e.code == Errc::invalid_input && e.http_status == 400) status = 400;
   json body = {{"type", "about:blank"}, {"title", title_for(status)}, {"status", status}};
   // Internal and storage details stay in the logs.
   if (status < 500 || status == 502 || status == 503) body["detail"] = e.message;
@@ -63,7 +84,9 @@ http::Response problem(const Error& e) {
   return r;
 }
 
-http::Response ok_json(int status, const json& body) { return http::Response::json(status, body.dump()); }
+http::Response ok_json(int status, const json& body) {
+  return http::Response::json(status, body.dump());
+}
 
 std::string format_time(TimePoint t) {
   auto ms = to_millis(t);
@@ -78,10 +101,15 @@ std::string format_time(TimePoint t) {
 }
 
 Result<Input> Input::parse(const std::string& body) {
-  if (body.empty()) return fail(Error::invalid("body", "is empty; send a JSON object"));
+  auto malformed = [](std::string why) {
+    Error e = Error::invalid("body", std::move(why));
+    e.http_status = 400;
+    return fail(std::move(e));
+  };
+  if (body.empty()) return malformed("is empty; send a JSON object");
   json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) return fail(Error::invalid("body", "is not valid JSON"));
-  if (!j.is_object()) return fail(Error::invalid("body", "must be a JSON object"));
+  if (j.is_discarded()) return malformed("is not valid JSON");
+  if (!j.is_object()) return malformed("must be a JSON object");
   return Input(std::move(j));
 }
 
@@ -90,7 +118,8 @@ const json* Input::find(const std::string& path) const {
   std::size_t start = 0;
   while (true) {
     auto dot = path.find('.', start);
-    std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string key =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!cur->is_object()) return nullptr;
     auto it = cur->find(key);
     if (it == cur->end()) return nullptr;

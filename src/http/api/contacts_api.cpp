@@ -1,6 +1,7 @@
 // Contacts, CSV import, suppressions, the public unsubscribe pages (/u/{token}) and Twilio's
 // inbound SMS webhook (/webhooks/twilio/{agent}/inbound).
 #include "http/api/contacts_api.h"
+#include "core/escape.h"
 
 #include <spdlog/spdlog.h>
 
@@ -291,40 +292,13 @@ Response delete_suppressions_of_address(app::App& app, const Principal&, Request
 
 // ---- public unsubscribe pages ----
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // A small self-contained page: no scripts, no external resources, readable on a phone.
 Response html_page(int status, const std::string& title, const std::string& body_html) {
   std::string html =
       "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<meta name=\"robots\" content=\"noindex\"><title>" +
-      html_escape(title) +
+      markup_escape(title) +
       "</title><style>"
       "body{font-family:system-ui,-apple-system,Segoe "
       "UI,Roboto,sans-serif;background:#f4f5f7;color:#1f2933;"
@@ -369,9 +343,9 @@ Response unsubscribe_error(const Error& e) {
 Response unsubscribe_get(app::App& app, Request& req) {
   auto page = app::unsubscribe_page(app, req.param("token"));
   if (!page) return unsubscribe_error(page.error());
-  std::string who = html_escape(page->company_name);
+  std::string who = markup_escape(page->company_name);
   std::string what = what_is_sent(page->target.channel);
-  std::string to = html_escape(page->masked_address);
+  std::string to = markup_escape(page->masked_address);
   if (page->unsubscribed) {
     return html_page(200, "You're unsubscribed",
                      "<h1>You're unsubscribed</h1><p>" + who + " no longer sends " + what + " to " +
@@ -400,9 +374,9 @@ Response unsubscribe_post(app::App& app, Request& req) {
   auto page = app::unsubscribe(app, req.param("token"), source);
   if (!page) return unsubscribe_error(page.error());
   return html_page(200, "You're unsubscribed",
-                   "<h1>You're unsubscribed</h1><p>" + html_escape(page->company_name) +
+                   "<h1>You're unsubscribed</h1><p>" + markup_escape(page->company_name) +
                        " will no longer send " + what_is_sent(page->target.channel) + " to " +
-                       html_escape(page->masked_address) + ".</p>");
+                       markup_escape(page->masked_address) + ".</p>");
 }
 
 // ---- Twilio inbound SMS ----

@@ -19,9 +19,9 @@ json branding_view(const Branding& b) {
 json integration_view(const std::optional<store::IntegrationRow>& row) {
   if (!row) return nullptr;
   // connected | inactive | failing: what the dashboard's badge shows.
-  std::string status = !row->active ? "inactive"
+  std::string status = !row->active                                ? "inactive"
                        : row->status == IntegrationStatus::failing ? "failing"
-                                                                    : "connected";
+                                                                   : "connected";
   json j = {{"provider", to_string(row->provider)},
             {"active", row->active},
             {"status", status},
@@ -91,22 +91,25 @@ json message_view(const Message& m) {
 
 json message_detail_view(const store::MessageDetail& d) {
   json j = message_view(d.message);
-  j["content"] = {{"subject", d.message.subject}, {"text", d.message.text}, {"html", d.message.html}};
+  j["content"] = {
+      {"subject", d.message.subject}, {"text", d.message.text}, {"html", d.message.html}};
   json attempts = json::array();
   for (const auto& a : d.attempts) {
-    attempts.push_back({{"number", a.number},
-                        {"at", format_time(a.at)},
-                        {"route", summary_view(a.route)},
-                        {"outcome", a.outcome},
-                        {"httpStatus", a.http_status},
-                        {"error", a.error.empty() ? json(nullptr) : json(a.error)},
-                        {"providerMessageId",
-                         a.provider_message_id.empty() ? json(nullptr) : json(a.provider_message_id)}});
+    attempts.push_back(
+        {{"number", a.number},
+         {"at", format_time(a.at)},
+         {"route", summary_view(a.route)},
+         {"outcome", a.outcome},
+         {"httpStatus", a.http_status},
+         {"error", a.error.empty() ? json(nullptr) : json(a.error)},
+         {"providerMessageId",
+          a.provider_message_id.empty() ? json(nullptr) : json(a.provider_message_id)}});
   }
   j["attemptLog"] = std::move(attempts);
   json history = json::array();
   for (const auto& e : d.history) {
-    history.push_back({{"at", format_time(e.at)}, {"status", to_string(e.status)}, {"detail", e.detail}});
+    history.push_back(
+        {{"at", format_time(e.at)}, {"status", to_string(e.status)}, {"detail", e.detail}});
   }
   j["history"] = std::move(history);
   return j;

@@ -59,7 +59,9 @@ CREATE INDEX messages_campaign ON messages(campaign_id, status) WHERE campaign_i
 
 namespace {
 
-std::int64_t ms(TimePoint t) { return to_millis(t); }
+std::int64_t ms(TimePoint t) {
+  return to_millis(t);
+}
 
 constexpr const char* kColumns =
     "id, agent_id, name, channel, template_key, roles, tags, status, send_at, cursor, "
@@ -99,17 +101,21 @@ class SqliteCampaignStore final : public CampaignStore {
 
   Result<void> create(const Campaign& c) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "INSERT INTO campaigns (id, agent_id, name, channel, template_key, roles, tags, status,"
-                " send_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    TRY(st,
+        db_->conn.prepare(
+            "INSERT INTO campaigns (id, agent_id, name, channel, template_key, roles, tags, status,"
+            " send_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     st->bind(1, c.id).bind(2, c.agent_id).bind(3, c.name).bind(4, to_string(c.channel));
     st->bind(5, c.template_key).bind(6, nlohmann::json(c.roles).dump());
     st->bind(7, nlohmann::json(c.tags).dump()).bind(8, to_string(c.status));
-    st->bind(9, c.send_at ? ms(*c.send_at) : 0).bind(10, ms(c.created_at)).bind(11, ms(c.updated_at));
+    st->bind(9, c.send_at ? ms(*c.send_at) : 0)
+        .bind(10, ms(c.created_at))
+        .bind(11, ms(c.updated_at));
     return db_->conn.run(*st);
   }
 
-  Result<std::optional<Campaign>> find(const std::string& agent_id, const std::string& id) override {
+  Result<std::optional<Campaign>> find(const std::string& agent_id,
+                                       const std::string& id) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(std::string("SELECT ") + kColumns +
                               " FROM campaigns WHERE id = ? AND agent_id = ?"));
@@ -141,7 +147,10 @@ class SqliteCampaignStore final : public CampaignStore {
                 "UPDATE campaigns SET status = ?, updated_at = ?, total = COALESCE(?, total)"
                 " WHERE id = ? AND agent_id = ? AND status IN (SELECT value FROM json_each(?))"));
     st->bind(1, to_string(to)).bind(2, ms(now));
-    if (total) st->bind(3, *total); else st->bind_null(3);
+    if (total)
+      st->bind(3, *total);
+    else
+      st->bind_null(3);
     st->bind(4, id).bind(5, agent_id).bind(6, allowed.dump());
     TRY_VOID(db_->conn.run(*st));
     return db_->conn.changes() > 0;
@@ -150,9 +159,10 @@ class SqliteCampaignStore final : public CampaignStore {
   Result<std::vector<Campaign>> due_for_fanout(TimePoint now, int limit) override {
     std::lock_guard lock(db_->mu);
     // A scheduled campaign whose time has come starts running.
-    TRY(start, db_->conn.prepare(
-                   "UPDATE campaigns SET status = 'running', updated_at = ? WHERE status = 'scheduled'"
-                   " AND send_at <= ?"));
+    TRY(start,
+        db_->conn.prepare(
+            "UPDATE campaigns SET status = 'running', updated_at = ? WHERE status = 'scheduled'"
+            " AND send_at <= ?"));
     start->bind(1, ms(now)).bind(2, ms(now));
     TRY_VOID(db_->conn.run(*start));
     TRY(st, db_->conn.prepare(std::string("SELECT ") + kColumns +
@@ -197,12 +207,20 @@ class SqliteCampaignStore final : public CampaignStore {
       switch (status) {
         case MessageStatus::queued:
         case MessageStatus::sending:
-        case MessageStatus::retrying: c.queued += n; break;
+        case MessageStatus::retrying:
+          c.queued += n;
+          break;
         case MessageStatus::sent:
-        case MessageStatus::delivered: c.sent += n; break;
+        case MessageStatus::delivered:
+          c.sent += n;
+          break;
         case MessageStatus::failed:
-        case MessageStatus::bounced: c.failed += n; break;
-        case MessageStatus::suppressed: c.suppressed += n; break;
+        case MessageStatus::bounced:
+          c.failed += n;
+          break;
+        case MessageStatus::suppressed:
+          c.suppressed += n;
+          break;
       }
     }
     st->reset();
@@ -224,7 +242,8 @@ class SqliteCampaignStore final : public CampaignStore {
                                      TimePoint now) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(
-                "UPDATE messages SET status = 'failed', last_error = 'campaign cancelled', updated_at = ?"
+                "UPDATE messages SET status = 'failed', last_error = 'campaign cancelled', "
+                "updated_at = ?"
                 " WHERE campaign_id = ? AND agent_id = ? AND status IN ('queued','retrying')"));
     st->bind(1, ms(now)).bind(2, id).bind(3, agent_id);
     TRY_VOID(db_->conn.run(*st));

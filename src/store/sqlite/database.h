@@ -38,8 +38,8 @@ extern const std::string_view kMigrationV4;
 extern const std::string_view kMigrationV5;
 
 // Unwraps a Result<T> into `var` or returns its error from the enclosing function.
-#define HERALD_TRY(var, expr)                             \
-  auto var##_r = (expr);                                  \
+#define HERALD_TRY(var, expr)                            \
+  auto var##_r = (expr);                                 \
   if (!var##_r) return std::unexpected(var##_r.error()); \
   auto& var = *var##_r
 #define HERALD_TRY_VOID(expr)                    \

@@ -4,9 +4,9 @@ namespace herald::store::sqlite {
 
 Result<Connection> Connection::open(const std::string& path) {
   Connection c;
-  int rc = sqlite3_open_v2(path.c_str(), &c.db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &c.db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = c.db_ ? sqlite3_errmsg(c.db_) : sqlite3_errstr(rc);
     return fail(Errc::storage, "cannot open database " + path + ": " + msg);

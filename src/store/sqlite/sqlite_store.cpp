@@ -19,9 +19,13 @@ using sqlite::Transaction;
 #define TRY HERALD_TRY
 #define TRY_VOID HERALD_TRY_VOID
 
-std::int64_t ms(TimePoint t) { return to_millis(t); }
+std::int64_t ms(TimePoint t) {
+  return to_millis(t);
+}
 
-Via parse_via(const std::string& s) { return s == "agent" ? Via::agent : Via::platform; }
+Via parse_via(const std::string& s) {
+  return s == "agent" ? Via::agent : Via::platform;
+}
 
 constexpr const char* kMessageColumns =
     "id, agent_id, channel, kind, template_key, vars, to_address, to_name, listing_id, "
@@ -91,9 +95,9 @@ class SqliteStore final : public Store {
 
   Result<int> run_migrations() {
     std::lock_guard lock(db_->mu);
-    TRY_VOID(db_->conn.exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-        "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+    TRY_VOID(
+        db_->conn.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                       "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
     TRY(current_stmt, db_->conn.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     current_stmt->step();
     int current = static_cast<int>(current_stmt->int64(0));
@@ -145,13 +149,14 @@ class SqliteStore final : public Store {
     AgentRecord rec;
     rec.agent = AgentRow{st->text(0), st->text(1), st->text(2), st->int64(3) != 0,
                          from_millis(st->int64(4))};
-    rec.branding = Branding{st->text(5), st->text(6), st->text(7),
-                            st->text(8), st->text(9), st->text(10)};
+    rec.branding =
+        Branding{st->text(5), st->text(6), st->text(7), st->text(8), st->text(9), st->text(10)};
     st->reset();
-    TRY(in, db_->conn.prepare(
-                "SELECT channel, provider, secret_sealed, secret_hint, account_sid, address, domain,"
-                " region, active, status, status_reason, connected_at, updated_at"
-                " FROM integrations WHERE agent_id = ?"));
+    TRY(in,
+        db_->conn.prepare(
+            "SELECT channel, provider, secret_sealed, secret_hint, account_sid, address, domain,"
+            " region, active, status, status_reason, connected_at, updated_at"
+            " FROM integrations WHERE agent_id = ?"));
     in->bind(1, id);
     while (in->step() == SQLITE_ROW) {
       IntegrationRow row = read_integration(*in, 0);
@@ -163,9 +168,8 @@ class SqliteStore final : public Store {
 
   Result<Page<AgentRow>> list_agents(const std::string& cursor, int limit) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "SELECT id, name, email, fallback_to_platform, created_at FROM agents"
-                " WHERE id > ? ORDER BY id LIMIT ?"));
+    TRY(st, db_->conn.prepare("SELECT id, name, email, fallback_to_platform, created_at FROM agents"
+                              " WHERE id > ? ORDER BY id LIMIT ?"));
     st->bind(1, cursor).bind(2, limit + 1);
     Page<AgentRow> page;
     while (st->step() == SQLITE_ROW) {
@@ -214,9 +218,10 @@ class SqliteStore final : public Store {
 
   Result<std::optional<LoginRecord>> find_login(const std::string& email) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "SELECT id, name, email, fallback_to_platform, created_at, password_hash FROM agents"
-                " WHERE email = ? COLLATE NOCASE"));
+    TRY(st,
+        db_->conn.prepare(
+            "SELECT id, name, email, fallback_to_platform, created_at, password_hash FROM agents"
+            " WHERE email = ? COLLATE NOCASE"));
     st->bind(1, email);
     std::optional<LoginRecord> out;
     if (st->step() == SQLITE_ROW) {
@@ -230,24 +235,31 @@ class SqliteStore final : public Store {
 
   Result<void> create_session(const Session& s) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "INSERT INTO sessions (token_hash, agent_id, role, csrf_token, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)"));
+    TRY(st,
+        db_->conn.prepare(
+            "INSERT INTO sessions (token_hash, agent_id, role, csrf_token, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)"));
     st->bind(1, s.token_hash).bind(2, s.agent_id).bind(3, s.role).bind(4, s.csrf_token);
     st->bind(5, ms(s.created_at)).bind(6, ms(s.expires_at));
     return db_->conn.run(*st);
   }
 
-  Result<std::optional<Session>> find_session(const std::string& token_hash, TimePoint now) override {
+  Result<std::optional<Session>> find_session(const std::string& token_hash,
+                                              TimePoint now) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "SELECT token_hash, agent_id, role, csrf_token, created_at, expires_at FROM sessions"
-                " WHERE token_hash = ? AND revoked_at = 0 AND expires_at > ?"));
+    TRY(st,
+        db_->conn.prepare(
+            "SELECT token_hash, agent_id, role, csrf_token, created_at, expires_at FROM sessions"
+            " WHERE token_hash = ? AND revoked_at = 0 AND expires_at > ?"));
     st->bind(1, token_hash).bind(2, ms(now));
     std::optional<Session> out;
     if (st->step() == SQLITE_ROW) {
-      out = Session{st->text(0), st->text(1), st->text(2), st->text(3),
-                    from_millis(st->int64(4)), from_millis(st->int64(5))};
+      out = Session{st->text(0),
+                    st->text(1),
+                    st->text(2),
+                    st->text(3),
+                    from_millis(st->int64(4)),
+                    from_millis(st->int64(5))};
     }
     st->reset();
     return out;
@@ -255,7 +267,8 @@ class SqliteStore final : public Store {
 
   Result<void> revoke_session(const std::string& token_hash, TimePoint now) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at = 0"));
+    TRY(st, db_->conn.prepare(
+                "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at = 0"));
     st->bind(1, ms(now)).bind(2, token_hash);
     return db_->conn.run(*st);
   }
@@ -271,17 +284,19 @@ class SqliteStore final : public Store {
   }
 
   static ApiToken read_token(const Statement& st) {
-    ApiToken t{st.text(0), st.text(1), st.text(2), st.text(3), st.text(4),
-               from_millis(st.int64(5)), std::nullopt};
+    ApiToken t{st.text(0),  st.text(1), st.text(2),
+               st.text(3),  st.text(4), from_millis(st.int64(5)),
+               std::nullopt};
     if (st.int64(6) > 0) t.last_used_at = from_millis(st.int64(6));
     return t;
   }
 
   Result<std::vector<ApiToken>> list_api_tokens(const std::string& agent_id) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "SELECT id, agent_id, name, token_hash, hint, created_at, last_used_at FROM api_tokens"
-                " WHERE agent_id = ? AND revoked_at = 0 ORDER BY id"));
+    TRY(st,
+        db_->conn.prepare(
+            "SELECT id, agent_id, name, token_hash, hint, created_at, last_used_at FROM api_tokens"
+            " WHERE agent_id = ? AND revoked_at = 0 ORDER BY id"));
     st->bind(1, agent_id);
     std::vector<ApiToken> out;
     while (st->step() == SQLITE_ROW) out.push_back(read_token(*st));
@@ -292,8 +307,8 @@ class SqliteStore final : public Store {
   Result<bool> revoke_api_token(const std::string& agent_id, const std::string& id,
                                 TimePoint now) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND agent_id = ? AND revoked_at = 0"));
+    TRY(st, db_->conn.prepare("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND agent_id = ? "
+                              "AND revoked_at = 0"));
     st->bind(1, ms(now)).bind(2, id).bind(3, agent_id);
     TRY_VOID(db_->conn.run(*st));
     return db_->conn.changes() > 0;
@@ -301,9 +316,10 @@ class SqliteStore final : public Store {
 
   Result<std::optional<ApiToken>> find_api_token(const std::string& token_hash) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "SELECT id, agent_id, name, token_hash, hint, created_at, last_used_at FROM api_tokens"
-                " WHERE token_hash = ? AND revoked_at = 0"));
+    TRY(st,
+        db_->conn.prepare(
+            "SELECT id, agent_id, name, token_hash, hint, created_at, last_used_at FROM api_tokens"
+            " WHERE token_hash = ? AND revoked_at = 0"));
     st->bind(1, token_hash);
     std::optional<ApiToken> out;
     if (st->step() == SQLITE_ROW) out = read_token(*st);
@@ -323,12 +339,14 @@ class SqliteStore final : public Store {
     TRY(st, db_->conn.prepare(
                 "SELECT m.agent_id, a.name, m.channel, m.payer, COUNT(*) FROM messages m"
                 " JOIN agents a ON a.id = m.agent_id WHERE m.created_at >= ? AND m.created_at < ?"
-                " AND m.status IN ('sent','delivered','bounced') GROUP BY m.agent_id, m.channel, m.payer"
+                " AND m.status IN ('sent','delivered','bounced') GROUP BY m.agent_id, m.channel, "
+                "m.payer"
                 " ORDER BY a.name, m.agent_id"));
     st->bind(1, ms(from)).bind(2, ms(to));
     std::vector<UsageRow> out;
     while (st->step() == SQLITE_ROW) {
-      out.push_back(UsageRow{st->text(0), st->text(1), parse_channel(st->text(2)).value_or(Channel::email),
+      out.push_back(UsageRow{st->text(0), st->text(1),
+                             parse_channel(st->text(2)).value_or(Channel::email),
                              parse_via(st->text(3)), st->int64(4)});
     }
     st->reset();
@@ -374,9 +392,9 @@ class SqliteStore final : public Store {
                                       IntegrationStatus status, const std::string& reason,
                                       TimePoint now) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "UPDATE integrations SET status = ?, status_reason = ?, updated_at = ?"
-                " WHERE agent_id = ? AND channel = ?"));
+    TRY(st,
+        db_->conn.prepare("UPDATE integrations SET status = ?, status_reason = ?, updated_at = ?"
+                          " WHERE agent_id = ? AND channel = ?"));
     st->bind(1, to_string(status)).bind(2, reason).bind(3, ms(now)).bind(4, agent_id);
     st->bind(5, to_string(channel));
     return db_->conn.run(*st);
@@ -387,8 +405,8 @@ class SqliteStore final : public Store {
     TRY(st, db_->conn.prepare("SELECT agent_id, channel, secret_sealed FROM integrations"));
     std::vector<SealedSecret> out;
     while (st->step() == SQLITE_ROW) {
-      out.push_back({st->text(0), parse_channel(st->text(1)).value_or(Channel::email),
-                     st->text(2)});
+      out.push_back(
+          {st->text(0), parse_channel(st->text(1)).value_or(Channel::email), st->text(2)});
     }
     st->reset();
     return out;
@@ -437,7 +455,7 @@ class SqliteStore final : public Store {
                                                     const std::string& agent_id) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(std::string("SELECT ") + kMessageColumns +
-                        " FROM messages WHERE id = ? AND (? = '' OR agent_id = ?)"));
+                              " FROM messages WHERE id = ? AND (? = '' OR agent_id = ?)"));
     st->bind(1, id).bind(2, agent_id).bind(3, agent_id);
     if (st->step() != SQLITE_ROW) return std::optional<MessageDetail>();
     MessageDetail d;
@@ -460,9 +478,9 @@ class SqliteStore final : public Store {
         a.outcome = ev->text(4);
         a.http_status = static_cast<int>(ev->int64(5));
         a.error = ev->text(2);
-        a.route = RouteSummary{parse_provider(ev->text(6)).value_or(ProviderId::resend),
-                               parse_via(ev->text(7)), ev->text(9), ev->text(10),
-                               parse_via(ev->text(8))};
+        a.route =
+            RouteSummary{parse_provider(ev->text(6)).value_or(ProviderId::resend),
+                         parse_via(ev->text(7)), ev->text(9), ev->text(10), parse_via(ev->text(8))};
         a.provider_message_id = ev->text(11);
         d.attempts.push_back(std::move(a));
       } else {
@@ -476,9 +494,9 @@ class SqliteStore final : public Store {
   Result<Page<Message>> list_messages(const MessageQuery& q) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(std::string("SELECT ") + kMessageColumns +
-                        " FROM messages WHERE agent_id = ? AND (? = '' OR id < ?)"
-                        " AND (? = '' OR channel = ?) AND (? = '' OR status = ?)"
-                        " ORDER BY id DESC LIMIT ?"));
+                              " FROM messages WHERE agent_id = ? AND (? = '' OR id < ?)"
+                              " AND (? = '' OR channel = ?) AND (? = '' OR status = ?)"
+                              " ORDER BY id DESC LIMIT ?"));
     std::string channel = q.channel ? std::string(to_string(*q.channel)) : "";
     std::string status = q.status ? std::string(to_string(*q.status)) : "";
     st->bind(1, q.agent_id).bind(2, q.cursor).bind(3, q.cursor);
@@ -525,11 +543,15 @@ class SqliteStore final : public Store {
       if (!m.batch_id.empty()) batches.push_back(m.batch_id);
     if (!batches.empty()) {
       TRY(more, db_->conn.prepare(
-                    std::string("UPDATE messages SET status = 'sending', lease_until = ?, claimed_by = ?, "
-                                "updated_at = ? WHERE status IN ('queued','retrying') AND batch_id IN "
-                                "(SELECT value FROM json_each(?)) RETURNING ") +
+                    std::string(
+                        "UPDATE messages SET status = 'sending', lease_until = ?, claimed_by = ?, "
+                        "updated_at = ? WHERE status IN ('queued','retrying') AND batch_id IN "
+                        "(SELECT value FROM json_each(?)) RETURNING ") +
                     kMessageColumns));
-      more->bind(1, ms(req.lease_until)).bind(2, req.worker).bind(3, ms(req.now)).bind(4, batches.dump());
+      more->bind(1, ms(req.lease_until))
+          .bind(2, req.worker)
+          .bind(3, ms(req.now))
+          .bind(4, batches.dump());
       while ((rc = more->step()) == SQLITE_ROW) {
         out.push_back(read_message(*more));
         out.back().status = MessageStatus::sending;
@@ -578,16 +600,19 @@ class SqliteStore final : public Store {
         TRY_VOID(db_->conn.run(*content));
       }
       for (const Attempt& a : o.attempts_made) TRY_VOID(insert_attempt(o, a));
-      for (const StatusEvent& e : o.events) TRY_VOID(sqlite::insert_event(db_->conn, o.message_id, o.agent_id, e));
+      for (const StatusEvent& e : o.events)
+        TRY_VOID(sqlite::insert_event(db_->conn, o.message_id, o.agent_id, e));
     }
     return tx.commit();
   }
 
-  Result<void> assign_batch(std::span<const std::string> ids, const std::string& batch_id) override {
+  Result<void> assign_batch(std::span<const std::string> ids,
+                            const std::string& batch_id) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(
                 "UPDATE messages SET batch_id = ? WHERE id IN (SELECT value FROM json_each(?))"));
-    st->bind(1, batch_id).bind(2, nlohmann::json(std::vector<std::string>(ids.begin(), ids.end())).dump());
+    st->bind(1, batch_id)
+        .bind(2, nlohmann::json(std::vector<std::string>(ids.begin(), ids.end())).dump());
     return db_->conn.run(*st);
   }
 
@@ -645,8 +670,7 @@ class SqliteStore final : public Store {
 // "sqlite:<file>" → that file; anything else is a data directory holding herald.db.
 Result<std::string> sqlite_path(const std::string& url) {
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    return fail(Errc::config,
-                "HERALD_DATABASE_URL: PostgreSQL is not supported by this build yet");
+    return fail(Errc::config, "HERALD_DATABASE_URL: PostgreSQL is not supported by this build yet");
   }
   std::string path;
   if (url.starts_with("sqlite:")) {
@@ -654,7 +678,8 @@ Result<std::string> sqlite_path(const std::string& url) {
   } else {
     std::error_code ec;
     std::filesystem::create_directories(url, ec);
-    if (ec) return fail(Errc::config, "HERALD_DATA_DIR: cannot create " + url + ": " + ec.message());
+    if (ec)
+      return fail(Errc::config, "HERALD_DATA_DIR: cannot create " + url + ": " + ec.message());
     path = (std::filesystem::path(url) / "herald.db").string();
   }
   return path;
