@@ -23,6 +23,8 @@ std::string markup_escape(std::string_view text) {
         out += "&#39;";
         break;
       default:
+        // Control characters are not allowed in XML 1.0 (nor useful in HTML): dropped.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
         out += c;
     }
   }

@@ -1,4 +1,5 @@
-// Escaping text for HTML and XML: & < > " ' become entities (&#39; is valid in both).
+// Escaping text for HTML and XML: & < > " ' become entities (&#39; is valid in both) and
+// control characters other than tab and line breaks are dropped.
 #pragma once
 
 #include <string>
