@@ -266,7 +266,6 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
     auto route = resolve_route(*job.agent, m.channel, platform);
     if (!route) {
       // Only the platform's own account can be unconfigured; the operator can fix that, so wait.
-      SendOutcome o{OutcomeKind::retryable, "", std::nullopt, route.error().message, 0};
       job.outcome.attempts += 1;
       job.outcome.last_error = route.error().message;
       if (job.outcome.attempts >= options_.retry.max_attempts) {

@@ -23,104 +23,12 @@
 #include "net/http_client.h"
 #include "providers/provider.h"
 
-#ifdef HERALD_CONTRACT_PRIVATE_CURL
-#include <curl/curl.h>
-#endif
-
 namespace herald::providers {
 namespace {
 
-#ifdef HERALD_CONTRACT_PRIVATE_CURL
-// A minimal blocking libcurl client behind net::HttpClient, used only while src/net has no
-// make_curl_client yet (CMake defines HERALD_CONTRACT_PRIVATE_CURL then). Delete it once
-// the net layer lands; the tests below only see the interface.
-class EasyCurlClient final : public net::HttpClient {
- public:
-  EasyCurlClient() {
-    static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-    (void)initialised;
-  }
-
-  Result<HttpResponse> perform(const HttpRequest& request) override {
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-    if (!curl) return fail(Errc::internal, "curl_easy_init failed");
-    curl_slist* list = nullptr;
-    for (const auto& [name, value] : request.headers) {
-      list = curl_slist_append(list, (name + ": " + value).c_str());
-    }
-    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(list, curl_slist_free_all);
-
-    HttpResponse response;
-    CURL* h = curl.get();
-    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    if (request.method == "GET") {
-      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                       static_cast<curl_off_t>(request.body.size()));
-    }
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &EasyCurlClient::on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &EasyCurlClient::on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response.headers);
-    const CURLcode rc = curl_easy_perform(h);
-    if (rc != CURLE_OK) {
-      Error e{Errc::network, curl_easy_strerror(rc)};
-      e.retryable = true;
-      return std::unexpected(std::move(e));
-    }
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    response.status = static_cast<int>(status);
-    return response;
-  }
-
-  std::vector<Result<HttpResponse>> perform_all(std::span<const HttpRequest> requests) override {
-    std::vector<Result<HttpResponse>> out;
-    for (const auto& r : requests) out.push_back(perform(r));
-    return out;
-  }
-
- private:
-  static size_t on_body(char* data, size_t size, size_t n, void* user) {
-    static_cast<std::string*>(user)->append(data, size * n);
-    return size * n;
-  }
-
-  static size_t on_header(char* data, size_t size, size_t n, void* user) {
-    auto* headers = static_cast<Headers*>(user);
-    std::string_view line(data, size * n);
-    // A new status line (after a 1xx) starts a new header block.
-    if (line.starts_with("HTTP/")) headers->clear();
-    const auto colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-      while (!value.empty() &&
-             (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-        value.remove_suffix(1);
-      }
-      headers->emplace_back(std::string(line.substr(0, colon)), std::string(value));
-    }
-    return size * n;
-  }
-};
-
-std::unique_ptr<net::HttpClient> make_client() {
-  return std::make_unique<EasyCurlClient>();
-}
-#else
 std::unique_ptr<net::HttpClient> make_client() {
   return net::make_curl_client();
 }
-#endif
 
 // The base URL of a Prism mock from the environment; fails the test when unset.
 std::string mock_url(const char* variable) {
