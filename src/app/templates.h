@@ -131,6 +131,11 @@ class TemplateRenderer {
   Result<Rendered> render(const nlohmann::json& vars) const {
     return tmpl_.compiled.render(vars, sender_);
   }
+  // The batch form of render (see herald::Skeleton), built from one message's `vars`.
+  Result<Skeleton> skeleton(const nlohmann::json& vars,
+                            const std::function<std::string(std::string_view)>& placeholder) const {
+    return tmpl_.compiled.skeleton(vars, sender_, placeholder);
+  }
   const ResolvedTemplate& resolved() const { return tmpl_; }
 
  private:

@@ -104,6 +104,10 @@ struct OutboundMessage {
   std::string text;
   std::string html;
   Headers headers;  // extra headers, e.g. List-Unsubscribe
+  // Batch personalization: when not empty, subject, text and html are the batch's shared
+  // content, in which the provider's tag for each name (Provider::placeholder) stands for this
+  // message's value. Empty: the content is this message's own.
+  std::vector<std::pair<std::string, std::string>> substitutions;
   // SMS.
   std::string from_phone;
   std::string to_phone;

@@ -73,38 +73,40 @@ std::string first_word(const std::string& name) {
 }
 
 // A person (contact or seller) with firstName derived from name when absent.
-mst::data person_data(const json& p, std::string_view default_role) {
-  mst::data d = to_data(p);
+json person_json(const json& p, std::string_view default_role) {
+  json d = p;
   if (!d.is_object()) return d;
-  if (!d.get("firstName")) {
+  if (!d.contains("firstName")) {
     const json* name = member(p, "name");
-    if (name && name->is_string())
-      d["firstName"] = to_data(json(first_word(name->get<std::string>())));
+    if (name && name->is_string()) d["firstName"] = first_word(name->get<std::string>());
   }
-  if (!default_role.empty() && !d.get("role")) d["role"] = mst::data(std::string(default_role));
+  if (!default_role.empty() && !d.contains("role")) d["role"] = std::string(default_role);
   return d;
 }
 
 // The per-message variables: only the keys a template may name, with derived fields filled.
-mst::data message_data(const json& vars) {
-  mst::data d{mst::data::type::object};
+json message_json(const json& vars) {
+  json d = json::object();
   const json* contact = member(vars, "contact");
   const json* seller = member(vars, "seller");
-  if (contact) d["contact"] = person_data(*contact, "");
-  if (seller) d["seller"] = person_data(*seller, "seller");
-  if (!contact && seller) d["contact"] = person_data(*seller, "seller");
-  if (!seller && contact) d["seller"] = person_data(*contact, "");
+  if (contact) d["contact"] = person_json(*contact, "");
+  if (seller) d["seller"] = person_json(*seller, "seller");
+  if (!contact && seller) d["contact"] = person_json(*seller, "seller");
+  if (!seller && contact) d["seller"] = person_json(*contact, "");
   if (const json* listing = member(vars, "listing")) {
-    mst::data l = to_data(*listing);
-    if (l.is_object() && !l.get("priceFormatted")) {
+    json l = *listing;
+    if (l.is_object() && !l.contains("priceFormatted")) {
       const json* price = member(*listing, "price");
-      if (price && price->is_number())
-        l["priceFormatted"] = mst::data(format_usd(price->get<double>()));
+      if (price && price->is_number()) l["priceFormatted"] = format_usd(price->get<double>());
     }
     d["listing"] = std::move(l);
   }
-  if (const json* u = member(vars, "unsubscribeUrl")) d["unsubscribeUrl"] = to_data(*u);
+  if (const json* u = member(vars, "unsubscribeUrl")) d["unsubscribeUrl"] = *u;
   return d;
+}
+
+mst::data message_data(const json& vars) {
+  return to_data(message_json(vars));
 }
 
 // Appends rendered output to a string (kainjow renders into anything with operator<<).
@@ -688,14 +690,17 @@ std::vector<FieldError> CompiledTemplate::campaign_gaps() const {
   return gaps;
 }
 
-Result<Rendered> CompiledTemplate::render(const nlohmann::json& vars,
-                                          const SenderContext& sender) const {
+namespace {
+
+// Renders every part of a compiled template over the sender's branding.
+template <class TemplateImpl>
+Result<Rendered> render_parts(const TemplateImpl& impl, const mst::data& message,
+                              const SenderContext& sender) {
   // The message's variables sit on top of the sender's: lookups fall through to branding.
-  mst::data message = message_data(vars);
   RenderContext ctx{&sender.impl().data};
   ctx.push(&message);
   Rendered out;
-  auto run = [&](const Impl::Part& part, std::string& into) -> Result<void> {
+  auto run = [&](const auto& part, std::string& into) -> Result<void> {
     if (!part.m) return {};
     Appender sink{&into};
     part.m->render(ctx, sink);
@@ -703,13 +708,143 @@ Result<Rendered> CompiledTemplate::render(const nlohmann::json& vars,
     return {};
   };
   for (auto [part, into] :
-       {std::pair{&impl_->subject, &out.subject}, std::pair{&impl_->html, &out.html},
-        std::pair{&impl_->text, &out.text}, std::pair{&impl_->body, &out.body}}) {
+       {std::pair{&impl.subject, &out.subject}, std::pair{&impl.html, &out.html},
+        std::pair{&impl.text, &out.text}, std::pair{&impl.body, &out.body}}) {
     if (auto r = run(*part, *into); !r) return std::unexpected(r.error());
   }
   // The subject is a header: a line break in a variable must not start a new one.
   std::replace_if(
       out.subject.begin(), out.subject.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  return out;
+}
+
+// A skeleton's stand-in for value `i` while rendering: letters and digits only, so escaping
+// leaves it alone, and delimited so that 1 and 12 cannot be confused.
+std::string sentinel(std::size_t i) {
+  return "Hq" + std::to_string(i) + "qZ";
+}
+
+}  // namespace
+
+Result<Rendered> CompiledTemplate::render(const nlohmann::json& vars,
+                                          const SenderContext& sender) const {
+  return render_parts(*impl_, message_data(vars), sender);
+}
+
+Result<Skeleton> CompiledTemplate::skeleton(
+    const nlohmann::json& vars, const SenderContext& sender,
+    const std::function<std::string(std::string_view)>& placeholder) const {
+  // Every non-empty string the message brings (derived fields included) becomes a sentinel.
+  json message = message_json(vars);
+  std::vector<std::vector<std::string>> paths;
+  std::vector<std::string> path;
+  auto walk = [&](auto& self, json& j) -> void {
+    if (j.is_object()) {
+      for (auto& item : j.items()) {
+        path.push_back(item.key());
+        self(self, item.value());
+        path.pop_back();
+      }
+    } else if (j.is_string() && !j.get_ref<const std::string&>().empty()) {
+      j = sentinel(paths.size());
+      paths.push_back(path);
+    }
+  };
+  walk(walk, message);
+  auto rendered = render_parts(*impl_, to_data(message), sender);
+  if (!rendered) return std::unexpected(rendered.error());
+
+  Skeleton out;
+  std::vector<int> slot_of(paths.size() * 2, -1);  // [2i]: text slot of value i, [2i+1]: html
+  auto replace = [&](const std::string& in, bool html) {
+    std::string result;
+    result.reserve(in.size());
+    std::size_t i = 0;
+    while (i < in.size()) {
+      std::size_t at = in.find("Hq", i);
+      if (at == std::string::npos) break;
+      std::size_t d = at + 2, e = d;
+      while (e < in.size() && std::isdigit(static_cast<unsigned char>(in[e]))) ++e;
+      if (e == d || e - d > 6 || in.compare(e, 2, "qZ") != 0) {
+        result.append(in, i, at + 2 - i);
+        i = at + 2;
+        continue;
+      }
+      std::size_t index = std::stoul(in.substr(d, e - d));
+      if (index >= paths.size()) {
+        result.append(in, i, at + 2 - i);
+        i = at + 2;
+        continue;
+      }
+      int& slot = slot_of[index * 2 + (html ? 1 : 0)];
+      if (slot < 0) {
+        slot = static_cast<int>(out.slots.size());
+        std::string name = (html ? "h" : "t") + std::to_string(index);
+        out.slots.push_back({name, placeholder(name), paths[index], html});
+      }
+      result.append(in, i, at - i);
+      result += out.slots[static_cast<std::size_t>(slot)].placeholder;
+      i = e + 2;
+    }
+    result.append(in, i, std::string::npos);
+    return result;
+  };
+  out.parts.subject = replace(rendered->subject, false);
+  out.parts.html = replace(rendered->html, true);
+  out.parts.text = replace(rendered->text, false);
+  out.parts.body = replace(rendered->body, false);
+  return out;
+}
+
+std::string substitute(std::string_view text, const Skeleton& skeleton,
+                       const Substitutions& values) {
+  // One pass: every placeholder's occurrences in `text`, in order; values are not rescanned.
+  std::vector<std::pair<std::size_t, std::size_t>> hits;  // (position, slot)
+  for (std::size_t s = 0; s < skeleton.slots.size() && s < values.size(); ++s) {
+    const std::string& p = skeleton.slots[s].placeholder;
+    if (p.empty()) continue;
+    for (std::size_t at = text.find(p); at != std::string_view::npos;
+         at = text.find(p, at + p.size()))
+      hits.emplace_back(at, s);
+  }
+  if (hits.empty()) return std::string(text);
+  std::sort(hits.begin(), hits.end());
+  std::string out;
+  out.reserve(text.size() + 64);
+  std::size_t i = 0;
+  for (auto [at, s] : hits) {
+    if (at < i) continue;  // overlaps an earlier placeholder
+    out.append(text.substr(i, at - i));
+    out += values[s].second;
+    i = at + skeleton.slots[s].placeholder.size();
+  }
+  out.append(text.substr(i));
+  return out;
+}
+
+std::optional<Substitutions> personalize(const Skeleton& skeleton, const nlohmann::json& vars,
+                                         const Rendered& full) {
+  json message = message_json(vars);
+  Substitutions out;
+  out.reserve(skeleton.slots.size());
+  for (const Skeleton::Slot& slot : skeleton.slots) {
+    const json* v = &message;
+    for (const std::string& key : slot.path) {
+      if (!v->is_object()) return std::nullopt;
+      auto it = v->find(key);
+      if (it == v->end()) return std::nullopt;
+      v = &*it;
+    }
+    if (!v->is_string() || v->get_ref<const std::string&>().empty()) return std::nullopt;
+    const std::string& value = v->get_ref<const std::string&>();
+    out.emplace_back(slot.name, slot.html ? mst::html_escape<std::string>(value) : value);
+  }
+  if (substitute(skeleton.parts.subject, skeleton, out) != full.subject ||
+      substitute(skeleton.parts.html, skeleton, out) != full.html ||
+      substitute(skeleton.parts.text, skeleton, out) != full.text ||
+      substitute(skeleton.parts.body, skeleton, out) != full.body) {
+    return std::nullopt;
+  }
   return out;
 }
 

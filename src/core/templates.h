@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -82,6 +84,8 @@ class SenderContext {
   std::shared_ptr<const Impl> impl_;
 };
 
+struct Skeleton;
+
 // A template parsed once and rendered many times. Copies share the parsed form; rendering is
 // const and safe from several threads at once (no lambdas or partials ever reach the data).
 class CompiledTemplate {
@@ -104,10 +108,46 @@ class CompiledTemplate {
   // the rendered subject become spaces (it is a header).
   Result<Rendered> render(const nlohmann::json& vars, const SenderContext& sender) const;
 
+  // Batch personalization (see Skeleton): renders once with `vars`, with a placeholder where
+  // each of the message's own non-empty string values goes. `placeholder` turns a slot name
+  // ("h3" for HTML, "t3" for subject and text) into the provider's tag for it.
+  Result<Skeleton> skeleton(const nlohmann::json& vars, const SenderContext& sender,
+                            const std::function<std::string(std::string_view)>& placeholder) const;
+
  private:
   struct Impl;
   std::shared_ptr<const Impl> impl_;
 };
+
+// One message's values for a Skeleton's slots: (slot name, value), in slot order.
+using Substitutions = std::vector<std::pair<std::string, std::string>>;
+
+// A template rendered once for a whole batch, for providers that substitute per-recipient
+// values into one shared content (SendGrid `substitutions`, Mailgun `recipient-variables`):
+// the parts hold a placeholder wherever a message's own value goes, each slot names where
+// that value comes from (a path into the message's variables, derived fields included) and
+// whether it lands in HTML (escaped) or in subject/text (as is).
+struct Skeleton {
+  struct Slot {
+    std::string name;         // "h3" | "t3"
+    std::string placeholder;  // the provider's tag for it, as written into `parts`
+    std::vector<std::string> path;
+    bool html = false;
+  };
+  Rendered parts;
+  std::vector<Slot> slots;
+};
+
+// One message's values for `skeleton`, or nothing when the skeleton cannot reproduce this
+// message exactly (a section that depends on its values, a value that is not a string…):
+// the substituted skeleton is compared with `full`, the message's own rendering, so a
+// personalized send is byte-for-byte what a single send would have been.
+std::optional<Substitutions> personalize(const Skeleton& skeleton, const nlohmann::json& vars,
+                                         const Rendered& full);
+
+// `text` with each slot's placeholder replaced by its value (what the provider does).
+std::string substitute(std::string_view text, const Skeleton& skeleton,
+                       const Substitutions& values);
 
 // How many Mustache parses this process has done (a test hook: rendering a compiled
 // template must not add any).

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -34,8 +35,16 @@ struct Job {
   std::optional<Route> route;
   std::optional<OutboundMessage> outbound;
   const Agent* agent = nullptr;
+  // For batches that share content (SendGrid, Mailgun): the template and the variables it
+  // was rendered with, to build the batch's skeleton and this message's substitutions.
+  const app::TemplateRenderer* renderer = nullptr;
+  nlohmann::json vars;
   bool done = false;  // outcome is final for this pass
 };
+
+// A personalized message's substitutions must stay within what the provider takes per
+// recipient (SendGrid: 10,000 bytes per personalization, tags included).
+constexpr std::size_t kMaxSubstitutionBytes = 9000;
 
 OutboundMessage make_outbound(const Message& m, const Rendered& r, const Route& route) {
   OutboundMessage out;
@@ -156,7 +165,9 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
                             MessageKind::transactional};
   auto claimed = store.claim_due(claim);
   if (claimed && claimed->empty()) {
+    // Campaign traffic in bigger passes, so batch APIs get full batches.
     claim.kind.reset();
+    claim.limit = std::max(options_.batch, options_.campaign_batch);
     claimed = store.claim_due(claim);
   }
   if (!claimed) {
@@ -259,6 +270,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
       finish(MessageStatus::failed, "cannot render: " + rendered.error().message);
       continue;
     }
+    job.renderer = &*rit->second.first;
     job.outcome.rendered = true;
     job.outcome.subject = rendered->subject;
     job.outcome.text = m.channel == Channel::sms ? rendered->body : rendered->text;
@@ -282,6 +294,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
     }
     job.route = std::move(*route);
     job.outbound = make_outbound(m, *rendered, *job.route);
+    job.vars = std::move(vars);
     // Campaign email carries one-click unsubscribe (RFC 8058) plus a mailto fallback.
     if (m.kind == MessageKind::campaign && m.channel == Channel::email) {
       std::string mailto =
@@ -298,12 +311,14 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
   // agent credentials were rejected get a platform route for the next round (fallback).
   auto send_round = [&](std::vector<Job*>& round) {
     // Jobs for the same provider account (and route) share a request where the provider has a
-    // batch API (Resend: 100 per call); the others go one per request, all concurrently.
+    // batch API (Resend: 100 per call; SendGrid and Mailgun: 1,000 per call when they share
+    // their content); the others go one per request, all concurrently.
     std::vector<std::vector<Job*>> groups;
     std::map<std::string, std::size_t> filling;
+    std::map<std::size_t, std::set<std::string>> recipients;  // per shared-content group
     for (Job* j : round) {
-      std::size_t max_batch = providers::provider_for(j->route->provider).capabilities().max_batch;
-      if (max_batch <= 1) {
+      const auto caps = providers::provider_for(j->route->provider).capabilities();
+      if (caps.max_batch <= 1) {
         groups.push_back({j});
         continue;
       }
@@ -312,13 +327,66 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
                                                       : account_key(j->route->credentials) + "|" +
                                                             std::string(to_string(j->route->via)) +
                                                             "|" + j->route->credentials.base_url;
+      if (caps.shared_content) {
+        // One from, reply-to and template per request; each address once (SendGrid refuses
+        // duplicates, Mailgun keys recipient-variables by address).
+        if (!j->renderer) {
+          groups.push_back({j});
+          continue;
+        }
+        key += "|" + j->route->from.formatted() + "|" + j->route->reply_to + "|" +
+               std::to_string(reinterpret_cast<std::uintptr_t>(j->renderer));
+      }
       auto it = filling.find(key);
-      if (it == filling.end() || groups[it->second].size() >= max_batch) {
+      if (it == filling.end() || groups[it->second].size() >= caps.max_batch) {
         groups.push_back({});
         it = filling.insert_or_assign(key, groups.size() - 1).first;
       }
+      if (caps.shared_content) {
+        std::string address = j->message->to_address;
+        std::ranges::transform(address, address.begin(),
+                               [](unsigned char c) { return std::tolower(c); });
+        if (!recipients[it->second].insert(std::move(address)).second) {
+          groups.push_back({j});
+          continue;
+        }
+      }
       groups[it->second].push_back(j);
     }
+    // A shared-content batch is the template rendered once with placeholders (the skeleton)
+    // plus each message's values; a message the skeleton cannot reproduce exactly goes alone.
+    std::vector<std::vector<Job*>> alone;
+    for (auto& group : groups) {
+      if (group.size() < 2) continue;
+      const auto& provider = providers::provider_for(group.front()->route->provider);
+      if (!provider.capabilities().shared_content) continue;
+      auto placeholder = [&](std::string_view name) { return provider.placeholder(name); };
+      auto skeleton = group.front()->renderer->skeleton(group.front()->vars, placeholder);
+      std::vector<Job*> kept;
+      for (Job* j : group) {
+        std::optional<Substitutions> subs;
+        if (skeleton) {
+          subs = personalize(*skeleton, j->vars,
+                             Rendered{j->outcome.subject, j->outcome.text, j->outcome.html, ""});
+        }
+        std::size_t bytes = 0;
+        if (subs) {
+          for (const auto& [name, value] : *subs) bytes += placeholder(name).size() + value.size();
+        }
+        if (!subs || bytes > kMaxSubstitutionBytes) {
+          alone.push_back({j});
+          continue;
+        }
+        j->outbound->subject = skeleton->parts.subject;
+        j->outbound->text = skeleton->parts.text;
+        j->outbound->html = skeleton->parts.html;
+        j->outbound->substitutions = std::move(*subs);
+        kept.push_back(j);
+      }
+      group = std::move(kept);
+    }
+    std::erase_if(groups, [](const std::vector<Job*>& g) { return g.empty(); });
+    for (auto& g : alone) groups.push_back(std::move(g));
     // Each provider account spends only its own budget (one token per request); over it, the
     // messages wait their turn in the queue (not an attempt).
     std::vector<std::vector<Job*>> ready;

@@ -24,7 +24,8 @@ namespace herald::delivery {
 
 struct DispatcherOptions {
   int workers = 4;
-  int batch = 32;                             // messages claimed per pass
+  int batch = 32;                             // transactional messages claimed per pass
+  int campaign_batch = 1000;                  // messages of any kind claimed per pass
   std::chrono::seconds lease{120};            // a claim older than this is taken again
   std::chrono::milliseconds idle_poll{1000};  // longest sleep when the queue looks empty
   RetryPolicy retry;

@@ -1,6 +1,7 @@
 // Mailgun: multipart/form-data over POST /v3/{domain}/messages, HTTP Basic `api:<key>`,
 // host by region (credentials.base_url). Contract facts and their sources:
 // provider-specs/README.md § Mailgun; spec provider-specs/mailgun/mailgun-openapi.yaml.
+#include <algorithm>
 #include <regex>
 #include <string>
 
@@ -11,11 +12,15 @@
 namespace herald::providers {
 namespace {
 
-// One message per request for now: a request carries one from/subject/body for all its
-// `to` values, and Herald renders content per recipient. Batching (repeated `to` plus
-// recipient-variables, up to 1,000) waits for template-based sends; build_send already
-// writes that shape for messages that share their content.
-constexpr std::size_t kMaxBatch = 1;
+// Up to 1,000 recipients per request (batch sending: repeated `to` plus recipient-variables,
+// provider-specs/README.md § Mailgun "Batch"). A request has one from, subject and body for
+// all of them, so a batch is the shared content of a template rendered once, with each
+// recipient's values in recipient-variables, written as %recipient.name% in the content.
+constexpr std::size_t kMaxBatch = 1000;
+
+std::string recipient_tag(std::string_view name) {
+  return "%recipient." + std::string(name) + "%";
+}
 
 // The form fields of a send. Everything but the recipients comes from the first message.
 FormFields message_fields(std::span<const OutboundMessage> messages) {
@@ -27,21 +32,41 @@ FormFields message_fields(std::span<const OutboundMessage> messages) {
   if (!first.text.empty()) fields.emplace_back("text", first.text);
   if (!first.html.empty()) fields.emplace_back("html", first.html);
   if (!first.reply_to.empty()) fields.emplace_back("h:Reply-To", first.reply_to);
-  for (const auto& [name, value] : first.headers) fields.emplace_back("h:" + name, value);
-  if (messages.size() == 1) {
+  if (messages.size() == 1 && first.substitutions.empty()) {
+    for (const auto& [name, value] : first.headers) fields.emplace_back("h:" + name, value);
     // v: variables come back as `user-variables` in every event for the message.
     fields.emplace_back("v:herald_message_id", first.id);
-  } else {
-    // Batch: recipient-variables make Mailgun send each `to` its own copy (without them
-    // every recipient sees the whole list) and carry each message's id, which a v:
-    // variable references per recipient (https://documentation.mailgun.com/docs/mailgun/
-    // user-manual/sending-messages/batch-sending). UNVERIFIED against the live API that
-    // %recipient.x% expands inside v: values; events also carry (id, recipient).
-    nlohmann::json variables = nlohmann::json::object();
-    for (const auto& m : messages) variables[m.to.address] = {{"herald_message_id", m.id}};
-    fields.emplace_back("recipient-variables", json_body(variables));
-    fields.emplace_back("v:herald_message_id", "%recipient.herald_message_id%");
+    return fields;
   }
+  // Batch: recipient-variables make Mailgun send each `to` its own copy (without them every
+  // recipient sees the whole list) and carry each message's substitutions, its id (which a
+  // v: variable references per recipient) and the header values that differ per recipient
+  // (List-Unsubscribe) (https://documentation.mailgun.com/docs/mailgun/user-manual/
+  // sending-messages/batch-sending). UNVERIFIED against the live API that %recipient.x%
+  // expands inside v: and h: values (public integrations rely on it for List-Unsubscribe);
+  // events also carry (id, recipient).
+  nlohmann::json variables = nlohmann::json::object();
+  for (const auto& m : messages) {
+    nlohmann::json v = {{"herald_message_id", m.id}};
+    for (const auto& [name, value] : m.substitutions) v[name] = value;
+    variables[m.to.address] = std::move(v);
+  }
+  for (std::size_t h = 0; h < first.headers.size(); ++h) {
+    const auto& [name, value] = first.headers[h];
+    bool shared = std::ranges::all_of(messages, [&](const OutboundMessage& m) {
+      return h < m.headers.size() && m.headers[h] == first.headers[h];
+    });
+    if (shared) {
+      fields.emplace_back("h:" + name, value);
+      continue;
+    }
+    std::string var = "header" + std::to_string(h);
+    for (const auto& m : messages)
+      variables[m.to.address][var] = h < m.headers.size() ? m.headers[h].second : "";
+    fields.emplace_back("h:" + name, recipient_tag(var));
+  }
+  fields.emplace_back("recipient-variables", json_body(variables));
+  fields.emplace_back("v:herald_message_id", "%recipient.herald_message_id%");
   return fields;
 }
 
@@ -90,8 +115,13 @@ class Mailgun final : public Provider {
   ProviderId id() const override { return ProviderId::mailgun; }
 
   Capabilities capabilities() const override {
-    return {.channel = Channel::email, .max_batch = kMaxBatch, .idempotency_keys = false};
+    return {.channel = Channel::email,
+            .max_batch = kMaxBatch,
+            .idempotency_keys = false,
+            .shared_content = true};
   }
+
+  std::string placeholder(std::string_view name) const override { return recipient_tag(name); }
 
   // The spec offers only multipart/form-data for this endpoint (Prism refuses
   // url-encoded bodies with "Supported content types: multipart/form-data").

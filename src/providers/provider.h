@@ -45,6 +45,10 @@ struct Capabilities {
   Channel channel = Channel::email;
   std::size_t max_batch = 1;      // messages per send request (1 = no batch API used)
   bool idempotency_keys = false;  // provider dedupes retries by key (Resend)
+  // A batch shares one from, reply-to, subject and content; what differs per recipient goes
+  // through the provider's substitutions (SendGrid, Mailgun). False: each message in a batch
+  // carries its own content (Resend).
+  bool shared_content = false;
 };
 
 class Provider {
@@ -61,6 +65,10 @@ class Provider {
   // A response with status 0 (no response: timeout, connection error) is retryable.
   virtual std::vector<SendOutcome> classify_send(const HttpResponse& response,
                                                  std::size_t count) const = 0;
+
+  // The tag a shared-content batch writes where the substitution `name` goes (SendGrid
+  // "-name-", Mailgun "%recipient.name%"); empty when the provider has none.
+  virtual std::string placeholder(std::string_view /*name*/) const { return {}; }
 
   // A read-only request proving the credentials are real.
   virtual HttpRequest build_verify(const Credentials& credentials) const = 0;

@@ -12,11 +12,20 @@
 namespace herald::providers {
 namespace {
 
-// One message per request for now. A request has one from/subject/content shared by all
-// its personalizations (spec `PostMailSend`), and Herald renders content per recipient,
-// so batching needs SendGrid-side templates first. build_send already writes the batch
-// shape (one personalization per message) for that day.
-constexpr std::size_t kMaxBatch = 1;
+// Up to 1,000 personalizations per request (spec `maxItems`; also at most 1,000 recipients
+// in all, and Herald puts one in each). A request has one from, subject and content for all
+// of them, so a batch is the shared content of a template rendered once, with each
+// recipient's values in its personalization's `substitutions`
+// (https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send: they apply to the
+// subject and the text and html content).
+constexpr std::size_t kMaxBatch = 1000;
+
+// A substitution's tag in the shared content. Any string works as a tag; this one is
+// unlikely in real text, and the dispatcher checks each personalized message reproduces its
+// own rendering exactly before it batches it.
+std::string substitution_tag(std::string_view name) {
+  return "-herald-" + std::string(name) + "-";
+}
 
 // {email, name?} as in spec `MailFrom` / `MailTo`.
 nlohmann::json address_json(const Mailbox& mailbox) {
@@ -29,15 +38,30 @@ nlohmann::json address_json(const Mailbox& mailbox) {
 // custom_args (typed object), not the top-level custom_args, which both official specs type
 // as a string, so Prism rejects the object the real API wants (README § SendGrid, "Spec
 // quirk"). SendGrid merges custom_args into every event webhook for the message.
+// In a personalized batch each personalization also carries its message's substitutions and
+// its own headers (List-Unsubscribe differs per recipient; substitutions do not apply to
+// headers).
 nlohmann::json personalization_json(const OutboundMessage& m) {
-  return {
+  nlohmann::json p = {
       {"to", nlohmann::json::array({address_json(m.to)})},
       {"custom_args", {{"herald_message_id", m.id}}},
   };
+  if (!m.substitutions.empty()) {
+    auto subs = nlohmann::json::object();
+    for (const auto& [name, value] : m.substitutions) subs[substitution_tag(name)] = value;
+    p["substitutions"] = std::move(subs);
+    if (!m.headers.empty()) {
+      auto headers = nlohmann::json::object();
+      for (const auto& [name, value] : m.headers) headers[name] = value;
+      p["headers"] = std::move(headers);
+    }
+  }
+  return p;
 }
 
 // The mail/send body. Everything but the envelopes comes from the first message: a batch
-// is only valid for messages that share from, reply-to, subject, content and headers.
+// is only valid for messages that share from, reply-to, subject and content (the shared
+// content of a personalized batch), and, unless personalized, headers.
 nlohmann::json mail_json(std::span<const OutboundMessage> messages) {
   const OutboundMessage& first = messages.front();
   auto personalizations = nlohmann::json::array();
@@ -53,7 +77,7 @@ nlohmann::json mail_json(std::span<const OutboundMessage> messages) {
   if (!first.text.empty()) content.push_back({{"type", "text/plain"}, {"value", first.text}});
   if (!first.html.empty()) content.push_back({{"type", "text/html"}, {"value", first.html}});
   if (!content.empty()) mail["content"] = std::move(content);
-  if (!first.headers.empty()) {
+  if (!first.headers.empty() && first.substitutions.empty()) {
     auto headers = nlohmann::json::object();
     for (const auto& [name, value] : first.headers) headers[name] = value;
     mail["headers"] = std::move(headers);
@@ -102,8 +126,13 @@ class SendGrid final : public Provider {
   ProviderId id() const override { return ProviderId::sendgrid; }
 
   Capabilities capabilities() const override {
-    return {.channel = Channel::email, .max_batch = kMaxBatch, .idempotency_keys = false};
+    return {.channel = Channel::email,
+            .max_batch = kMaxBatch,
+            .idempotency_keys = false,
+            .shared_content = true};
   }
+
+  std::string placeholder(std::string_view name) const override { return substitution_tag(name); }
 
   HttpRequest build_send(const Credentials& credentials,
                          std::span<const OutboundMessage> messages) const override {

@@ -207,6 +207,7 @@ http::Response send(SandboxState& state, http::Request& request) {
         m.text = sub(maybe(*fields, "text"));
         m.html = sub(maybe(*fields, "html"));
         m.headers = headers;
+        for (auto& h : m.headers) h.second = substitute(std::move(h.second), vars);
         // Herald's id is in v:herald_message_id (possibly "%recipient.herald_message_id%").
         m.herald_message_id = substitute(maybe(*fields, "v:herald_message_id").value_or(""), vars);
         m.provider_message_id = id;

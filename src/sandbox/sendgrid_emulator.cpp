@@ -151,6 +151,29 @@ std::vector<FieldError> validate(const json& body) {
              "have at least one email object with a valid email address.",
              at + ".to", help("#message.personalizations.to")});
       }
+      if (p.contains("substitutions")) {
+        const json& subs = p["substitutions"];
+        std::size_t bytes = 0;
+        bool strings = subs.is_object();
+        if (strings) {
+          for (const auto& [tag, value] : subs.items()) {
+            if (!value.is_string())
+              strings = false;
+            else
+              bytes += tag.size() + value.get_ref<const std::string&>().size();
+          }
+        }
+        if (!strings) {
+          errors.push_back({"Substitutions must be an object of string values.",
+                            at + ".substitutions",
+                            help("#message.personalizations.substitutions")});
+        } else if (bytes > 10000) {
+          errors.push_back(
+              {"The total size of substitutions in a personalization may not exceed "
+               "10,000 bytes.",
+               at + ".substitutions", help("#message.personalizations.substitutions")});
+        }
+      }
       std::unordered_set<std::string> seen;
       for (const char* kind : {"to", "cc", "bcc"}) {
         if (!p.contains(kind) || !p[kind].is_array()) continue;
@@ -277,6 +300,24 @@ std::vector<RecordedMessage> records(const json& body, const std::string& accoun
     if (body.contains("headers")) add_headers(headers, body["headers"]);
     if (p.contains("headers")) add_headers(headers, p["headers"]);
     std::string subject = str(p, "subject", top_subject);
+    // Substitutions apply to the subject and the text and html content (mail-send docs).
+    const json* subs = p.contains("substitutions") && p["substitutions"].is_object()
+                           ? &p["substitutions"]
+                           : nullptr;
+    auto sub = [&](std::string v) {
+      if (!subs) return v;
+      for (const auto& [tag, value] : subs->items()) {
+        if (tag.empty() || !value.is_string()) continue;
+        for (std::size_t at = v.find(tag); at != std::string::npos;
+             at = v.find(tag, at + value.get_ref<const std::string&>().size())) {
+          v.replace(at, tag.size(), value.get_ref<const std::string&>());
+        }
+      }
+      return v;
+    };
+    auto sub_opt = [&](const std::optional<std::string>& v) {
+      return v ? std::optional<std::string>(sub(*v)) : std::nullopt;
+    };
     std::string herald_id = top_herald_id;
     if (p.contains("custom_args")) {
       herald_id = str(p["custom_args"], "herald_message_id", herald_id);
@@ -288,9 +329,9 @@ std::vector<RecordedMessage> records(const json& body, const std::string& accoun
       m.from = from;
       m.to = mailbox(to);
       m.reply_to = reply_to;
-      m.subject = subject;
-      m.text = text;
-      m.html = html;
+      m.subject = sub(subject);
+      m.text = sub_opt(text);
+      m.html = sub_opt(html);
       m.headers = headers;
       m.herald_message_id = herald_id;
       m.provider_message_id = message_id;

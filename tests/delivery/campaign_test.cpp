@@ -125,6 +125,71 @@ TEST_F(CampaignTest, EveryRecipientInTheAudienceGetsExactlyOneBrandedMessage) {
   EXPECT_EQ(counts->queued, 0);
 }
 
+// SendGrid and Mailgun batch a campaign as one shared content with per-recipient values.
+class SharedContentCampaignTest : public CampaignTest,
+                                  public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(SharedContentCampaignTest, EachRecipientGetsExactlyItsOwnRenderingFromBatchedRequests) {
+  // Invariant: batching through substitutions changes nothing a recipient sees: each delivered
+  // message equals the message's own single rendering (stored in the log), with its own
+  // unsubscribe link and List-Unsubscribe header, and requests carry many recipients.
+  // Contacts without a name render a different greeting ("Hi there"), so they cannot share the
+  // batch's skeleton and go alone.
+  std::string provider = GetParam();
+  app::EmailConnect connect{provider, provider == "sendgrid" ? "SG.agent-key-0001" : "key-agent-1",
+                            "lisa@sunsetprops.com",
+                            provider == "mailgun" ? "mg.sunsetprops.com" : "", ""};
+  ASSERT_TRUE(app::connect_email(*app_, agent_, connect).has_value());
+  contacts(40, "buyer");
+  for (int i = 0; i < 3; ++i) {
+    store::Contact c;
+    c.id = new_id();
+    c.agent_id = agent_;
+    c.email = "nameless" + std::to_string(i) + "@example.com";
+    c.role = "buyer";
+    c.consent_email = true;
+    c.created_at = c.updated_at = clock_.now();
+    ASSERT_TRUE(app_->store().contacts().create_contact(c).has_value());
+  }
+  auto c = campaign({"buyer"});
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id).has_value());
+  ASSERT_TRUE(app::fan_out_once(*app_, 1000).has_value());
+  dispatcher_->run_once(*http_);
+  drain();
+
+  auto items = sandbox_messages();
+  ASSERT_EQ(items.size(), 43u);
+  std::set<std::string> to, requests, unsubscribe_links;
+  for (const auto& item : items) {
+    to.insert(item["to"].get<std::string>());
+    requests.insert(item["providerMessageId"].get<std::string>());
+    auto detail = app_->store().find_message(item["heraldMessageId"].get<std::string>(), agent_);
+    ASSERT_TRUE(detail.has_value() && detail->has_value());
+    const Message& m = (*detail)->message;
+    EXPECT_EQ(m.status, MessageStatus::sent);
+    EXPECT_EQ(item["subject"], m.subject);
+    EXPECT_EQ(item["html"], m.html);
+    EXPECT_EQ(item["text"], m.text);
+    std::string html = item["html"].get<std::string>();
+    EXPECT_EQ(html.find("-herald-"), std::string::npos);
+    EXPECT_EQ(html.find("%recipient."), std::string::npos);
+    bool nameless = m.to_address.starts_with("nameless");
+    EXPECT_NE(html.find(nameless ? "Hi there," : "Hi Buyer,"), std::string::npos) << html;
+    std::string header = item["headers"]["List-Unsubscribe"].get<std::string>();
+    std::string link = header.substr(1, header.find('>') - 1);
+    EXPECT_TRUE(link.starts_with("https://herald.example.com/u/")) << header;
+    EXPECT_NE(html.find(link), std::string::npos) << "the body links the header's own URL";
+    unsubscribe_links.insert(link);
+  }
+  EXPECT_EQ(to.size(), 43u);
+  EXPECT_EQ(unsubscribe_links.size(), 43u);
+  // 40 named recipients in one request, each nameless one alone.
+  EXPECT_EQ(requests.size(), 4u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Providers, SharedContentCampaignTest,
+                         ::testing::Values("sendgrid", "mailgun"));
+
 TEST_F(CampaignTest, EmailCampaignWithoutPostalAddressRefusesToLaunch) {
   // Invariant: no campaign email goes out without the agent's postal address (CAN-SPAM).
   ASSERT_TRUE(app::put_branding(*app_, agent_, Branding{"Sunset Properties"}));

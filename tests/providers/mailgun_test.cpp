@@ -18,13 +18,15 @@ const Provider& mailgun() {
   return provider_for(ProviderId::mailgun);
 }
 
-TEST(Mailgun, CapabilitiesSendOneMessagePerRequest) {
-  // Invariant: Mailgun shares content across a request, so per-recipient content means one
-  // message per request (until template-based batching).
+TEST(Mailgun, CapabilitiesBatchUpTo1000SharingContent) {
+  // Invariant: up to 1,000 recipients per request sharing one content, personalized with
+  // %recipient.x% tags; no idempotency key.
   const Capabilities c = mailgun().capabilities();
   EXPECT_EQ(c.channel, Channel::email);
-  EXPECT_EQ(c.max_batch, 1u);
+  EXPECT_EQ(c.max_batch, 1000u);
   EXPECT_FALSE(c.idempotency_keys);
+  EXPECT_TRUE(c.shared_content);
+  EXPECT_EQ(mailgun().placeholder("t1"), "%recipient.t1%");
 }
 
 TEST(Mailgun, SendIsExactMultipartRequest) {
@@ -106,6 +108,33 @@ TEST(Mailgun, SharedContentBatchUsesRecipientVariables) {
                                              {"b@example.com", {{"herald_message_id", "id-2"}}}}));
   EXPECT_EQ(values_of(fields, "v:herald_message_id"),
             std::vector<std::string>{"%recipient.herald_message_id%"});
+}
+
+TEST(Mailgun, PersonalizedBatchPutsValuesAndDifferingHeadersInRecipientVariables) {
+  // Invariant: each recipient's substitutions and the header values that differ per
+  // recipient (List-Unsubscribe) travel in recipient-variables; shared headers stay plain.
+  std::array<OutboundMessage, 2> ms = {email_message("id-1", "a@example.com"),
+                                       email_message("id-2", "b@example.com")};
+  for (auto& m : ms) m.subject = "Hi %recipient.t0%";
+  ms[0].substitutions = {{"t0", "Ann"}};
+  ms[1].substitutions = {{"t0", "Cy"}};
+  ms[1].headers[0].second = "<https://herald.example/u/other>";
+  const Fields fields = parse_multipart(mailgun().build_send(mailgun_credentials(), ms));
+  EXPECT_EQ(values_of(fields, "subject"), std::vector<std::string>{"Hi %recipient.t0%"});
+  EXPECT_EQ(values_of(fields, "h:List-Unsubscribe"),
+            std::vector<std::string>{"%recipient.header0%"});
+  EXPECT_EQ(values_of(fields, "h:List-Unsubscribe-Post"),
+            std::vector<std::string>{"List-Unsubscribe=One-Click"});
+  const auto variables = values_of(fields, "recipient-variables");
+  ASSERT_EQ(variables.size(), 1u);
+  EXPECT_EQ(json::parse(variables[0]), (json{{"a@example.com",
+                                              {{"herald_message_id", "id-1"},
+                                               {"t0", "Ann"},
+                                               {"header0", "<https://herald.example/u/abc>"}}},
+                                             {"b@example.com",
+                                              {{"herald_message_id", "id-2"},
+                                               {"t0", "Cy"},
+                                               {"header0", "<https://herald.example/u/other>"}}}}));
 }
 
 TEST(Mailgun, VerifyIsGetDomainOnRegionHost) {

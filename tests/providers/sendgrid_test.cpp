@@ -23,13 +23,15 @@ HttpResponse sendgrid_error(int status, std::string_view message, Headers header
                   std::move(headers));
 }
 
-TEST(SendGrid, CapabilitiesSendOneMessagePerRequest) {
-  // Invariant: SendGrid shares content across a request, so per-recipient content means
-  // one message per request (until template-based batching).
+TEST(SendGrid, CapabilitiesBatchUpTo1000SharingContent) {
+  // Invariant: up to 1,000 personalizations per request (spec maxItems), which share one
+  // content; no idempotency key.
   const Capabilities c = sendgrid().capabilities();
   EXPECT_EQ(c.channel, Channel::email);
-  EXPECT_EQ(c.max_batch, 1u);
+  EXPECT_EQ(c.max_batch, 1000u);
   EXPECT_FALSE(c.idempotency_keys);
+  EXPECT_TRUE(c.shared_content);
+  EXPECT_EQ(sendgrid().placeholder("h3"), "-herald-h3-");
 }
 
 TEST(SendGrid, SendIsExactRequest) {
@@ -95,6 +97,35 @@ TEST(SendGrid, SharedContentBatchHasOnePersonalizationPerMessage) {
             (json{{"to", {{{"email", "b@example.com"}, {"name", "Jane Buyer"}}}},
                   {"custom_args", {{"herald_message_id", "id-2"}}}}));
   EXPECT_EQ(body["subject"], "New listing: 12 Oak St");
+}
+
+TEST(SendGrid, PersonalizedBatchCarriesSubstitutionsAndHeadersPerRecipient) {
+  // Invariant: in a personalized batch the shared content holds the tags, each
+  // personalization holds its values and its own headers (substitutions don't reach
+  // headers), and there are no top-level headers.
+  std::array<OutboundMessage, 2> ms = {email_message("id-1", "a@example.com"),
+                                       email_message("id-2", "b@example.com")};
+  for (auto& m : ms) {
+    m.subject = "Hi -herald-t0-";
+    m.html = "<p>Hi -herald-h0-</p>";
+  }
+  ms[0].substitutions = {{"t0", "Ann"}, {"h0", "Ann &amp; Bo"}};
+  ms[1].substitutions = {{"t0", "Cy"}, {"h0", "Cy"}};
+  ms[1].headers[0].second = "<https://herald.example/u/other>";
+  const json body = json::parse(sendgrid().build_send(sendgrid_credentials(), ms).body);
+  EXPECT_FALSE(body.contains("headers"));
+  EXPECT_EQ(body["subject"], "Hi -herald-t0-");
+  ASSERT_EQ(body["personalizations"].size(), 2u);
+  EXPECT_EQ(body["personalizations"][0]["substitutions"],
+            (json{{"-herald-t0-", "Ann"}, {"-herald-h0-", "Ann &amp; Bo"}}));
+  EXPECT_EQ(body["personalizations"][1]["substitutions"],
+            (json{{"-herald-t0-", "Cy"}, {"-herald-h0-", "Cy"}}));
+  EXPECT_EQ(body["personalizations"][0]["headers"]["List-Unsubscribe"],
+            "<https://herald.example/u/abc>");
+  EXPECT_EQ(body["personalizations"][1]["headers"]["List-Unsubscribe"],
+            "<https://herald.example/u/other>");
+  EXPECT_EQ(body["personalizations"][1]["headers"]["List-Unsubscribe-Post"],
+            "List-Unsubscribe=One-Click");
 }
 
 TEST(SendGrid, VerifyIsGetScopes) {
