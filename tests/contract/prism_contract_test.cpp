@@ -129,6 +129,28 @@ std::vector<OutboundMessage> emails(std::size_t n) {
   return out;
 }
 
+// A personalized batch as the dispatcher builds it: shared content holding the provider's
+// tags, each message with its own values and its own List-Unsubscribe URL.
+std::vector<OutboundMessage> personalized(ProviderId provider, std::size_t n) {
+  const Provider& adapter = provider_for(provider);
+  auto out = emails(n);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    OutboundMessage& m = out[i];
+    m.subject = "News for " + adapter.placeholder("t0");
+    m.html = "<p>Hi " + adapter.placeholder("h0") + "</p><a href=\"" + adapter.placeholder("h1") +
+             "\">Unsubscribe</a>";
+    m.text = "Hi " + adapter.placeholder("t0") + "\nUnsubscribe: " + adapter.placeholder("t1");
+    std::string url = "https://herald.example/u/token" + std::to_string(i);
+    m.substitutions = {{"t0", "Buyer " + std::to_string(i)},
+                       {"h0", "Buyer " + std::to_string(i)},
+                       {"h1", url},
+                       {"t1", url}};
+    m.headers = {{"List-Unsubscribe", "<" + url + ">"},
+                 {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+  }
+  return out;
+}
+
 OutboundMessage sms() {
   OutboundMessage m;
   m.id = "0190b2a4-7c1e-7d3a-9f00-3c4d5e6f7a90";
@@ -229,6 +251,13 @@ TEST(SendGridContract, PersonalizationBatchMatchesSpec) {
   expect_send_valid(ProviderId::sendgrid, url, emails(3));
 }
 
+TEST(SendGridContract, PersonalizedBatchWithSubstitutionsMatchesSpec) {
+  // Invariant: substitutions and headers inside each personalization validate.
+  const std::string url = mock_url("HERALD_PRISM_SENDGRID_URL");
+  ASSERT_FALSE(url.empty());
+  expect_send_valid(ProviderId::sendgrid, url, personalized(ProviderId::sendgrid, 3));
+}
+
 TEST(SendGridContract, VerifyMatchesScopesSpec) {
   // Invariant: GET /v3/scopes validates against SendGrid's scopes spec and finds mail.send.
   const std::string url = mock_url("HERALD_PRISM_SENDGRID_SCOPES_URL");
@@ -261,6 +290,14 @@ TEST(MailgunContract, RecipientVariablesBatchMatchesSpec) {
   const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
   ASSERT_FALSE(url.empty());
   expect_send_valid(ProviderId::mailgun, url, emails(3));
+}
+
+TEST(MailgunContract, PersonalizedBatchWithRecipientVariablesMatchesSpec) {
+  // Invariant: %recipient.x% content, per-recipient header values and recipient-variables
+  // validate.
+  const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
+  ASSERT_FALSE(url.empty());
+  expect_send_valid(ProviderId::mailgun, url, personalized(ProviderId::mailgun, 3));
 }
 
 TEST(MailgunContract, VerifyMatchesSpec) {
