@@ -61,6 +61,16 @@ class Checker {
   std::vector<FieldError> errors_;
 };
 
+// The most requests per second an integration may be configured for.
+constexpr double kMaxRateLimit = 100000;
+
+void check_rate_limit(Checker& check, const std::optional<double>& rate) {
+  if (rate && !(*rate > 0 && *rate <= kMaxRateLimit)) {
+    check.add("rateLimitPerSecond", "must be a number of requests per second above 0 and at most " +
+                                        std::to_string(static_cast<int>(kMaxRateLimit)));
+  }
+}
+
 std::string trimmed(std::string s) {
   auto not_space = [](unsigned char c) { return !std::isspace(c); };
   s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
@@ -161,6 +171,7 @@ Result<store::IntegrationRow> connect_email(App& app, const std::string& agent_i
       if (!region) check.add("region", "must be us or eu");
     }
   }
+  check_rate_limit(check, in.rate_limit);
   if (!check.ok()) return fail(check.error());
   if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
 
@@ -175,6 +186,7 @@ Result<store::IntegrationRow> connect_email(App& app, const std::string& agent_i
     row.domain = in.domain;
     row.region = *region;
   }
+  row.rate_limit = in.rate_limit.value_or(0);
   row.connected_at = row.updated_at = app.clock().now();
   if (auto r = app.store().put_integration(agent_id, row); !r) return std::unexpected(r.error());
   return row;
@@ -196,6 +208,7 @@ Result<store::IntegrationRow> connect_sms(App& app, const std::string& agent_id,
   }
   std::string phone = trimmed(in.phone_number);
   check.phone("phoneNumber", phone, true);
+  check_rate_limit(check, in.rate_limit);
   if (!check.ok()) return fail(check.error());
   if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
 
@@ -207,6 +220,7 @@ Result<store::IntegrationRow> connect_sms(App& app, const std::string& agent_id,
   row.secret_sealed = app.sealer().seal(token.reveal(), agent_id, "sms.auth_token");
   row.secret_hint = token.hint();
   row.address = phone;
+  row.rate_limit = in.rate_limit.value_or(0);
   row.connected_at = row.updated_at = app.clock().now();
   if (auto r = app.store().put_integration(agent_id, row); !r) return std::unexpected(r.error());
   return row;
@@ -255,6 +269,7 @@ Result<Agent> open_agent(const App& app, const store::AgentRecord& rec) {
     e.active = rec.email->active;
     e.status = rec.email->status;
     e.status_reason = rec.email->status_reason;
+    e.rate_limit = rec.email->rate_limit;
     agent.email = std::move(e);
   }
   if (rec.sms) {
@@ -267,6 +282,7 @@ Result<Agent> open_agent(const App& app, const store::AgentRecord& rec) {
     s.active = rec.sms->active;
     s.status = rec.sms->status;
     s.status_reason = rec.sms->status_reason;
+    s.rate_limit = rec.sms->rate_limit;
     agent.sms = std::move(s);
   }
   return agent;

@@ -26,6 +26,9 @@ struct EmailConnect {
   std::string from_email;
   std::string domain;  // Mailgun
   std::string region;  // Mailgun: us (default) | eu
+  // Requests per second this account may take (the provider's plan); none: Herald's default
+  // for the provider (HERALD_RATE_LIMIT_<PROVIDER>, else the provider's documented pace).
+  std::optional<double> rate_limit;
 };
 
 // The seed's connectTwilio input.
@@ -34,6 +37,7 @@ struct SmsConnect {
   std::string account_sid;
   std::string auth_token;
   std::string phone_number;
+  std::optional<double> rate_limit;  // as EmailConnect::rate_limit
 };
 
 Result<store::AgentRow> create_agent(App& app, const NewAgent& input);

@@ -120,6 +120,7 @@ Result<Route> resolve_email_route(const Agent& agent, const PlatformConfig& plat
   route.credentials.region = integration.region;
   route.credentials.base_url =
       platform.base_urls.for_provider(integration.provider, integration.region);
+  route.credentials.rate_limit = integration.rate_limit;
   return route;
 }
 
@@ -135,6 +136,7 @@ Result<Route> resolve_sms_route(const Agent& agent, const PlatformConfig& platfo
   route.credentials.account_sid = integration.account_sid;
   route.credentials.auth_token = integration.auth_token;
   route.credentials.base_url = platform.base_urls.twilio;
+  route.credentials.rate_limit = integration.rate_limit;
   return route;
 }
 

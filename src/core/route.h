@@ -35,7 +35,8 @@ struct Credentials {
   Secret auth_token;        // Twilio
   std::string domain;       // Mailgun sending domain
   Region region = Region::us;
-  std::string base_url;  // scheme://host[:port], no trailing slash
+  std::string base_url;   // scheme://host[:port], no trailing slash
+  double rate_limit = 0;  // requests per second the account may take; 0: the configured default
 };
 
 // Per-provider API base URLs (HERALD_<PROVIDER>_BASE_URL overrides the real hosts).

@@ -54,6 +54,7 @@ struct EmailIntegration {
   bool active = true;
   IntegrationStatus status = IntegrationStatus::ok;
   std::string status_reason;
+  double rate_limit = 0;  // requests per second; 0: the provider's default
 };
 
 // The agent's own Twilio account (decrypted, in memory only).
@@ -65,6 +66,7 @@ struct SmsIntegration {
   bool active = true;
   IntegrationStatus status = IntegrationStatus::ok;
   std::string status_reason;
+  double rate_limit = 0;  // requests per second; 0: the provider's default
 };
 
 // An agent (tenant) with what route resolution needs to know about it.

@@ -395,9 +395,13 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
                 [](const Job* a, const Job* b) { return a->message->id < b->message->id; });
       const Route& route = *group.front()->route;
       std::size_t p = static_cast<std::size_t>(route.provider);
+      // The integration's own figure (its plan), else the operator's per-provider setting,
+      // else the provider's documented pace.
       RateLimit limit = default_rate_limit(route.provider);
       if (options_.rate_limits[p] > 0)
         limit = {options_.rate_limits[p], options_.rate_limits[p] * 2};
+      if (route.credentials.rate_limit > 0)
+        limit = {route.credentials.rate_limit, route.credentials.rate_limit * 2};
       if (auto wait = limiter_.try_acquire(account_key(route.credentials), limit)) {
         for (Job* j : group) {
           j->outcome.status = MessageStatus::queued;

@@ -44,6 +44,7 @@ struct IntegrationRow {
   bool active = true;
   IntegrationStatus status = IntegrationStatus::ok;
   std::string status_reason;
+  double rate_limit = 0;  // requests per second to this account; 0: the provider's default
   TimePoint connected_at;
   TimePoint updated_at;
 };

@@ -142,6 +142,25 @@ TEST_F(AgentsTest, InvalidInputNamesEveryField) {
   EXPECT_TRUE(rec->branding.empty());
 }
 
+TEST_F(AgentsTest, AnIntegrationCarriesItsOwnRateLimitIntoTheRoute) {
+  // Invariant: rateLimitPerSecond is validated, stored with the integration and reaches the
+  // route's credentials (where the dispatcher's token bucket reads it); absent means default.
+  auto id = agent("matt@wrightrealty.com");
+  for (double bad : {0.0, -1.0, 1e9}) {
+    auto r = connect_email(*app_, id, {"sendgrid", "SG.k", "matt@wrightrealty.com", "", "", bad});
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(fields(r.error()), std::vector<std::string>{"rateLimitPerSecond"});
+  }
+  ASSERT_TRUE(connect_email(*app_, id, {"sendgrid", "SG.k", "matt@wrightrealty.com", "", "", 3.5}));
+  ASSERT_TRUE(connect_sms(*app_, id,
+                          {"twilio", "AC0123456789abcdef0123456789abcdef", "tok", "+14155550100"}));
+  auto agent = load_agent(*app_, id);
+  ASSERT_TRUE(agent.has_value());
+  PlatformConfig platform;
+  EXPECT_EQ(resolve_route(*agent, Channel::email, platform)->credentials.rate_limit, 3.5);
+  EXPECT_EQ(resolve_route(*agent, Channel::sms, platform)->credentials.rate_limit, 0);
+}
+
 TEST_F(AgentsTest, UnknownAgentIsNotFound) {
   // Invariant: operations on an id that does not exist answer not_found, never write.
   auto r = put_branding(*app_, new_id(), Branding{"X"});

@@ -196,6 +196,26 @@ TEST_F(DispatcherTest, OverTheAccountsRateMessagesWaitWithoutSpendingAnAttempt) 
   EXPECT_EQ(message(ids[2]).status, MessageStatus::sent);
 }
 
+TEST_F(DispatcherTest, AnIntegrationsOwnRateLimitWinsOverTheProviderSetting) {
+  // Invariant: the agent's integration says its account takes 1 request/s (burst 2); that
+  // holds even where the operator allows the provider far more.
+  app::EmailConnect connect{"sendgrid", "SG.agent-key-0001", "pat@example.com", "", "", 1.0};
+  ASSERT_TRUE(app::connect_email(*app_, agent_, connect));
+  DispatcherOptions options;
+  options.rate_limits[static_cast<std::size_t>(ProviderId::sendgrid)] = 10000;
+  Dispatcher limited(*app_, options, [] { return net::make_curl_client(); });
+  std::vector<std::string> ids;
+  for (const char* to : {"a@example.com", "b@example.com", "c@example.com"}) {
+    ids.push_back(listing(to));
+    EXPECT_EQ(limited.run_once(*http_), 1);
+  }
+  EXPECT_EQ(message(ids[1]).status, MessageStatus::sent);
+  EXPECT_EQ(message(ids[2]).status, MessageStatus::queued);
+  clock_.advance(std::chrono::seconds(1));
+  EXPECT_EQ(limited.run_once(*http_), 1);
+  EXPECT_EQ(message(ids[2]).status, MessageStatus::sent);
+}
+
 TEST_F(DispatcherTest, ResendMessagesShareOneBatchRequestAndKeepTheirBatch) {
   // Invariant: messages to one Resend account go in one batch call, and each remembers its batch.
   std::vector<std::string> ids = {listing("a@example.com"), listing("b@example.com"),

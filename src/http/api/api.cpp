@@ -217,12 +217,13 @@ Response put_integration(app::App& app, const Principal&, Request& req) {
   Result<store::IntegrationRow> row;
   if (*channel == Channel::email) {
     app::EmailConnect e{in->str("provider"), in->str("apiKey"), in->str("fromEmail"),
-                        in->str("domain"), in->str("region")};
+                        in->str("domain"),   in->str("region"), in->number("rateLimitPerSecond")};
     if (auto c = in->check(); !c) return problem(c.error());
     row = app::connect_email(app, req.param("id"), e);
   } else {
     app::SmsConnect s{in->has("provider") ? in->str("provider") : "twilio", in->str("accountSid"),
-                      in->str("authToken"), in->str("phoneNumber")};
+                      in->str("authToken"), in->str("phoneNumber"),
+                      in->number("rateLimitPerSecond")};
     if (auto c = in->check(); !c) return problem(c.error());
     row = app::connect_sms(app, req.param("id"), s);
   }

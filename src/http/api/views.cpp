@@ -26,6 +26,8 @@ json integration_view(const std::optional<store::IntegrationRow>& row) {
             {"active", row->active},
             {"status", status},
             {"statusReason", row->status_reason},
+            // null: Herald's default for the provider
+            {"rateLimitPerSecond", row->rate_limit > 0 ? json(row->rate_limit) : json(nullptr)},
             {"connectedAt", format_time(row->connected_at)},
             {"updatedAt", format_time(row->updated_at)}};
   if (row->channel == Channel::email) {

@@ -152,17 +152,22 @@ ALTER TABLE messages ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX messages_batch ON messages(batch_id) WHERE batch_id <> '';
 )sql";
 
+constexpr std::string_view kV7 = R"sql(
+ALTER TABLE integrations ADD COLUMN rate_limit REAL NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
 std::span<const Migration> migrations() {
   // Later migrations live beside the sub-store that owns their tables.
-  static const std::array<Migration, 6> kMigrations{{
+  static const std::array<Migration, 7> kMigrations{{
       {1, "initial schema", kV1},
       {2, "logins: passwords, sessions, API tokens", kV2},
       {3, "contacts and suppressions", kMigrationV3},
       {4, "templates", kMigrationV4},
       {5, "campaigns", kMigrationV5},
       {6, "message batches", kV6},
+      {7, "per-integration rate limits", kV7},
   }};
   return kMigrations;
 }

@@ -78,6 +78,7 @@ IntegrationRow read_integration(const Statement& s, int c) {
   r.status_reason = s.text(c + 10);
   r.connected_at = from_millis(s.int64(c + 11));
   r.updated_at = from_millis(s.int64(c + 12));
+  r.rate_limit = s.real(c + 13);
   return r;
 }
 
@@ -155,7 +156,7 @@ class SqliteStore final : public Store {
     TRY(in,
         db_->conn.prepare(
             "SELECT channel, provider, secret_sealed, secret_hint, account_sid, address, domain,"
-            " region, active, status, status_reason, connected_at, updated_at"
+            " region, active, status, status_reason, connected_at, updated_at, rate_limit"
             " FROM integrations WHERE agent_id = ?"));
     in->bind(1, id);
     while (in->step() == SQLITE_ROW) {
@@ -360,12 +361,13 @@ class SqliteStore final : public Store {
     TRY(st, db_->conn.prepare(
                 "INSERT OR REPLACE INTO integrations (agent_id, channel, provider, secret_sealed,"
                 " secret_hint, account_sid, address, domain, region, active, status, status_reason,"
-                " connected_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                " connected_at, updated_at, rate_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " ?, ?, ?)"));
     st->bind(1, agent_id).bind(2, to_string(r.channel)).bind(3, to_string(r.provider));
     st->bind(4, r.secret_sealed).bind(5, r.secret_hint).bind(6, r.account_sid);
     st->bind(7, r.address).bind(8, r.domain).bind(9, to_string(r.region)).bind(10, r.active);
     st->bind(11, to_string(r.status)).bind(12, r.status_reason);
-    st->bind(13, ms(r.connected_at)).bind(14, ms(r.updated_at));
+    st->bind(13, ms(r.connected_at)).bind(14, ms(r.updated_at)).bind(15, r.rate_limit);
     return db_->conn.run(*st);
   }
 
