@@ -272,6 +272,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
     }
     job.renderer = &*rit->second.first;
     job.outcome.rendered = true;
+    job.outcome.keep_body = !(m.kind == MessageKind::campaign && m.channel == Channel::email);
     job.outcome.subject = rendered->subject;
     job.outcome.text = m.channel == Channel::sms ? rendered->body : rendered->text;
     job.outcome.html = rendered->html;

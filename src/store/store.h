@@ -105,7 +105,10 @@ struct Outcome {
   std::string provider_message_id;
   std::optional<RouteSummary> route;
   // Rendered content to keep with the message (left unchanged when `rendered` is false).
+  // Campaign email keeps its subject only (`keep_body` false): a million copies of one
+  // template's body would be most of the database, and the campaign keeps the template.
   bool rendered = false;
+  bool keep_body = true;
   std::string subject;
   std::string text;
   std::string html;

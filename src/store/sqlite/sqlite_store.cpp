@@ -582,6 +582,8 @@ class SqliteStore final : public Store {
     TRY(content, db_->conn.prepare(
                      "UPDATE messages SET subject = ?, body_text = ?, body_html = ? WHERE id = ?"
                      " AND agent_id = ?"));
+    TRY(subject,
+        db_->conn.prepare("UPDATE messages SET subject = ? WHERE id = ? AND agent_id = ?"));
     std::int64_t now = ms(Clock::now());
     for (const Outcome& o : outcomes) {
       up->reset();
@@ -595,11 +597,15 @@ class SqliteStore final : public Store {
       }
       up->bind(11, now).bind(12, o.message_id).bind(13, o.agent_id);
       TRY_VOID(db_->conn.run(*up));
-      if (o.rendered) {
+      if (o.rendered && o.keep_body) {
         content->reset();
         content->bind(1, o.subject).bind(2, o.text).bind(3, o.html).bind(4, o.message_id);
         content->bind(5, o.agent_id);
         TRY_VOID(db_->conn.run(*content));
+      } else if (o.rendered) {
+        subject->reset();
+        subject->bind(1, o.subject).bind(2, o.message_id).bind(3, o.agent_id);
+        TRY_VOID(db_->conn.run(*subject));
       }
       for (const Attempt& a : o.attempts_made) TRY_VOID(insert_attempt(o, a));
       for (const StatusEvent& e : o.events)
