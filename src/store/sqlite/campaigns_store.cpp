@@ -255,7 +255,8 @@ class SqliteCampaignStore final : public CampaignStore {
     TRY(st, db_->conn.prepare(
                 "UPDATE campaigns SET status = 'completed', updated_at = ? WHERE status = 'running'"
                 " AND fanout_done = 1 AND NOT EXISTS (SELECT 1 FROM messages m WHERE"
-                " m.campaign_id = campaigns.id AND m.status IN ('queued','sending','retrying'))"));
+                " m.campaign_id = campaigns.id AND m.agent_id = campaigns.agent_id AND"
+                " m.status IN ('queued','sending','retrying'))"));
     st->bind(1, ms(now));
     TRY_VOID(db_->conn.run(*st));
     return static_cast<int>(db_->conn.changes());
