@@ -83,6 +83,7 @@ void Dispatcher::start() {
   stopping_ = false;
   app_.on_wake([this] { wake(); });
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
+  scheduler_ = std::thread([this] { scheduler_loop(); });
 }
 
 void Dispatcher::stop() {
@@ -94,6 +95,7 @@ void Dispatcher::stop() {
   cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  if (scheduler_.joinable()) scheduler_.join();
   app_.on_wake(nullptr);
 }
 
@@ -109,30 +111,44 @@ int Dispatcher::run_once(net::HttpClient& http, const std::string& worker) {
   return pass(http, worker);
 }
 
-void Dispatcher::worker_loop(int index) {
-  auto http = make_client_();
-  std::string name = options_.worker_prefix + std::to_string(index);
+// Streams running campaigns into the queue, one batch per campaign per step (campaigns
+// interleave), as fast as the workers drain it: fan-out stops at each campaign's bounded
+// backlog. Also returns expired claims (a crashed or stuck worker's) to the queue now and then.
+void Dispatcher::scheduler_loop() {
   auto last_sweep = std::chrono::steady_clock::time_point{};
-  auto last_fanout = std::chrono::steady_clock::time_point{};
   while (!stopping_) {
-    std::uint64_t seq;
-    {
-      std::lock_guard lock(mu_);
-      seq = wake_seq_;
-    }
-    // Worker 0 returns expired claims (a crashed or stuck worker's) to the queue now and then.
-    if (index == 0 && std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(10)) {
+    if (std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(10)) {
       last_sweep = std::chrono::steady_clock::now();
       if (auto n = app_.store().requeue_expired(app_.clock().now()); n && *n > 0) {
         spdlog::warn("requeued {} message(s) whose claim expired", *n);
       }
     }
-    // Worker 0 also streams running campaigns into the queue, a batch at a time.
-    if (index == 0 &&
-        std::chrono::steady_clock::now() - last_fanout > std::chrono::milliseconds(100)) {
-      last_fanout = std::chrono::steady_clock::now();
-      if (auto n = app::fan_out_once(app_); !n)
+    int queued = 0;
+    try {
+      auto n = app::fan_out_once(app_);
+      if (n) {
+        queued = *n;
+      } else {
         spdlog::error("campaign fan-out: {}", n.error().message);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("campaign fan-out failed: {}", e.what());
+    }
+    if (queued > 0) continue;
+    // Nothing to queue (no running campaign, or every backlog is full): look again shortly.
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_.load(); });
+  }
+}
+
+void Dispatcher::worker_loop(int index) {
+  auto http = make_client_();
+  std::string name = options_.worker_prefix + std::to_string(index);
+  while (!stopping_) {
+    std::uint64_t seq;
+    {
+      std::lock_guard lock(mu_);
+      seq = wake_seq_;
     }
     int processed = 0;
     try {
@@ -335,8 +351,9 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
           groups.push_back({j});
           continue;
         }
-        key += "|" + j->route->from.formatted() + "|" + j->route->reply_to + "|" +
-               std::to_string(reinterpret_cast<std::uintptr_t>(j->renderer));
+        key.append("|").append(j->route->from.formatted());
+        key.append("|").append(j->route->reply_to);
+        key.append("|").append(std::to_string(reinterpret_cast<std::uintptr_t>(j->renderer)));
       }
       auto it = filling.find(key);
       if (it == filling.end() || groups[it->second].size() >= caps.max_batch) {
@@ -361,6 +378,9 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
       if (group.size() < 2) continue;
       const auto& provider = providers::provider_for(group.front()->route->provider);
       if (!provider.capabilities().shared_content) continue;
+      // In id order (as the request will be), so the first message carries the content.
+      std::sort(group.begin(), group.end(),
+                [](const Job* a, const Job* b) { return a->message->id < b->message->id; });
       auto placeholder = [&](std::string_view name) { return provider.placeholder(name); };
       auto skeleton = group.front()->renderer->skeleton(group.front()->vars, placeholder);
       std::vector<Job*> kept;
@@ -378,9 +398,11 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
           alone.push_back({j});
           continue;
         }
+        // The adapter reads the shared content from the batch's first message only; the
+        // others drop their copy (a fallback re-route rebuilds it from the outcome).
         j->outbound->subject = skeleton->parts.subject;
-        j->outbound->text = skeleton->parts.text;
-        j->outbound->html = skeleton->parts.html;
+        j->outbound->text = kept.empty() ? skeleton->parts.text : std::string();
+        j->outbound->html = kept.empty() ? skeleton->parts.html : std::string();
         j->outbound->substitutions = std::move(*subs);
         kept.push_back(j);
       }

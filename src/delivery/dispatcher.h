@@ -41,7 +41,8 @@ class Dispatcher {
   Dispatcher(app::App& app, DispatcherOptions options, ClientFactory make_client);
   ~Dispatcher();
 
-  // Starts the worker threads (and registers with App::wake_workers).
+  // Starts the worker threads and the scheduler thread (campaign fan-out, expired claims), and
+  // registers with App::wake_workers.
   void start();
   // Stops taking new work, finishes the pass in progress, joins the threads.
   void stop();
@@ -54,12 +55,14 @@ class Dispatcher {
 
  private:
   void worker_loop(int index);
+  void scheduler_loop();
   int pass(net::HttpClient& http, const std::string& worker);
 
   app::App& app_;
   DispatcherOptions options_;
   ClientFactory make_client_;
   std::vector<std::thread> threads_;
+  std::thread scheduler_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::condition_variable cv_;

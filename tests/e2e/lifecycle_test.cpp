@@ -101,9 +101,11 @@ TEST(Lifecycle, SeedScenariosGoOutThroughTheRightAccountsWithTheRightSender) {
   EXPECT_EQ(routes["email"]["via"], "platform");
   EXPECT_EQ(routes["email"]["payer"], "platform");
   EXPECT_EQ(routes["sms"]["provider"], "twilio");
-  // Resend calls carry the message id as Idempotency-Key.
+  // Resend calls carry an Idempotency-Key: the message id when it went alone, its batch's key
+  // when it shared a /emails/batch call with other platform mail of the same pass.
   auto d_log = stack.settled_messages(d, 1);
-  EXPECT_EQ(d_email[0]["idempotencyKey"], d_log[0]["id"]);
+  std::string key = d_email[0]["idempotencyKey"].get<std::string>();
+  EXPECT_TRUE(key == d_log[0]["id"].get<std::string>() || key.starts_with("batch-")) << key;
 }
 
 TEST(Lifecycle, ApiNeverReturnsSecrets) {
