@@ -150,9 +150,11 @@ void Dispatcher::worker_loop(int index) {
       std::lock_guard lock(mu_);
       seq = wake_seq_;
     }
+    // With more than one worker, worker 0 serves only the transactional lane.
+    const bool lane_only = index == 0 && options_.workers > 1;
     int processed = 0;
     try {
-      processed = pass(*http, name);
+      processed = pass(*http, name, lane_only);
     } catch (const std::exception& e) {
       // Claimed messages stay 'sending' and are requeued when their lease expires.
       spdlog::error("worker {}: pass failed: {}", name, e.what());
@@ -160,8 +162,11 @@ void Dispatcher::worker_loop(int index) {
     if (processed > 0) continue;
 
     // Sleep until woken, the next message is due, or the idle poll elapses.
+    // (The lane's own worker is woken by whatever queues a transactional message; the other
+    // workers also take that lane first, so its retries are never left waiting.)
     auto wait = options_.idle_poll;
-    if (auto due = app_.store().next_due_at(); due && *due) {
+    if (auto due = lane_only ? Result<std::optional<TimePoint>>{} : app_.store().next_due_at();
+        due && *due) {
       auto until =
           std::chrono::duration_cast<std::chrono::milliseconds>(**due - app_.clock().now());
       wait = std::clamp(until, std::chrono::milliseconds(0), wait);
@@ -171,7 +176,7 @@ void Dispatcher::worker_loop(int index) {
   }
 }
 
-int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
+int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool transactional_only) {
   store::Store& store = app_.store();
   const PlatformConfig& platform = app_.platform();
   TimePoint now = app_.clock().now();
@@ -180,7 +185,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker) {
   store::ClaimRequest claim{now, now + options_.lease, worker, options_.batch,
                             MessageKind::transactional};
   auto claimed = store.claim_due(claim);
-  if (claimed && claimed->empty()) {
+  if (claimed && claimed->empty() && !transactional_only) {
     // Campaign traffic in bigger passes, so batch APIs get full batches.
     claim.kind.reset();
     claim.limit = std::max(options_.batch, options_.campaign_batch);

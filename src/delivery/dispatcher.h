@@ -56,7 +56,9 @@ class Dispatcher {
  private:
   void worker_loop(int index);
   void scheduler_loop();
-  int pass(net::HttpClient& http, const std::string& worker);
+  // `transactional_only`: this worker is the transactional lane's own and never takes campaign
+  // traffic, so a welcome email waits for no campaign pass to finish.
+  int pass(net::HttpClient& http, const std::string& worker, bool transactional_only = false);
 
   app::App& app_;
   DispatcherOptions options_;
