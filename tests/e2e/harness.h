@@ -234,6 +234,24 @@ class Stack {
     return items;
   }
 
+  // The sandbox's counters: total, byProvider, and duplicates (the same Herald message id sent
+  // to the same recipient again; only requests that carry Herald's id are counted).
+  json sandbox_stats() { return sandbox().get("/sandbox/stats").body; }
+
+  // How many messages each recipient got through `provider` (all providers when empty), keyed
+  // by the bare address ("Name <a@b.com>" counts as "a@b.com").
+  std::map<std::string, int> recipient_counts(const std::string& provider = {}) {
+    auto r = sandbox().get("/sandbox/messages" + (provider.empty() ? "" : "?provider=" + provider));
+    std::map<std::string, int> out;
+    for (const auto& m : r.body["items"]) {
+      std::string to = m["to"].is_string() ? m["to"].get<std::string>() : "";
+      if (auto open = to.rfind('<'); open != std::string::npos && to.ends_with(">"))
+        to = to.substr(open + 1, to.size() - open - 2);
+      ++out[to];
+    }
+    return out;
+  }
+
   const std::string token_ = "test-platform-token-0123456789";
 
  private:
