@@ -335,6 +335,31 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     // Jobs for the same provider account (and route) share a request where the provider has a
     // batch API (Resend: 100 per call; SendGrid and Mailgun: 1,000 per call when they share
     // their content); the others go one per request, all concurrently.
+    // Agents take turns (one message each, in queue order) so that where several agents share
+    // an account, its batches and its rate budget are shared between them too.
+    {
+      std::map<std::string, std::vector<Job*>> by_agent;
+      std::vector<std::string> order;
+      for (Job* j : round) {
+        auto [it, added] = by_agent.try_emplace(j->message->agent_id);
+        if (added) order.push_back(j->message->agent_id);
+        it->second.push_back(j);
+      }
+      if (order.size() > 1) {
+        round.clear();
+        for (std::size_t k = 0;; ++k) {
+          bool any = false;
+          for (const auto& a : order) {
+            auto& list = by_agent[a];
+            if (k < list.size()) {
+              round.push_back(list[k]);
+              any = true;
+            }
+          }
+          if (!any) break;
+        }
+      }
+    }
     std::vector<std::vector<Job*>> groups;
     std::map<std::string, std::size_t> filling;
     std::map<std::size_t, std::set<std::string>> recipients;  // per shared-content group

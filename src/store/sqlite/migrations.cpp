@@ -163,11 +163,18 @@ DROP INDEX messages_campaign;
 CREATE INDEX messages_campaign ON messages(campaign_id, agent_id, status) WHERE campaign_id <> '';
 )sql";
 
+// Fair claiming: the agents with queued messages, found by seeking this index once per agent,
+// and each agent's due messages in order.
+constexpr std::string_view kV9 = R"sql(
+CREATE INDEX messages_due_agent ON messages(agent_id, next_attempt_at)
+  WHERE status IN ('queued','retrying');
+)sql";
+
 }  // namespace
 
 std::span<const Migration> migrations() {
   // Later migrations live beside the sub-store that owns their tables.
-  static const std::array<Migration, 8> kMigrations{{
+  static const std::array<Migration, 9> kMigrations{{
       {1, "initial schema", kV1},
       {2, "logins: passwords, sessions, API tokens", kV2},
       {3, "contacts and suppressions", kMigrationV3},
@@ -176,6 +183,7 @@ std::span<const Migration> migrations() {
       {6, "message batches", kV6},
       {7, "per-integration rate limits", kV7},
       {8, "campaign counts from the index", kV8},
+      {9, "fair claiming per agent", kV9},
   }};
   return kMigrations;
 }

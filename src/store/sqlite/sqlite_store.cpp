@@ -520,25 +520,51 @@ class SqliteStore final : public Store {
     Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
     std::string kind = req.kind ? std::string(to_string(*req.kind)) : "";
-    TRY(st, db_->conn.prepare(
-                std::string("UPDATE messages SET status = 'sending', lease_until = ?, "
-                            "claimed_by = ?, updated_at = ? WHERE id IN (SELECT id FROM messages "
-                            "WHERE status IN ('queued','retrying') AND next_attempt_at <= ? AND "
-                            "(? = '' OR kind = ?) AND (campaign_id = '' OR campaign_id NOT IN "
-                            "(SELECT id FROM campaigns WHERE status = 'paused')) "
-                            "ORDER BY next_attempt_at, id LIMIT ?) "
-                            "RETURNING ") +
-                kMessageColumns));
-    st->bind(1, ms(req.lease_until)).bind(2, req.worker).bind(3, ms(req.now));
-    st->bind(4, ms(req.now)).bind(5, kind).bind(6, kind).bind(7, req.limit);
     std::vector<Message> out;
     int rc;
-    while ((rc = st->step()) == SQLITE_ROW) {
-      out.push_back(read_message(*st));
-      out.back().status = MessageStatus::sending;
+    // Due messages in queue order; `agent` set: that agent's only.
+    auto claim = [&](const std::string& agent, int limit) -> Result<void> {
+      TRY(st, db_->conn.prepare(
+                  std::string("UPDATE messages SET status = 'sending', lease_until = ?, "
+                              "claimed_by = ?, updated_at = ? WHERE id IN (SELECT id FROM messages "
+                              "WHERE status IN ('queued','retrying') AND next_attempt_at <= ? AND "
+                              "(? = '' OR kind = ?) AND " +
+                              std::string(agent.empty() ? "? = ''" : "agent_id = ?") +
+                              " AND (campaign_id = '' OR campaign_id NOT IN "
+                              "(SELECT id FROM campaigns WHERE status = 'paused')) "
+                              "ORDER BY next_attempt_at, id LIMIT ?) "
+                              "RETURNING ") +
+                  kMessageColumns));
+      st->bind(1, ms(req.lease_until)).bind(2, req.worker).bind(3, ms(req.now));
+      st->bind(4, ms(req.now)).bind(5, kind).bind(6, kind).bind(7, agent).bind(8, limit);
+      while ((rc = st->step()) == SQLITE_ROW) {
+        out.push_back(read_message(*st));
+        out.back().status = MessageStatus::sending;
+      }
+      st->reset();
+      if (rc != SQLITE_DONE) return fail(db_->conn.error("claim"));
+      return {};
+    };
+    // Big claims (campaign traffic) are shared fairly: each agent with queued messages gets an
+    // equal part, so one agent's large campaign never fills every pass while another waits.
+    // The agents are found by seeking the index once per agent, not by reading the queue.
+    std::vector<std::string> agents;
+    if (!req.kind && req.limit >= 64) {
+      TRY(st, db_->conn.prepare(
+                  "WITH RECURSIVE a(id) AS (SELECT MIN(agent_id) FROM messages WHERE status IN "
+                  "('queued','retrying') UNION ALL SELECT (SELECT MIN(agent_id) FROM messages "
+                  "WHERE status IN ('queued','retrying') AND agent_id > a.id) FROM a WHERE a.id "
+                  "IS NOT NULL) SELECT id FROM a WHERE id IS NOT NULL LIMIT 64"));
+      while ((rc = st->step()) == SQLITE_ROW) agents.push_back(st->text(0));
+      st->reset();
+      if (rc != SQLITE_DONE) return fail(db_->conn.error("claim agents"));
     }
-    st->reset();
-    if (rc != SQLITE_DONE) return fail(db_->conn.error("claim"));
+    if (agents.size() <= 1) {
+      TRY_VOID(claim("", req.limit));
+    } else {
+      int share = std::max(1, req.limit / static_cast<int>(agents.size()));
+      for (const std::string& agent : agents) TRY_VOID(claim(agent, share));
+    }
     // Take the rest of any batch a claimed message belongs to, so batches stay whole.
     nlohmann::json batches = nlohmann::json::array();
     for (const Message& m : out)
