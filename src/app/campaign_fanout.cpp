@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/campaigns.h"
+#include "app/listings.h"
 #include "core/id.h"
 
 namespace herald::app {
@@ -42,6 +43,13 @@ Result<int> fan_out_once(App& app, int batch) {
     auto contacts =
         app.store().contacts().stream_audience(c.agent_id, filter_for(c), c.cursor, batch);
     if (!contacts) return std::unexpected(contacts.error());
+    // A campaign about a listing gives every message its listing.* variables.
+    nlohmann::json listing;
+    if (!c.listing_id.empty()) {
+      auto found = app.store().find_listing(c.agent_id, c.listing_id);
+      if (!found) return std::unexpected(found.error());
+      if (*found) listing = listing_vars(**found);
+    }
     std::vector<Message> messages;
     messages.reserve(contacts->size());
     for (const store::Contact& contact : *contacts) {
@@ -51,15 +59,17 @@ Result<int> fan_out_once(App& app, int batch) {
       m.channel = c.channel;
       m.kind = MessageKind::campaign;
       m.template_key = c.template_key;
-      m.vars_json = nlohmann::json{{"contact",
-                                    {{"id", contact.id},
-                                     {"name", contact.name},
-                                     {"firstName", first_name(contact.name)},
-                                     {"email", contact.email},
-                                     {"phone", contact.phone},
-                                     {"role", contact.role},
-                                     {"timeZone", contact.time_zone}}}}
-                        .dump();
+      nlohmann::json vars = {{"contact",
+                              {{"id", contact.id},
+                               {"name", contact.name},
+                               {"firstName", first_name(contact.name)},
+                               {"email", contact.email},
+                               {"phone", contact.phone},
+                               {"role", contact.role},
+                               {"timeZone", contact.time_zone}}}};
+      if (!listing.is_null()) vars["listing"] = listing;
+      m.vars_json = vars.dump();
+      m.listing_id = c.listing_id;
       m.to_address = contact.address(c.channel);
       m.to_name = contact.name;
       m.campaign_id = c.id;

@@ -72,8 +72,15 @@ Result<Campaign> create_campaign(App& app, const std::string& agent_id, const Ne
     }
   }
 
+  if (!in.listing_id.empty()) {
+    auto listing = app.store().find_listing(agent_id, in.listing_id);
+    if (!listing) return std::unexpected(listing.error());
+    if (!*listing) return fail(Error::invalid("listingId", "is not one of this agent's listings"));
+  }
+
   Campaign c;
   c.id = new_id();
+  c.listing_id = in.listing_id;
   c.agent_id = agent_id;
   c.name = in.name;
   c.channel = *channel;

@@ -18,6 +18,7 @@ struct NewCampaign {
   std::vector<std::string> roles;
   std::vector<std::string> tags;
   std::optional<TimePoint> send_at;
+  std::string listing_id;  // optional: one of the agent's listings, for listing.* variables
 };
 
 Result<store::Campaign> create_campaign(App& app, const std::string& agent_id,

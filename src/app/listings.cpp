@@ -10,6 +10,13 @@
 
 namespace herald::app {
 
+nlohmann::json listing_vars(const store::Listing& listing) {
+  return {{"id", listing.id},
+          {"address", listing.address},
+          {"price", listing.price},
+          {"priceFormatted", format_price(listing.price)}};
+}
+
 std::string format_price(double price) {
   auto dollars = static_cast<long long>(std::llround(price));
   std::string digits = std::to_string(dollars);
@@ -57,11 +64,7 @@ Result<ListingCreated> create_listing(App& app, const std::string& agent_id, con
                                in.seller_name, in.seller_email, phone,      now};
   nlohmann::json vars = {
       {"seller", {{"name", in.seller_name}, {"email", in.seller_email}, {"phone", phone}}},
-      {"listing",
-       {{"id", out.listing.id},
-        {"address", in.address},
-        {"price", *in.price},
-        {"priceFormatted", format_price(*in.price)}}},
+      {"listing", listing_vars(out.listing)},
   };
   std::string vars_json = vars.dump();
   auto welcome = [&](Channel channel, const std::string& to) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "app/app.h"
 #include "core/message.h"
 #include "store/store.h"
@@ -29,5 +31,8 @@ Result<ListingCreated> create_listing(App& app, const std::string& agent_id, con
 
 // "$1,250,000" style formatting of a price in dollars.
 std::string format_price(double price);
+
+// The template variables for a listing: {"id","address","price","priceFormatted"}.
+nlohmann::json listing_vars(const store::Listing& listing);
 
 }  // namespace herald::app

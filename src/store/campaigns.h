@@ -26,6 +26,7 @@ struct Campaign {
   std::string name;
   Channel channel = Channel::email;
   std::string template_key;
+  std::string listing_id;          // the listing its messages present (listing.*), if any
   std::vector<std::string> roles;  // audience: any of these roles (empty = all)
   std::vector<std::string> tags;   // audience: any of these tags (empty = all)
   CampaignStatus status = CampaignStatus::draft;

@@ -211,6 +211,8 @@ class Store {
   // Listings: the listing and the messages it causes are written in one transaction.
   virtual Result<void> create_listing(const Listing& listing,
                                       std::span<const Message> messages) = 0;
+  virtual Result<std::optional<Listing>> find_listing(const std::string& agent_id,
+                                                      const std::string& listing_id) = 0;
 
   // Messages.
   virtual Result<void> enqueue(std::span<const Message> messages) = 0;

@@ -7,6 +7,7 @@
 
 #include "app/agents.h"
 #include "app/campaigns.h"
+#include "app/listings.h"
 #include "app/templates.h"
 #include "core/id.h"
 #include "delivery/dispatcher.h"
@@ -298,6 +299,36 @@ TEST_F(CampaignTest, CampaignEmailCarriesOneClickUnsubscribeThatSuppressesTheNex
   auto counts = app_->store().campaigns().counts(agent_, second.id);
   EXPECT_EQ(counts->suppressed, 1);
   EXPECT_EQ(counts->sent, 2);
+}
+
+TEST_F(CampaignTest, ACampaignAboutAListingGivesEveryMessageTheListingsVariables) {
+  // Invariant: "just listed" campaigns render listing.* from the listing they name; a listing
+  // that is not the agent's is refused naming listingId.
+  contacts(3, "buyer");
+  auto listing = app::create_listing(
+      *app_, agent_, {"12 Oak St, Santa Monica", 1250000.0, "Sam Seller", "sam@example.com", ""});
+  ASSERT_TRUE(listing.has_value()) << listing.error().message;
+  app::NewCampaign in{"Just listed",      "email", "new_listing", {"buyer"}, {}, std::nullopt,
+                      listing->listing.id};
+  auto c = app::create_campaign(*app_, agent_, in);
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->listing_id, listing->listing.id);
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, c->id).has_value());
+  drain();
+  int campaign_mail = 0;
+  for (const auto& m : sandbox_messages()) {
+    if (m["to"].get<std::string>().find("sam@example.com") != std::string::npos)
+      continue;  // the seller's welcome email
+    ++campaign_mail;
+    EXPECT_EQ(m["subject"], "New listing: 12 Oak St, Santa Monica at $1,250,000");
+  }
+  EXPECT_EQ(campaign_mail, 3);
+
+  in.listing_id = new_id();
+  auto bad = app::create_campaign(*app_, agent_, in);
+  ASSERT_FALSE(bad.has_value());
+  ASSERT_EQ(bad.error().fields.size(), 1u);
+  EXPECT_EQ(bad.error().fields[0].field, "listingId");
 }
 
 TEST_F(CampaignTest, SchedulingWaitsForSendAt) {

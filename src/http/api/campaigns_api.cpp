@@ -16,6 +16,7 @@ json campaign_view(app::App& app, const store::Campaign& c) {
             {"name", c.name},
             {"channel", to_string(c.channel)},
             {"template", c.template_key},
+            {"listingId", c.listing_id.empty() ? json(nullptr) : json(c.listing_id)},
             {"audience", {{"roles", c.roles}, {"tags", c.tags}}},
             {"status", store::to_string(c.status)},
             {"sendAt", c.send_at ? json(format_time(*c.send_at)) : json(nullptr)},
@@ -41,7 +42,8 @@ Response create(app::App& app, const Principal&, Request& req) {
                      in->str("template"),
                      in->strings("audience.roles"),
                      in->strings("audience.tags"),
-                     std::nullopt};
+                     std::nullopt,
+                     in->str("listingId")};
   std::string send_at = in->str("sendAt");
   if (auto chk = in->check(); !chk) return problem(chk.error());
   if (!send_at.empty()) {

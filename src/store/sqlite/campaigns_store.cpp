@@ -65,7 +65,7 @@ std::int64_t ms(TimePoint t) {
 
 constexpr const char* kColumns =
     "id, agent_id, name, channel, template_key, roles, tags, status, send_at, cursor, "
-    "fanout_done, total, created_at, updated_at";
+    "fanout_done, total, created_at, updated_at, listing_id";
 
 std::vector<std::string> json_list(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
@@ -92,6 +92,7 @@ Campaign read(const Statement& s) {
   c.total = s.int64(11);
   c.created_at = from_millis(s.int64(12));
   c.updated_at = from_millis(s.int64(13));
+  c.listing_id = s.text(14);
   return c;
 }
 
@@ -104,13 +105,15 @@ class SqliteCampaignStore final : public CampaignStore {
     TRY(st,
         db_->conn.prepare(
             "INSERT INTO campaigns (id, agent_id, name, channel, template_key, roles, tags, status,"
-            " send_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            " send_at, created_at, updated_at, listing_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?)"));
     st->bind(1, c.id).bind(2, c.agent_id).bind(3, c.name).bind(4, to_string(c.channel));
     st->bind(5, c.template_key).bind(6, nlohmann::json(c.roles).dump());
     st->bind(7, nlohmann::json(c.tags).dump()).bind(8, to_string(c.status));
     st->bind(9, c.send_at ? ms(*c.send_at) : 0)
         .bind(10, ms(c.created_at))
-        .bind(11, ms(c.updated_at));
+        .bind(11, ms(c.updated_at))
+        .bind(12, c.listing_id);
     return db_->conn.run(*st);
   }
 

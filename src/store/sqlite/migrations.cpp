@@ -165,6 +165,10 @@ CREATE INDEX messages_campaign ON messages(campaign_id, agent_id, status) WHERE 
 
 // Fair claiming: the agents with queued messages, found by seeking this index once per agent,
 // and each agent's due messages in order.
+constexpr std::string_view kV10 = R"sql(
+ALTER TABLE campaigns ADD COLUMN listing_id TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::string_view kV9 = R"sql(
 CREATE INDEX messages_due_agent ON messages(agent_id, next_attempt_at)
   WHERE status IN ('queued','retrying');
@@ -174,7 +178,7 @@ CREATE INDEX messages_due_agent ON messages(agent_id, next_attempt_at)
 
 std::span<const Migration> migrations() {
   // Later migrations live beside the sub-store that owns their tables.
-  static const std::array<Migration, 9> kMigrations{{
+  static const std::array<Migration, 10> kMigrations{{
       {1, "initial schema", kV1},
       {2, "logins: passwords, sessions, API tokens", kV2},
       {3, "contacts and suppressions", kMigrationV3},
@@ -184,6 +188,7 @@ std::span<const Migration> migrations() {
       {7, "per-integration rate limits", kV7},
       {8, "campaign counts from the index", kV8},
       {9, "fair claiming per agent", kV9},
+      {10, "campaigns about a listing", kV10},
   }};
   return kMigrations;
 }

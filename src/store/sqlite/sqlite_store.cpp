@@ -445,6 +445,22 @@ class SqliteStore final : public Store {
     return tx.commit();
   }
 
+  Result<std::optional<Listing>> find_listing(const std::string& agent_id,
+                                              const std::string& id) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
+                "SELECT id, agent_id, address, price, seller_name, seller_email, seller_phone,"
+                " created_at FROM listings WHERE agent_id = ? AND id = ?"));
+    st->bind(1, agent_id).bind(2, id);
+    std::optional<Listing> out;
+    if (st->step() == SQLITE_ROW) {
+      out = Listing{st->text(0), st->text(1), st->text(2), st->real(3),
+                    st->text(4), st->text(5), st->text(6), from_millis(st->int64(7))};
+    }
+    st->reset();
+    return out;
+  }
+
   Result<void> enqueue(std::span<const Message> messages) override {
     std::lock_guard lock(db_->mu);
     Transaction tx(db_->conn);
