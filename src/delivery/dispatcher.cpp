@@ -39,8 +39,12 @@ struct Job {
   // was rendered with, to build the batch's skeleton and this message's substitutions.
   const app::TemplateRenderer* renderer = nullptr;
   nlohmann::json vars;
-  bool done = false;  // outcome is final for this pass
+  bool done = false;      // outcome is final for this pass
+  bool recorded = false;  // outcome written (moved out of `outcome`)
 };
+
+// Requests per slice of a pass: each slice's outcomes are written before the next goes out.
+constexpr std::size_t kRequestsPerSlice = 64;
 
 // A personalized message's substitutions must stay within what the provider takes per
 // recipient (SendGrid: 10,000 bytes per personalization, tags included).
@@ -329,6 +333,21 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
 
   std::map<std::pair<std::string, Channel>, IntegrationStatus> integration_status;
 
+  // Writes the outcomes of every job that is final and not yet written.
+  auto flush = [&] {
+    std::vector<store::Outcome> outcomes;
+    for (Job& j : jobs) {
+      if (!j.done || j.recorded) continue;
+      outcomes.push_back(std::move(j.outcome));
+      j.recorded = true;
+    }
+    if (outcomes.empty()) return;
+    if (auto r = store.record_outcomes(outcomes); !r) {
+      // The claims expire and the messages are sent again: at-least-once, never lost.
+      spdlog::error("worker {}: recording outcomes failed: {}", worker, r.error().message);
+    }
+  };
+
   // Sends every job still open over its current route and applies the outcomes. Jobs whose
   // agent credentials were rejected get a platform route for the next round (fallback).
   auto send_round = [&](std::vector<Job*>& round) {
@@ -483,124 +502,135 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       }
       ready.push_back(std::move(group));
     }
-    std::vector<HttpRequest> requests;
-    requests.reserve(ready.size());
-    for (const auto& group : ready) {
-      std::vector<OutboundMessage> batch;
-      batch.reserve(group.size());
-      for (Job* j : group) batch.push_back(*j->outbound);
-      const Route& route = *group.front()->route;
-      requests.push_back(
-          providers::provider_for(route.provider).build_send(route.credentials, batch));
-    }
-    auto responses = http.perform_all(requests);
-    // Per-message outcomes, in the order of `round`.
-    round.clear();
-    std::vector<SendOutcome> outcomes;
-    for (std::size_t g = 0; g < ready.size(); ++g) {
-      const auto& provider = providers::provider_for(ready[g].front()->route->provider);
-      std::vector<SendOutcome> got;
-      if (responses[g]) {
-        got = provider.classify_send(*responses[g], ready[g].size());
-      } else {
-        got = provider.classify_send(HttpResponse{}, ready[g].size());
-        for (auto& o : got) o.reason = responses[g].error().message;
-      }
-      got.resize(ready[g].size(),
-                 SendOutcome{OutcomeKind::retryable, "", std::nullopt, "no outcome", 0});
-      for (std::size_t k = 0; k < ready[g].size(); ++k) {
-        round.push_back(ready[g][k]);
-        outcomes.push_back(std::move(got[k]));
-      }
-    }
+    // Requests go out a slice at a time and each slice's outcomes are written as soon as it is
+    // answered, so a crash re-sends at most one slice per worker (providers without an
+    // idempotency key see those twice), not a whole pass.
     std::vector<Job*> fallback;
-    for (std::size_t i = 0; i < round.size(); ++i) {
-      Job& j = *round[i];
-      SendOutcome& o = outcomes[i];
-      j.outcome.attempts += 1;
-      RouteSummary summary = summarize(*j.route);
-      j.outcome.route = summary;
-      j.outcome.attempts_made.push_back(Attempt{j.outcome.attempts, now, summary,
-                                                std::string(providers::to_string(o.kind)),
-                                                o.http_status, o.reason, o.provider_message_id});
-      bool agent_route = j.route->via == Via::agent;
-      // The integration's health as this pass knows it, so each change is written once.
-      auto key = std::pair{j.message->agent_id, j.message->channel};
-      auto known = integration_status.find(key);
-      if (known == integration_status.end()) {
-        IntegrationStatus st = IntegrationStatus::ok;
-        if (j.message->channel == Channel::email && j.agent->email) st = j.agent->email->status;
-        if (j.message->channel == Channel::sms && j.agent->sms) st = j.agent->sms->status;
-        known = integration_status.emplace(key, st).first;
+    for (std::size_t first = 0; first < ready.size(); first += kRequestsPerSlice) {
+      const std::size_t last = std::min(ready.size(), first + kRequestsPerSlice);
+      std::vector<HttpRequest> requests;
+      requests.reserve(last - first);
+      for (std::size_t g = first; g < last; ++g) {
+        std::vector<OutboundMessage> batch;
+        batch.reserve(ready[g].size());
+        for (Job* j : ready[g]) batch.push_back(*j->outbound);
+        const Route& route = *ready[g].front()->route;
+        requests.push_back(
+            providers::provider_for(route.provider).build_send(route.credentials, batch));
       }
-      IntegrationStatus& status = known->second;
-      switch (o.kind) {
-        case OutcomeKind::accepted:
-          j.outcome.status = MessageStatus::sent;
-          j.outcome.provider_message_id = o.provider_message_id;
-          j.outcome.last_error.clear();
-          j.outcome.events.push_back({now, MessageStatus::sent,
-                                      "accepted by " + std::string(to_string(j.route->provider))});
-          if (agent_route && status == IntegrationStatus::failing) {
-            (void)store.set_integration_status(j.message->agent_id, j.message->channel,
-                                               IntegrationStatus::ok, "", now);
-            status = IntegrationStatus::ok;
-          }
-          j.done = true;
-          break;
-        case OutcomeKind::bad_credentials:
-          if (agent_route) {
-            std::string why = std::string(to_string(j.route->provider)) +
-                              " rejected the agent's credentials: " + o.reason;
-            if (status != IntegrationStatus::failing) {
+      auto responses = http.perform_all(requests);
+      // Per-message outcomes, in request order.
+      std::vector<Job*> sent;
+      std::vector<SendOutcome> outcomes;
+      for (std::size_t g = first; g < last; ++g) {
+        const auto& provider = providers::provider_for(ready[g].front()->route->provider);
+        const auto& response = responses[g - first];
+        std::vector<SendOutcome> got;
+        if (response) {
+          got = provider.classify_send(*response, ready[g].size());
+        } else {
+          got = provider.classify_send(HttpResponse{}, ready[g].size());
+          for (auto& o : got) o.reason = response.error().message;
+        }
+        got.resize(ready[g].size(),
+                   SendOutcome{OutcomeKind::retryable, "", std::nullopt, "no outcome", 0});
+        for (std::size_t k = 0; k < ready[g].size(); ++k) {
+          sent.push_back(ready[g][k]);
+          outcomes.push_back(std::move(got[k]));
+        }
+      }
+      for (std::size_t i = 0; i < sent.size(); ++i) {
+        Job& j = *sent[i];
+        SendOutcome& o = outcomes[i];
+        j.outcome.attempts += 1;
+        RouteSummary summary = summarize(*j.route);
+        j.outcome.route = summary;
+        j.outcome.attempts_made.push_back(Attempt{j.outcome.attempts, now, summary,
+                                                  std::string(providers::to_string(o.kind)),
+                                                  o.http_status, o.reason, o.provider_message_id});
+        bool agent_route = j.route->via == Via::agent;
+        // The integration's health as this pass knows it, so each change is written once.
+        auto key = std::pair{j.message->agent_id, j.message->channel};
+        auto known = integration_status.find(key);
+        if (known == integration_status.end()) {
+          IntegrationStatus st = IntegrationStatus::ok;
+          if (j.message->channel == Channel::email && j.agent->email) st = j.agent->email->status;
+          if (j.message->channel == Channel::sms && j.agent->sms) st = j.agent->sms->status;
+          known = integration_status.emplace(key, st).first;
+        }
+        IntegrationStatus& status = known->second;
+        switch (o.kind) {
+          case OutcomeKind::accepted:
+            j.outcome.status = MessageStatus::sent;
+            j.outcome.provider_message_id = o.provider_message_id;
+            j.outcome.last_error.clear();
+            j.outcome.events.push_back(
+                {now, MessageStatus::sent,
+                 "accepted by " + std::string(to_string(j.route->provider))});
+            if (agent_route && status == IntegrationStatus::failing) {
               (void)store.set_integration_status(j.message->agent_id, j.message->channel,
-                                                 IntegrationStatus::failing, why, now);
-              status = IntegrationStatus::failing;
+                                                 IntegrationStatus::ok, "", now);
+              status = IntegrationStatus::ok;
             }
-            if (j.agent->fallback_to_platform) {
-              auto platform_route = herald::platform_route(*j.agent, j.message->channel, platform);
-              if (platform_route) {
-                j.outcome.events.push_back(
-                    {now, MessageStatus::retrying, why + "; re-routing via the platform"});
-                j.route = std::move(*platform_route);
-                Rendered r{j.outcome.subject, j.outcome.text, j.outcome.html, j.outcome.text};
-                Headers extra = std::move(j.outbound->headers);
-                j.outbound = make_outbound(*j.message, r, *j.route);
-                j.outbound->headers = std::move(extra);
-                fallback.push_back(&j);
-                break;
-              }
-            }
-            j.outcome.status = MessageStatus::failed;
-            j.outcome.last_error = why;
-            j.outcome.events.push_back({now, MessageStatus::failed, why});
             j.done = true;
             break;
-          }
-          // The platform's own key was rejected: the operator must fix it; retry meanwhile.
-          [[fallthrough]];
-        case OutcomeKind::retryable:
-          j.outcome.last_error = o.reason;
-          if (j.outcome.attempts >= options_.retry.max_attempts) {
+          case OutcomeKind::bad_credentials:
+            if (agent_route) {
+              std::string why = std::string(to_string(j.route->provider)) +
+                                " rejected the agent's credentials: " + o.reason;
+              if (status != IntegrationStatus::failing) {
+                (void)store.set_integration_status(j.message->agent_id, j.message->channel,
+                                                   IntegrationStatus::failing, why, now);
+                status = IntegrationStatus::failing;
+              }
+              if (j.agent->fallback_to_platform) {
+                auto platform_route =
+                    herald::platform_route(*j.agent, j.message->channel, platform);
+                if (platform_route) {
+                  j.outcome.events.push_back(
+                      {now, MessageStatus::retrying, why + "; re-routing via the platform"});
+                  j.route = std::move(*platform_route);
+                  Rendered r{j.outcome.subject, j.outcome.text, j.outcome.html, j.outcome.text};
+                  Headers extra = std::move(j.outbound->headers);
+                  j.outbound = make_outbound(*j.message, r, *j.route);
+                  j.outbound->headers = std::move(extra);
+                  fallback.push_back(&j);
+                  break;
+                }
+              }
+              j.outcome.status = MessageStatus::failed;
+              j.outcome.last_error = why;
+              j.outcome.events.push_back({now, MessageStatus::failed, why});
+              j.done = true;
+              break;
+            }
+            // The platform's own key was rejected: the operator must fix it; retry meanwhile.
+            [[fallthrough]];
+          case OutcomeKind::retryable:
+            j.outcome.last_error = o.reason;
+            if (j.outcome.attempts >= options_.retry.max_attempts) {
+              j.outcome.status = MessageStatus::failed;
+              j.outcome.events.push_back({now, MessageStatus::failed,
+                                          "gave up after " + std::to_string(j.outcome.attempts) +
+                                              " attempts: " + o.reason});
+            } else {
+              j.outcome.status = MessageStatus::retrying;
+              j.outcome.next_attempt_at =
+                  now +
+                  options_.retry.delay(j.outcome.attempts, o.retry_after, randombytes_random());
+              j.outcome.events.push_back({now, MessageStatus::retrying, o.reason});
+            }
+            j.done = true;
+            break;
+          case OutcomeKind::permanent:
             j.outcome.status = MessageStatus::failed;
-            j.outcome.events.push_back(
-                {now, MessageStatus::failed,
-                 "gave up after " + std::to_string(j.outcome.attempts) + " attempts: " + o.reason});
-          } else {
-            j.outcome.status = MessageStatus::retrying;
-            j.outcome.next_attempt_at =
-                now + options_.retry.delay(j.outcome.attempts, o.retry_after, randombytes_random());
-            j.outcome.events.push_back({now, MessageStatus::retrying, o.reason});
-          }
-          j.done = true;
-          break;
-        case OutcomeKind::permanent:
-          j.outcome.status = MessageStatus::failed;
-          j.outcome.last_error = o.reason;
-          j.outcome.events.push_back({now, MessageStatus::failed, o.reason});
-          j.done = true;
-          break;
+            j.outcome.last_error = o.reason;
+            j.outcome.events.push_back({now, MessageStatus::failed, o.reason});
+            j.done = true;
+            break;
+        }
       }
+      flush();
     }
     round = std::move(fallback);
   };
@@ -611,13 +641,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
   // Round one over each message's resolved route; round two re-routes rejected agent keys.
   for (int r = 0; r < 2 && !round.empty(); ++r) send_round(round);
 
-  std::vector<store::Outcome> outcomes;
-  outcomes.reserve(jobs.size());
-  for (Job& j : jobs) outcomes.push_back(std::move(j.outcome));
-  if (auto r = store.record_outcomes(outcomes); !r) {
-    // The claims expire and the messages are sent again: at-least-once, never lost.
-    spdlog::error("worker {}: recording outcomes failed: {}", worker, r.error().message);
-  }
+  for (Job& j : jobs) j.done = true;  // whatever is left (deferred, failed early) is final now
+  flush();
   return static_cast<int>(jobs.size());
 }
 
