@@ -6,6 +6,7 @@
 
 #include "app/agents.h"
 #include "core/id.h"
+#include "core/templates.h"
 #include "core/validate.h"
 
 namespace herald::app {
@@ -14,19 +15,7 @@ nlohmann::json listing_vars(const store::Listing& listing) {
   return {{"id", listing.id},
           {"address", listing.address},
           {"price", listing.price},
-          {"priceFormatted", format_price(listing.price)}};
-}
-
-std::string format_price(double price) {
-  auto dollars = static_cast<long long>(std::llround(price));
-  std::string digits = std::to_string(dollars);
-  std::string out;
-  int n = 0;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it, ++n) {
-    if (n > 0 && n % 3 == 0) out.insert(out.begin(), ',');
-    out.insert(out.begin(), *it);
-  }
-  return "$" + out;
+          {"priceFormatted", format_usd(listing.price)}};
 }
 
 Result<ListingCreated> create_listing(App& app, const std::string& agent_id, const NewListing& in) {

@@ -29,9 +29,6 @@ struct ListingCreated {
 
 Result<ListingCreated> create_listing(App& app, const std::string& agent_id, const NewListing& in);
 
-// "$1,250,000" style formatting of a price in dollars.
-std::string format_price(double price);
-
 // The template variables for a listing: {"id","address","price","priceFormatted"}.
 nlohmann::json listing_vars(const store::Listing& listing);
 

@@ -143,6 +143,20 @@ void check_content(Channel channel, const TemplateInput& in, std::vector<FieldEr
   errors.insert(errors.end(), parts.begin(), parts.end());
 }
 
+// A new template's channel, and its parts judged against that channel (they can only be
+// judged against one). Empty when the channel is missing or unknown.
+std::optional<Channel> check_channel_and_content(const TemplateInput& in,
+                                                 std::vector<FieldError>& errors) {
+  std::optional<Channel> channel;
+  if (!in.channel || in.channel->empty()) {
+    errors.push_back({"channel", "is required (email or sms)"});
+  } else if (!(channel = parse_channel(*in.channel))) {
+    errors.push_back({"channel", "must be email or sms"});
+  }
+  if (channel) check_content(*channel, in, errors);
+  return channel;
+}
+
 std::string trimmed(const std::string& s) {
   auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return {};
@@ -335,14 +349,7 @@ Result<TemplateInfo> create_template(App& app, const std::string& agent_id,
   } else if (looks_like_uuid(key)) {
     errors.push_back({"key", "must not look like a template id"});
   }
-  std::optional<Channel> channel;
-  if (!in.channel || in.channel->empty()) {
-    errors.push_back({"channel", "is required (email or sms)"});
-  } else if (!(channel = parse_channel(*in.channel))) {
-    errors.push_back({"channel", "must be email or sms"});
-  }
-  // The parts can only be judged against a channel.
-  if (channel) check_content(*channel, in, errors);
+  std::optional<Channel> channel = check_channel_and_content(in, errors);
   if (!errors.empty()) return fail(Error::invalid(std::move(errors)));
   if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
   if (auto room = check_room(app, agent_id); !room) return std::unexpected(room.error());
@@ -460,13 +467,7 @@ Result<Preview> preview_template(App& app, const std::string& agent_id, const st
 Result<Preview> preview_draft(App& app, const std::string& agent_id, const TemplateInput& in,
                               const nlohmann::json& sample) {
   std::vector<FieldError> errors;
-  std::optional<Channel> channel;
-  if (!in.channel || in.channel->empty()) {
-    errors.push_back({"channel", "is required (email or sms)"});
-  } else if (!(channel = parse_channel(*in.channel))) {
-    errors.push_back({"channel", "must be email or sms"});
-  }
-  if (channel) check_content(*channel, in, errors);
+  std::optional<Channel> channel = check_channel_and_content(in, errors);
   if (!errors.empty()) return fail(Error::invalid(std::move(errors)));
   TemplateInfo info;
   info.source = TemplateSource::agent;

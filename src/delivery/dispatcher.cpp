@@ -169,11 +169,12 @@ void Dispatcher::worker_loop(int index) {
     // (The lane's own worker is woken by whatever queues a transactional message; the other
     // workers also take that lane first, so its retries are never left waiting.)
     auto wait = options_.idle_poll;
-    if (auto due = lane_only ? Result<std::optional<TimePoint>>{} : app_.store().next_due_at();
-        due && *due) {
-      auto until =
-          std::chrono::duration_cast<std::chrono::milliseconds>(**due - app_.clock().now());
-      wait = std::clamp(until, std::chrono::milliseconds(0), wait);
+    if (!lane_only) {
+      if (auto due = app_.store().next_due_at(); due && *due) {
+        auto until =
+            std::chrono::duration_cast<std::chrono::milliseconds>(**due - app_.clock().now());
+        wait = std::clamp(until, std::chrono::milliseconds(0), wait);
+      }
     }
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, wait, [&] { return stopping_ || wake_seq_ != seq; });
@@ -441,7 +442,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
         }
         std::size_t bytes = 0;
         if (subs) {
-          for (const auto& [name, value] : *subs) bytes += placeholder(name).size() + value.size();
+          for (std::size_t k = 0; k < subs->size(); ++k)
+            bytes += skeleton->slots[k].placeholder.size() + (*subs)[k].second.size();
         }
         if (!subs || bytes > kMaxSubstitutionBytes) {
           alone.push_back({j});

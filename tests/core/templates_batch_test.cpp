@@ -3,6 +3,7 @@
 // message is refused for batching.
 #include <gtest/gtest.h>
 
+#include "core/template_fixtures.h"
 #include "core/templates.h"
 
 namespace herald {
@@ -10,19 +11,10 @@ namespace {
 
 using nlohmann::json;
 
-Agent sunset() {
-  Agent a;
-  a.name = "Lisa Park";
-  a.branding.company_name = "Sunset Properties";
-  a.branding.postal_address = "1 Beach Rd, Santa Cruz, CA 95060";
-  return a;
-}
+using fixtures::sunset;
 
 CompiledTemplate compile(TemplateParts parts) {
-  EXPECT_TRUE(validate_template(Channel::email, parts).empty());
-  auto t = CompiledTemplate::compile(Channel::email, parts);
-  EXPECT_TRUE(t.has_value()) << t.error().message;
-  return *t;
+  return fixtures::compile(Channel::email, std::move(parts));
 }
 
 std::string tag(std::string_view name) {

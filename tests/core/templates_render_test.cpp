@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "core/template_fixtures.h"
 #include "core/templates.h"
 
 namespace herald {
@@ -11,24 +12,8 @@ namespace {
 
 using nlohmann::json;
 
-Agent sunset() {
-  Agent a;
-  a.name = "Lisa Park";
-  a.branding.company_name = "Sunset Properties";
-  a.branding.email_signature = "Lisa Park\nSunset Properties";
-  a.branding.website = "https://sunsetprops.com";
-  a.branding.postal_address = "1 Beach Rd, Santa Cruz, CA 95060";
-  a.branding.reply_email = "lisa@sunsetprops.com";
-  a.branding.sms_phone = "+14155550100";
-  return a;
-}
-
-CompiledTemplate compile(Channel channel, TemplateParts parts) {
-  EXPECT_TRUE(validate_template(channel, parts).empty());
-  auto t = CompiledTemplate::compile(channel, parts);
-  EXPECT_TRUE(t.has_value()) << t.error().message;
-  return *t;
-}
+using fixtures::compile;
+using fixtures::sunset;
 
 TEST(TemplateRender, HtmlEscapesEveryVariableWhileSubjectAndTextKeepThemVerbatim) {
   // Invariant: hostile contact data cannot inject markup into HTML; plain parts stay exact.

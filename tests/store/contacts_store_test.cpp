@@ -3,37 +3,15 @@
 // send-time suppression checks.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "core/id.h"
 #include "store/store.h"
+#include "store/store_fixture.h"
 
 namespace herald::store {
 namespace {
 
-namespace fs = std::filesystem;
-
-class ContactStoreTest : public ::testing::Test {
+class ContactStoreTest : public TwoAgentStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("herald-contacts-" + new_id());
-    auto s = open_store(dir_.string());
-    ASSERT_TRUE(s.has_value()) << s.error().message;
-    store_ = std::move(*s);
-    alice_ = agent("alice@example.com");
-    bob_ = agent("bob@example.com");
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
-  std::string agent(const std::string& email) {
-    AgentRow a{new_id(), "Agent", email, true, Clock::now()};
-    EXPECT_TRUE(store_->create_agent(a).has_value());
-    return a.id;
-  }
-
   ContactStore& contacts() { return store_->contacts(); }
 
   Contact contact(const std::string& agent_id, const std::string& email, const std::string& phone,
@@ -65,10 +43,6 @@ class ContactStoreTest : public ::testing::Test {
                           SuppressionReason reason) {
     return Suppression{new_id(), agent_id, ch, address, reason, "test", "", Clock::now()};
   }
-
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
-  std::string alice_, bob_;
 };
 
 TEST_F(ContactStoreTest, RoundTripsEveryField) {

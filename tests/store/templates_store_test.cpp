@@ -2,37 +2,15 @@
 // channel), versions, and every query scoped by agent.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "core/id.h"
 #include "store/store.h"
+#include "store/store_fixture.h"
 
 namespace herald::store {
 namespace {
 
-namespace fs = std::filesystem;
-
-class TemplateStoreTest : public ::testing::Test {
+class TemplateStoreTest : public TwoAgentStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("herald-tstore-" + new_id());
-    auto s = open_store(dir_.string());
-    ASSERT_TRUE(s.has_value()) << s.error().message;
-    store_ = std::move(*s);
-    alice_ = agent("alice@example.com");
-    bob_ = agent("bob@example.com");
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
-
-  std::string agent(const std::string& email) {
-    AgentRow a{new_id(), "Agent", email, true, Clock::now()};
-    EXPECT_TRUE(store_->create_agent(a).has_value());
-    return a.id;
-  }
-
   TemplateRow row(const std::string& agent_id, const std::string& key, Channel channel) {
     TemplateRow t;
     t.id = new_id();
@@ -52,11 +30,6 @@ class TemplateStoreTest : public ::testing::Test {
   }
 
   TemplateStore& templates() { return store_->templates(); }
-
-  fs::path dir_;
-  std::unique_ptr<Store> store_;
-  std::string alice_;
-  std::string bob_;
 };
 
 TEST_F(TemplateStoreTest, CreateFindAndList) {

@@ -138,6 +138,25 @@ std::vector<std::string> json_list(const std::string& text) {
   return out;
 }
 
+// Runs a "… ORDER BY id DESC LIMIT ?" query for one page: binds `params` and then limit + 1,
+// reads rows with `read`, and sets next_cursor when there is more. The caller holds the lock.
+template <class T, class Read>
+Result<Page<T>> read_page(Connection& conn, const std::string& sql,
+                          const std::vector<std::string>& params, int limit, Read read) {
+  TRY(st, conn.prepare(sql));
+  int i = 1;
+  for (const auto& p : params) st->bind(i++, p);
+  st->bind(i, limit + 1);
+  Page<T> page;
+  while (st->step() == SQLITE_ROW) page.items.push_back(read(*st));
+  st->reset();
+  if (static_cast<int>(page.items.size()) > limit) {
+    page.items.pop_back();
+    page.next_cursor = page.items.back().id;
+  }
+  return page;
+}
+
 Contact read_contact(const Statement& s) {
   Contact c;
   c.agent_id = s.text(0);
@@ -303,18 +322,7 @@ class SqliteContactStore final : public ContactStore {
     }
     sql += " ORDER BY id DESC LIMIT ?";
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(sql));
-    int i = 1;
-    for (const auto& p : params) st->bind(i++, p);
-    st->bind(i, q.limit + 1);
-    Page<Contact> page;
-    while (st->step() == SQLITE_ROW) page.items.push_back(read_contact(*st));
-    st->reset();
-    if (static_cast<int>(page.items.size()) > q.limit) {
-      page.items.pop_back();
-      page.next_cursor = page.items.back().id;
-    }
-    return page;
+    return read_page<Contact>(db_->conn, sql, params, q.limit, read_contact);
   }
 
   Result<std::vector<UpsertResult>> upsert_contacts(const std::string& agent_id,
@@ -437,18 +445,7 @@ class SqliteContactStore final : public ContactStore {
     }
     sql += " ORDER BY id DESC LIMIT ?";
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(sql));
-    int i = 1;
-    for (const auto& p : params) st->bind(i++, p);
-    st->bind(i, q.limit + 1);
-    Page<Suppression> page;
-    while (st->step() == SQLITE_ROW) page.items.push_back(read_suppression(*st));
-    st->reset();
-    if (static_cast<int>(page.items.size()) > q.limit) {
-      page.items.pop_back();
-      page.next_cursor = page.items.back().id;
-    }
-    return page;
+    return read_page<Suppression>(db_->conn, sql, params, q.limit, read_suppression);
   }
 
   Result<bool> is_suppressed(const std::string& agent_id, Channel channel,
