@@ -173,7 +173,9 @@ void Dispatcher::worker_loop(int index) {
       if (auto due = app_.store().next_due_at(); due && *due) {
         auto until =
             std::chrono::duration_cast<std::chrono::milliseconds>(**due - app_.clock().now());
-        wait = std::clamp(until, std::chrono::milliseconds(0), wait);
+        // At least a moment: a due message this pass did not claim belongs to a paused
+        // campaign, and looking again at once would spin.
+        wait = std::min(wait, std::max(until, std::chrono::milliseconds(10)));
       }
     }
     std::unique_lock lock(mu_);

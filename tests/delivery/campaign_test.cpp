@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "app/agents.h"
 #include "app/campaigns.h"
@@ -13,6 +14,7 @@
 #include "delivery/dispatcher.h"
 #include "net/http_client.h"
 #include "sandbox/sandbox.h"
+#include "store/sqlite/db.h"
 
 namespace herald::delivery {
 namespace {
@@ -342,6 +344,68 @@ TEST_F(CampaignTest, SchedulingWaitsForSendAt) {
   ASSERT_TRUE(launched.has_value());
   EXPECT_EQ(launched->status, store::CampaignStatus::scheduled);
   EXPECT_EQ(*app::fan_out_once(*app_, 25), 0);
+}
+
+// The plan steps of a statement on the tables that grow with traffic that read a whole table
+// (or a whole index), sort, or walk all of an agent's messages to find a few.
+std::vector<std::string> scans_of_big_tables(const std::string& sql, const std::string& plan) {
+  std::vector<std::string> bad;
+  bool big = false;
+  for (const char* table : {"messages", "message_events", "contacts", "suppressions"})
+    big = big || sql.find(std::string("FROM ") + table) != std::string::npos ||
+          sql.find(std::string("UPDATE ") + table) != std::string::npos;
+  if (!big) return bad;
+  // The message log pages through an agent's messages newest first: that is its index.
+  bool log_page = sql.find("ORDER BY id DESC LIMIT") != std::string::npos;
+  std::istringstream lines(plan);
+  for (std::string line; std::getline(lines, line);) {
+    for (const char* table : {"messages", "message_events", "contacts", "suppressions"}) {
+      std::string scan = std::string("SCAN ") + table;
+      auto at = line.find(scan);
+      if (at != std::string::npos &&
+          (at + scan.size() == line.size() || line[at + scan.size()] == ' '))
+        bad.push_back(line);
+    }
+    if (line.find("TEMP B-TREE") != std::string::npos) bad.push_back(line);
+    if (!log_page && line.find("INDEX messages_agent (agent_id=?)") != std::string::npos)
+      bad.push_back(line);
+  }
+  return bad;
+}
+
+TEST_F(CampaignTest, TheSendPathSeeksItsIndexesAndNeverScansTheQueue) {
+  // Invariant: every statement on the send path (fan-out, claims of both lanes, batches,
+  // outcomes, live counts, pause / cancel, the welcome email, the message log) seeks an index;
+  // none reads the whole queue or sorts it, so its cost does not grow with a campaign's size.
+  // (A partial index is only used when the query repeats its WHERE term, which a bound
+  // parameter cannot imply: counts once scanned every message of the agent.)
+  store::sqlite::audit_query_plans(true);
+  contacts(60, "buyer");
+  auto c = campaign({"buyer"});
+  auto other = campaign({"buyer"});
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id).has_value());
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, other.id).has_value());
+  ASSERT_TRUE(app::fan_out_once(*app_, 25).has_value());
+  ASSERT_TRUE(app::pause_campaign(*app_, agent_, c.id).has_value());
+  EXPECT_TRUE(app_->store().next_due_at().has_value());
+  ASSERT_TRUE(app::resume_campaign(*app_, agent_, c.id).has_value());
+  ASSERT_TRUE(app::cancel_campaign(*app_, agent_, other.id).has_value());
+  ASSERT_TRUE(app::create_listing(*app_, agent_,
+                                  {"12 Oak St", 900000.0, "Sam Seller", "sam@example.com", ""})
+                  .has_value());
+  drain();
+  EXPECT_EQ(app_->store().campaigns().counts(agent_, c.id)->sent, 60);
+  EXPECT_TRUE(app_->store().requeue_expired(clock_.now()).has_value());
+  auto log = app_->store().list_messages({agent_, std::nullopt, std::nullopt, "", 20});
+  ASSERT_TRUE(log.has_value());
+  ASSERT_TRUE(app_->store().find_message(log->items.front().id, agent_).has_value());
+  auto plans = store::sqlite::audited_query_plans();
+  store::sqlite::audit_query_plans(false);
+
+  ASSERT_GT(plans.size(), 20u) << "the audit saw the workload's statements";
+  for (const auto& [sql, plan] : plans) {
+    EXPECT_TRUE(scans_of_big_tables(sql, plan).empty()) << sql << "\n" << plan;
+  }
 }
 
 }  // namespace

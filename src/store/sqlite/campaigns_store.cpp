@@ -200,7 +200,8 @@ class SqliteCampaignStore final : public CampaignStore {
   Result<CampaignCounts> counts(const std::string& agent_id, const std::string& id) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(
-                "SELECT status, COUNT(*) FROM messages WHERE campaign_id = ? AND agent_id = ?"
+                "SELECT status, COUNT(*) FROM messages WHERE campaign_id = ? AND campaign_id <> ''"
+                " AND agent_id = ?"
                 " GROUP BY status"));
     st->bind(1, id).bind(2, agent_id);
     CampaignCounts c;
@@ -233,7 +234,8 @@ class SqliteCampaignStore final : public CampaignStore {
   Result<std::int64_t> backlog(const std::string& agent_id, const std::string& id) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(
-                "SELECT COUNT(*) FROM messages WHERE campaign_id = ? AND agent_id = ? AND status IN"
+                "SELECT COUNT(*) FROM messages WHERE campaign_id = ? AND campaign_id <> '' AND"
+                " agent_id = ? AND status IN"
                 " ('queued','sending','retrying')"));
     st->bind(1, id).bind(2, agent_id);
     std::int64_t n = st->step() == SQLITE_ROW ? st->int64(0) : 0;
@@ -247,7 +249,8 @@ class SqliteCampaignStore final : public CampaignStore {
     TRY(st, db_->conn.prepare(
                 "UPDATE messages SET status = 'failed', last_error = 'campaign cancelled', "
                 "updated_at = ?"
-                " WHERE campaign_id = ? AND agent_id = ? AND status IN ('queued','retrying')"));
+                " WHERE campaign_id = ? AND campaign_id <> '' AND agent_id = ? AND status IN"
+                " ('queued','retrying')"));
     st->bind(1, ms(now)).bind(2, id).bind(3, agent_id);
     TRY_VOID(db_->conn.run(*st));
     return db_->conn.changes();
@@ -258,7 +261,8 @@ class SqliteCampaignStore final : public CampaignStore {
     TRY(st, db_->conn.prepare(
                 "UPDATE campaigns SET status = 'completed', updated_at = ? WHERE status = 'running'"
                 " AND fanout_done = 1 AND NOT EXISTS (SELECT 1 FROM messages m WHERE"
-                " m.campaign_id = campaigns.id AND m.agent_id = campaigns.agent_id AND"
+                " m.campaign_id = campaigns.id AND m.campaign_id <> '' AND m.agent_id ="
+                " campaigns.agent_id AND"
                 " m.status IN ('queued','sending','retrying'))"));
     st->bind(1, ms(now));
     TRY_VOID(db_->conn.run(*st));

@@ -1,6 +1,48 @@
 #include "store/sqlite/db.h"
 
+#include <atomic>
+#include <mutex>
+
 namespace herald::store::sqlite {
+
+namespace {
+
+std::atomic<bool> g_audit{false};
+std::mutex g_audit_mu;
+std::vector<std::pair<std::string, std::string>> g_plans;
+
+// One line per plan step, indented by depth as the sqlite3 shell shows it.
+std::string explain(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  std::string plan;
+  std::string q = "EXPLAIN QUERY PLAN " + sql;
+  if (sqlite3_prepare_v2(db, q.c_str(), static_cast<int>(q.size()), &st, nullptr) != SQLITE_OK)
+    return "(no plan: " + std::string(sqlite3_errmsg(db)) + ")";
+  std::unordered_map<int, int> depth;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    int id = sqlite3_column_int(st, 0);
+    int parent = sqlite3_column_int(st, 1);
+    int d = parent == 0 ? 0 : depth[parent] + 1;
+    depth[id] = d;
+    auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+    plan.append(static_cast<std::size_t>(d) * 2, ' ').append(text ? text : "").append("\n");
+  }
+  sqlite3_finalize(st);
+  return plan;
+}
+
+}  // namespace
+
+void audit_query_plans(bool on) {
+  std::lock_guard lock(g_audit_mu);
+  g_plans.clear();
+  g_audit = on;
+}
+
+std::vector<std::pair<std::string, std::string>> audited_query_plans() {
+  std::lock_guard lock(g_audit_mu);
+  return g_plans;
+}
 
 Result<Connection> Connection::open(const std::string& path) {
   Connection c;
@@ -49,6 +91,11 @@ Result<Statement*> Connection::prepare(const std::string& sql) {
       return fail(error("prepare"));
     }
     it = cache_.emplace(sql, Statement(stmt)).first;
+    if (g_audit) {
+      std::string plan = explain(db_, sql);
+      std::lock_guard lock(g_audit_mu);
+      g_plans.emplace_back(sql, std::move(plan));
+    }
   }
   it->second.reset();
   return &it->second;

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 
@@ -100,6 +102,13 @@ class Connection {
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, Statement> cache_;
 };
+
+// Query-plan audit, for tests and diagnostics: while on, every statement prepared for the
+// first time has its plan (EXPLAIN QUERY PLAN, one line per step) recorded beside its SQL, so
+// a test can assert that the send path seeks its indexes instead of scanning tables.
+void audit_query_plans(bool on);
+// The plans recorded since the audit was turned on, as (sql, plan) pairs.
+std::vector<std::pair<std::string, std::string>> audited_query_plans();
 
 // BEGIN IMMEDIATE … COMMIT, rolled back on destruction unless committed.
 class Transaction {

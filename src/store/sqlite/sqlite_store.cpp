@@ -537,22 +537,23 @@ class SqliteStore final : public Store {
     TRY_VOID(tx.begin());
     std::string kind = req.kind ? std::string(to_string(*req.kind)) : "";
     std::vector<Message> out;
-    int rc;
-    // Due messages in queue order; `agent` set: that agent's only.
-    auto claim = [&](const std::string& agent, int limit) -> Result<void> {
-      TRY(st, db_->conn.prepare(
-                  std::string("UPDATE messages SET status = 'sending', lease_until = ?, "
-                              "claimed_by = ?, updated_at = ? WHERE id IN (SELECT id FROM messages "
-                              "WHERE status IN ('queued','retrying') AND next_attempt_at <= ? AND "
-                              "(? = '' OR kind = ?) AND " +
-                              std::string(agent.empty() ? "? = ''" : "agent_id = ?") +
-                              " AND (campaign_id = '' OR campaign_id NOT IN "
-                              "(SELECT id FROM campaigns WHERE status = 'paused')) "
-                              "ORDER BY next_attempt_at, id LIMIT ?) "
-                              "RETURNING ") +
-                  kMessageColumns));
+    int rc = SQLITE_DONE;
+    // Due messages in queue order: of one kind (the transactional lane, seeking the
+    // (kind, next_attempt_at) index) or of one agent (seeking the per-agent index).
+    // Messages of paused campaigns stay queued.
+    auto claim = [&](std::string_view column, const std::string& value, int limit) -> Result<void> {
+      TRY(st,
+          db_->conn.prepare(
+              std::string("UPDATE messages SET status = 'sending', lease_until = ?, "
+                          "claimed_by = ?, updated_at = ? WHERE id IN (SELECT id FROM messages "
+                          "WHERE status IN ('queued','retrying') AND next_attempt_at <= ? AND ") +
+              std::string(column) +
+              " = ? AND (campaign_id = '' OR campaign_id NOT IN "
+              "(SELECT id FROM campaigns WHERE status = 'paused')) "
+              "ORDER BY next_attempt_at, id LIMIT ?) RETURNING " +
+              kMessageColumns));
       st->bind(1, ms(req.lease_until)).bind(2, req.worker).bind(3, ms(req.now));
-      st->bind(4, ms(req.now)).bind(5, kind).bind(6, kind).bind(7, agent).bind(8, limit);
+      st->bind(4, ms(req.now)).bind(5, value).bind(6, limit);
       while ((rc = st->step()) == SQLITE_ROW) {
         out.push_back(read_message(*st));
         out.back().status = MessageStatus::sending;
@@ -561,37 +562,53 @@ class SqliteStore final : public Store {
       if (rc != SQLITE_DONE) return fail(db_->conn.error("claim"));
       return {};
     };
-    // Big claims (campaign traffic) are shared fairly: each agent with queued messages gets an
-    // equal part, so one agent's large campaign never fills every pass while another waits.
-    // The agents are found by seeking the index once per agent, not by reading the queue.
-    std::vector<std::string> agents;
-    if (!req.kind && req.limit >= 64) {
-      TRY(st, db_->conn.prepare(
-                  "WITH RECURSIVE a(id) AS (SELECT MIN(agent_id) FROM messages WHERE status IN "
-                  "('queued','retrying') UNION ALL SELECT (SELECT MIN(agent_id) FROM messages "
-                  "WHERE status IN ('queued','retrying') AND agent_id > a.id) FROM a WHERE a.id "
-                  "IS NOT NULL) SELECT id FROM a WHERE id IS NOT NULL LIMIT 64"));
-      while ((rc = st->step()) == SQLITE_ROW) agents.push_back(st->text(0));
-      st->reset();
-      if (rc != SQLITE_DONE) return fail(db_->conn.error("claim agents"));
-    }
-    if (agents.size() <= 1) {
-      TRY_VOID(claim("", req.limit));
+    if (req.kind) {
+      TRY_VOID(claim("kind", kind, req.limit));
     } else {
-      int share = std::max(1, req.limit / static_cast<int>(agents.size()));
-      for (const std::string& agent : agents) TRY_VOID(claim(agent, share));
+      // Any kind (campaign traffic): each agent with queued messages gets an equal share, so
+      // one agent's large campaign never fills every pass while another waits. The agents are
+      // found by seeking the per-agent index once per agent (never by reading the queue),
+      // starting after the agent the previous claim ended with so that every agent gets its
+      // turn however many there are.
+      std::vector<std::string> agents;
+      TRY(st, db_->conn.prepare(
+                  "WITH RECURSIVE a(id) AS (SELECT (SELECT MIN(agent_id) FROM messages WHERE status"
+                  " IN ('queued','retrying') AND agent_id > ?) UNION ALL SELECT (SELECT"
+                  " MIN(agent_id) FROM messages WHERE status IN ('queued','retrying') AND agent_id"
+                  " > a.id) FROM a WHERE a.id IS NOT NULL) SELECT id FROM a WHERE id IS NOT NULL"
+                  " LIMIT ?"));
+      auto find_agents = [&](const std::string& after) -> Result<void> {
+        st->reset();
+        st->bind(1, after).bind(2, static_cast<int>(kAgentsPerClaim - agents.size()));
+        while ((rc = st->step()) == SQLITE_ROW) {
+          std::string id = st->text(0);
+          if (std::ranges::find(agents, id) != agents.end()) break;  // wrapped around
+          agents.push_back(std::move(id));
+        }
+        st->reset();
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW) return fail(db_->conn.error("claim agents"));
+        return {};
+      };
+      TRY_VOID(find_agents(claim_after_agent_));
+      if (agents.size() < kAgentsPerClaim && !claim_after_agent_.empty()) TRY_VOID(find_agents(""));
+      if (!agents.empty())
+        claim_after_agent_ = agents.size() < kAgentsPerClaim ? "" : agents.back();
+      int share = std::max(1, req.limit / std::max(1, static_cast<int>(agents.size())));
+      for (const std::string& agent : agents) TRY_VOID(claim("agent_id", agent, share));
     }
     // Take the rest of any batch a claimed message belongs to, so batches stay whole.
     nlohmann::json batches = nlohmann::json::array();
     for (const Message& m : out)
       if (!m.batch_id.empty()) batches.push_back(m.batch_id);
     if (!batches.empty()) {
-      TRY(more, db_->conn.prepare(
-                    std::string(
-                        "UPDATE messages SET status = 'sending', lease_until = ?, claimed_by = ?, "
-                        "updated_at = ? WHERE status IN ('queued','retrying') AND batch_id IN "
-                        "(SELECT value FROM json_each(?)) RETURNING ") +
-                    kMessageColumns));
+      TRY(more,
+          db_->conn.prepare(
+              std::string(
+                  "UPDATE messages SET status = 'sending', lease_until = ?, claimed_by = ?, "
+                  "updated_at = ? WHERE status IN ('queued','retrying') AND batch_id <> '' AND "
+                  "batch_id IN "
+                  "(SELECT value FROM json_each(?)) RETURNING ") +
+              kMessageColumns));
       more->bind(1, ms(req.lease_until))
           .bind(2, req.worker)
           .bind(3, ms(req.now))
@@ -678,8 +695,12 @@ class SqliteStore final : public Store {
 
   Result<std::optional<TimePoint>> next_due_at() override {
     std::lock_guard lock(db_->mu);
+    // One seek of the (kind, next_attempt_at) index per kind.
     TRY(st, db_->conn.prepare(
-                "SELECT MIN(next_attempt_at) FROM messages WHERE status IN ('queued','retrying')"));
+                "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM messages WHERE kind ="
+                " 'transactional' AND status IN ('queued','retrying') UNION ALL SELECT"
+                " MIN(next_attempt_at) FROM messages WHERE kind = 'campaign' AND status IN"
+                " ('queued','retrying'))"));
     std::optional<TimePoint> out;
     if (st->step() == SQLITE_ROW && !st->is_null(0)) out = from_millis(st->int64(0));
     st->reset();
@@ -711,7 +732,11 @@ class SqliteStore final : public Store {
     return db_->conn.run(*st);
   }
 
+  // Agents a campaign claim takes shares for, at most; the next claim starts after the last.
+  static constexpr std::size_t kAgentsPerClaim = 64;
+
   std::shared_ptr<sqlite::Database> db_;
+  std::string claim_after_agent_;  // guarded by db_->mu
   std::unique_ptr<ContactStore> contacts_;
   std::unique_ptr<TemplateStore> templates_;
   std::unique_ptr<CampaignStore> campaigns_;
