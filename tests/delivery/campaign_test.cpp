@@ -204,6 +204,32 @@ TEST_P(SharedContentCampaignTest, EachRecipientGetsExactlyItsOwnRenderingFromBat
 INSTANTIATE_TEST_SUITE_P(Providers, SharedContentCampaignTest,
                          ::testing::Values("sendgrid", "mailgun"));
 
+TEST_F(CampaignTest, ALateOutcomeForAFinishedMessageChangesNeitherItNorTheCounts) {
+  // Invariant: live counts move exactly once per message: an outcome recorded by a worker
+  // whose claim expired (the message was re-claimed and finished meanwhile) is ignored.
+  contacts(5);
+  auto c = campaign();
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id).has_value());
+  drain();
+  auto counts = app_->store().campaigns().counts(agent_, c.id);
+  ASSERT_EQ(counts->sent, 5);
+  auto log = app_->store().list_messages({agent_, std::nullopt, std::nullopt, "", 1});
+  ASSERT_EQ(log->items.size(), 1u);
+  store::Outcome late;
+  late.message_id = log->items[0].id;
+  late.agent_id = agent_;
+  late.status = MessageStatus::failed;
+  late.attempts = 2;
+  late.last_error = "timed out";
+  ASSERT_TRUE(app_->store().record_outcomes(std::vector<store::Outcome>{late}).has_value());
+  auto after = app_->store().campaigns().counts(agent_, c.id);
+  EXPECT_EQ(after->sent, 5);
+  EXPECT_EQ(after->failed, 0);
+  EXPECT_EQ(after->queued, 0);
+  auto detail = app_->store().find_message(late.message_id, agent_);
+  EXPECT_EQ((*detail)->message.status, MessageStatus::sent);
+}
+
 TEST_F(CampaignTest, EmailCampaignWithoutPostalAddressRefusesToLaunch) {
   // Invariant: no campaign email goes out without the agent's postal address (CAN-SPAM).
   ASSERT_TRUE(app::put_branding(*app_, agent_, Branding{"Sunset Properties"}));

@@ -175,6 +175,66 @@ TEST_F(SqliteStoreTest, OutcomesRecordStatusRouteAttemptsAndHistory) {
   EXPECT_EQ((*d)->history[1].status, MessageStatus::sent);
 }
 
+TEST_F(SqliteStoreTest, AFirstTryAcceptanceReadsBackExactlyAsRecorded) {
+  // Invariant: however the store keeps a first-try acceptance (in the message row, without
+  // history rows), the log shows the same attempt and history it was given; anything else
+  // keeps its rows.
+  auto a = agent("a@example.com");
+  Message m = message(a.id);
+  ASSERT_TRUE(store_->enqueue(std::vector<Message>{m}).has_value());
+  auto now = Clock::now();
+  auto claimed = store_->claim_due({now, now + std::chrono::minutes(2), "w", 10, std::nullopt});
+  ASSERT_EQ(claimed->size(), 1u);
+  RouteSummary route{ProviderId::mailgun, Via::agent, "W <w@w.com>", "r@w.com", Via::agent};
+  TimePoint at = from_millis(to_millis(now) + 5);
+  Outcome o;
+  o.message_id = m.id;
+  o.agent_id = a.id;
+  o.status = MessageStatus::sent;
+  o.attempts = 1;
+  o.provider_message_id = "<20261124.1@mg.w.com>";
+  o.route = route;
+  o.attempts_made = {Attempt{1, at, route, "accepted", 200, "", o.provider_message_id}};
+  o.events = {{at, MessageStatus::sent, "accepted by mailgun"}};
+  ASSERT_TRUE(store_->record_outcomes(std::vector<Outcome>{o}).has_value());
+  auto d = store_->find_message(m.id, a.id);
+  ASSERT_TRUE(d.has_value() && d->has_value());
+  ASSERT_EQ((*d)->attempts.size(), 1u);
+  const Attempt& got = (*d)->attempts[0];
+  EXPECT_EQ(got.number, 1);
+  EXPECT_EQ(got.at, at);
+  EXPECT_EQ(got.outcome, "accepted");
+  EXPECT_EQ(got.http_status, 200);
+  EXPECT_EQ(got.provider_message_id, "<20261124.1@mg.w.com>");
+  EXPECT_EQ(got.route.provider, ProviderId::mailgun);
+  EXPECT_EQ(got.route.via, Via::agent);
+  EXPECT_EQ(got.route.from, "W <w@w.com>");
+  EXPECT_EQ(got.route.reply_to, "r@w.com");
+  EXPECT_EQ(got.route.payer, Via::agent);
+  const auto& h = (*d)->history;
+  ASSERT_EQ(h.size(), 2u);  // queued, sent
+  EXPECT_EQ(h[0].status, MessageStatus::queued);
+  EXPECT_EQ(h[1].status, MessageStatus::sent);
+  EXPECT_EQ(h[1].at, at);
+  EXPECT_EQ(h[1].detail, "accepted by mailgun");
+
+  // A second message whose first attempt was refused keeps both attempts as rows.
+  Message r = message(a.id);
+  ASSERT_TRUE(store_->enqueue(std::vector<Message>{r}).has_value());
+  ASSERT_EQ(store_->claim_due({now, now + std::chrono::minutes(2), "w", 10, std::nullopt})->size(),
+            1u);
+  o.message_id = r.id;
+  o.attempts = 2;
+  o.attempts_made = {Attempt{1, at, route, "retryable", 503, "busy", ""},
+                     Attempt{2, at, route, "accepted", 200, "", o.provider_message_id}};
+  ASSERT_TRUE(store_->record_outcomes(std::vector<Outcome>{o}).has_value());
+  auto dr = store_->find_message(r.id, a.id);
+  ASSERT_EQ((*dr)->attempts.size(), 2u);
+  EXPECT_EQ((*dr)->attempts[0].http_status, 503);
+  EXPECT_EQ((*dr)->attempts[1].number, 2);
+  EXPECT_EQ((*dr)->history.size(), 2u);
+}
+
 TEST_F(SqliteStoreTest, MessagesAreScopedToTheirAgent) {
   // Invariant: an agent-scoped lookup never returns another agent's message.
   auto a = agent("a@example.com");

@@ -1,4 +1,5 @@
 // SQLite implementation of CampaignStore.
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 
@@ -186,10 +187,12 @@ class SqliteCampaignStore final : public CampaignStore {
     TRY_VOID(tx.begin());
     // The cursor moves only from where this fan-out started: a racing fan-out changes nothing.
     TRY(st, db_->conn.prepare(
-                "UPDATE campaigns SET cursor = ?, fanout_done = ?, updated_at = ? WHERE id = ? AND"
-                " agent_id = ? AND cursor = ? AND status = 'running'"));
-    st->bind(1, cursor).bind(2, done).bind(3, ms(now)).bind(4, c.id).bind(5, c.agent_id);
-    st->bind(6, expected_cursor);
+                "UPDATE campaigns SET cursor = ?, fanout_done = ?, updated_at = ?, queued_total ="
+                " queued_total + ? WHERE id = ? AND agent_id = ? AND cursor = ? AND"
+                " status = 'running'"));
+    st->bind(1, cursor).bind(2, done).bind(3, ms(now));
+    st->bind(4, static_cast<std::int64_t>(messages.size())).bind(5, c.id).bind(6, c.agent_id);
+    st->bind(7, expected_cursor);
     TRY_VOID(db_->conn.run(*st));
     if (db_->conn.changes() == 0) return false;
     TRY_VOID(insert_messages(db_->conn, messages));
@@ -199,77 +202,66 @@ class SqliteCampaignStore final : public CampaignStore {
 
   Result<CampaignCounts> counts(const std::string& agent_id, const std::string& id) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "SELECT status, COUNT(*) FROM messages WHERE campaign_id = ? AND campaign_id <> ''"
-                " AND agent_id = ?"
-                " GROUP BY status"));
-    st->bind(1, id).bind(2, agent_id);
-    CampaignCounts c;
-    while (st->step() == SQLITE_ROW) {
-      auto status = parse_message_status(st->text(0)).value_or(MessageStatus::queued);
-      std::int64_t n = st->int64(1);
-      switch (status) {
-        case MessageStatus::queued:
-        case MessageStatus::sending:
-        case MessageStatus::retrying:
-          c.queued += n;
-          break;
-        case MessageStatus::sent:
-        case MessageStatus::delivered:
-          c.sent += n;
-          break;
-        case MessageStatus::failed:
-        case MessageStatus::bounced:
-          c.failed += n;
-          break;
-        case MessageStatus::suppressed:
-          c.suppressed += n;
-          break;
-      }
-    }
-    st->reset();
-    return c;
+    return counts_locked(agent_id, id);
   }
 
   Result<std::int64_t> backlog(const std::string& agent_id, const std::string& id) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "SELECT COUNT(*) FROM messages WHERE campaign_id = ? AND campaign_id <> '' AND"
-                " agent_id = ? AND status IN"
-                " ('queued','sending','retrying')"));
-    st->bind(1, id).bind(2, agent_id);
-    std::int64_t n = st->step() == SQLITE_ROW ? st->int64(0) : 0;
-    st->reset();
-    return n;
+    TRY(c, counts_locked(agent_id, id));
+    return c.queued;
   }
 
   Result<std::int64_t> cancel_unsent(const std::string& agent_id, const std::string& id,
                                      TimePoint now) override {
     std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
+    TRY_VOID(tx.begin());
+    // The campaign's unsent messages are in the agent's queue (its per-agent index).
     TRY(st, db_->conn.prepare(
                 "UPDATE messages SET status = 'failed', last_error = 'campaign cancelled', "
-                "updated_at = ?"
-                " WHERE campaign_id = ? AND campaign_id <> '' AND agent_id = ? AND status IN"
-                " ('queued','retrying')"));
-    st->bind(1, ms(now)).bind(2, id).bind(3, agent_id);
+                "updated_at = ? WHERE agent_id = ? AND status IN ('queued','retrying') AND"
+                " campaign_id = ?"));
+    st->bind(1, ms(now)).bind(2, agent_id).bind(3, id);
     TRY_VOID(db_->conn.run(*st));
-    return db_->conn.changes();
+    std::int64_t n = db_->conn.changes();
+    TRY(count,
+        db_->conn.prepare("UPDATE campaigns SET failed_count = failed_count + ? WHERE id = ? AND"
+                          " agent_id = ?"));
+    count->bind(1, n).bind(2, id).bind(3, agent_id);
+    TRY_VOID(db_->conn.run(*count));
+    TRY_VOID(tx.commit());
+    return n;
   }
 
   Result<int> complete_finished(TimePoint now) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(
                 "UPDATE campaigns SET status = 'completed', updated_at = ? WHERE status = 'running'"
-                " AND fanout_done = 1 AND NOT EXISTS (SELECT 1 FROM messages m WHERE"
-                " m.campaign_id = campaigns.id AND m.campaign_id <> '' AND m.agent_id ="
-                " campaigns.agent_id AND"
-                " m.status IN ('queued','sending','retrying'))"));
+                " AND fanout_done = 1 AND queued_total <= sent_count + failed_count +"
+                " suppressed_count"));
     st->bind(1, ms(now));
     TRY_VOID(db_->conn.run(*st));
     return static_cast<int>(db_->conn.changes());
   }
 
  private:
+  // Counts from the campaign's counters (the caller holds the lock).
+  Result<CampaignCounts> counts_locked(const std::string& agent_id, const std::string& id) {
+    TRY(st, db_->conn.prepare(
+                "SELECT queued_total, sent_count, failed_count, suppressed_count FROM campaigns"
+                " WHERE id = ? AND agent_id = ?"));
+    st->bind(1, id).bind(2, agent_id);
+    CampaignCounts c;
+    if (st->step() == SQLITE_ROW) {
+      c.sent = st->int64(1);
+      c.failed = st->int64(2);
+      c.suppressed = st->int64(3);
+      c.queued = std::max<std::int64_t>(0, st->int64(0) - c.sent - c.failed - c.suppressed);
+    }
+    st->reset();
+    return c;
+  }
+
   std::shared_ptr<Database> db_;
 };
 

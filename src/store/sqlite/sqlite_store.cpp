@@ -1,7 +1,9 @@
 // The embedded SQLite store (WAL). One connection behind a mutex: SQLite has one writer at
 // a time anyway, and batching writes per transaction is what keeps it fast.
 #include <algorithm>
+#include <array>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -32,6 +34,32 @@ constexpr const char* kMessageColumns =
     "campaign_id, subject, body_text, body_html, status, attempts, next_attempt_at, last_error, "
     "provider_message_id, route_provider, route_via, route_from, route_reply_to, payer, "
     "created_at, updated_at, batch_id";
+
+constexpr int kMessageColumnCount = 26;
+
+// The history entry of an acceptance, as the dispatcher words it.
+std::string accepted_detail(ProviderId provider) {
+  return "accepted by " + std::string(to_string(provider));
+}
+
+// The outcome's only attempt when it is an acceptance on the first try whose history is just
+// "sent" at the same moment, worded as accepted_detail: then the row can hold all of it.
+const Attempt* first_try_acceptance(const Outcome& o) {
+  if (o.status != MessageStatus::sent || o.attempts != 1 || !o.route) return nullptr;
+  if (o.attempts_made.size() != 1 || o.events.size() != 1) return nullptr;
+  const Attempt& a = o.attempts_made.front();
+  const StatusEvent& e = o.events.front();
+  if (a.number != 1 || a.outcome != "accepted" || !a.error.empty()) return nullptr;
+  if (a.provider_message_id != o.provider_message_id) return nullptr;
+  if (a.route.provider != o.route->provider || a.route.via != o.route->via ||
+      a.route.payer != o.route->payer || a.route.from != o.route->from ||
+      a.route.reply_to != o.route->reply_to)
+    return nullptr;
+  if (e.status != MessageStatus::sent || e.at != a.at ||
+      e.detail != accepted_detail(a.route.provider))
+    return nullptr;
+  return &a;
+}
 
 Message read_message(const Statement& s) {
   Message m;
@@ -473,13 +501,25 @@ class SqliteStore final : public Store {
                                                     const std::string& agent_id) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(std::string("SELECT ") + kMessageColumns +
-                              " FROM messages WHERE id = ? AND (? = '' OR agent_id = ?)"));
+                              ", sent_at, sent_http_status FROM messages WHERE id = ? AND"
+                              " (? = '' OR agent_id = ?)"));
     st->bind(1, id).bind(2, agent_id).bind(3, agent_id);
     if (st->step() != SQLITE_ROW) return std::optional<MessageDetail>();
     MessageDetail d;
     d.message = read_message(*st);
+    const std::int64_t sent_at = st->int64(kMessageColumnCount);
+    const int sent_http_status = static_cast<int>(st->int64(kMessageColumnCount + 1));
     st->reset();
     d.history.push_back(StatusEvent{d.message.created_at, MessageStatus::queued, ""});
+    // A first-try acceptance lives in the row (see record_outcomes): rebuild its attempt and
+    // its "sent" entry exactly as they were recorded.
+    if (sent_at > 0 && d.message.route) {
+      const RouteSummary& r = *d.message.route;
+      d.attempts.push_back(Attempt{1, from_millis(sent_at), r, "accepted", sent_http_status, "",
+                                   d.message.provider_message_id});
+      d.history.push_back(
+          StatusEvent{from_millis(sent_at), MessageStatus::sent, accepted_detail(r.provider)});
+    }
     TRY(ev, db_->conn.prepare(
                 "SELECT at, status, detail, attempt, outcome, http_status, provider, via, payer,"
                 " route_from, route_reply_to, provider_message_id FROM message_events"
@@ -506,6 +546,7 @@ class SqliteStore final : public Store {
       }
     }
     ev->reset();
+    std::ranges::stable_sort(d.history, {}, &StatusEvent::at);
     return std::optional<MessageDetail>(std::move(d));
   }
 
@@ -633,18 +674,24 @@ class SqliteStore final : public Store {
     std::lock_guard lock(db_->mu);
     Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
+    // One statement per message: status, route, and (when rendered) the content it keeps.
     TRY(up, db_->conn.prepare(
-                "UPDATE messages SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
-                " provider_message_id = ?, route_provider = ?, route_via = ?, route_from = ?,"
-                " route_reply_to = ?, payer = ?, lease_until = 0, claimed_by = '', updated_at = ?"
-                " WHERE id = ? AND agent_id = ?"));
-    TRY(content, db_->conn.prepare(
-                     "UPDATE messages SET subject = ?, body_text = ?, body_html = ? WHERE id = ?"
-                     " AND agent_id = ?"));
-    TRY(subject,
-        db_->conn.prepare("UPDATE messages SET subject = ? WHERE id = ? AND agent_id = ?"));
+                "UPDATE messages SET status = ?1, attempts = ?2, next_attempt_at = ?3,"
+                " last_error = ?4, provider_message_id = ?5, route_provider = ?6, route_via = ?7,"
+                " route_from = ?8, route_reply_to = ?9, payer = ?10, lease_until = 0,"
+                " claimed_by = '', updated_at = ?11,"
+                " subject = CASE WHEN ?14 THEN ?15 ELSE subject END,"
+                " body_text = CASE WHEN ?16 THEN ?17 ELSE body_text END,"
+                " body_html = CASE WHEN ?16 THEN ?18 ELSE body_html END,"
+                " sent_at = CASE WHEN ?19 > 0 THEN ?19 ELSE sent_at END,"
+                " sent_http_status = CASE WHEN ?19 > 0 THEN ?20 ELSE sent_http_status END"
+                " WHERE id = ?12 AND agent_id = ?13 AND status IN ('queued','sending','retrying')"
+                " RETURNING campaign_id"));
     std::int64_t now = ms(Clock::now());
+    // Campaign counters move with their messages: (agent, campaign) → sent, failed, suppressed.
+    std::map<std::pair<std::string, std::string>, std::array<std::int64_t, 3>> counted;
     for (const Outcome& o : outcomes) {
+      const Attempt* first = first_try_acceptance(o);
       up->reset();
       up->bind(1, to_string(o.status)).bind(2, o.attempts).bind(3, ms(o.next_attempt_at));
       up->bind(4, o.last_error).bind(5, o.provider_message_id);
@@ -655,20 +702,50 @@ class SqliteStore final : public Store {
         up->bind(6, "").bind(7, "").bind(8, "").bind(9, "").bind(10, "");
       }
       up->bind(11, now).bind(12, o.message_id).bind(13, o.agent_id);
-      TRY_VOID(db_->conn.run(*up));
-      if (o.rendered && o.keep_body) {
-        content->reset();
-        content->bind(1, o.subject).bind(2, o.text).bind(3, o.html).bind(4, o.message_id);
-        content->bind(5, o.agent_id);
-        TRY_VOID(db_->conn.run(*content));
-      } else if (o.rendered) {
-        subject->reset();
-        subject->bind(1, o.subject).bind(2, o.message_id).bind(3, o.agent_id);
-        TRY_VOID(db_->conn.run(*subject));
+      up->bind(14, o.rendered).bind(15, o.subject);
+      up->bind(16, o.rendered && o.keep_body).bind(17, o.text).bind(18, o.html);
+      up->bind(19, first ? ms(first->at) : std::int64_t{0});
+      up->bind(20, first ? first->http_status : 0);
+      // A message already final (recorded by a worker that re-claimed it after this claim
+      // expired) keeps that record.
+      int rc = up->step();
+      if (rc == SQLITE_DONE) continue;
+      if (rc != SQLITE_ROW) return fail(db_->conn.error("record outcome"));
+      std::string campaign_id = up->text(0);
+      up->reset();
+      if (!campaign_id.empty()) {
+        auto& c = counted[{o.agent_id, campaign_id}];
+        switch (o.status) {
+          case MessageStatus::sent:
+          case MessageStatus::delivered:
+            ++c[0];
+            break;
+          case MessageStatus::failed:
+          case MessageStatus::bounced:
+            ++c[1];
+            break;
+          case MessageStatus::suppressed:
+            ++c[2];
+            break;
+          default:
+            break;  // still on its way
+        }
       }
+      if (first) continue;  // its attempt and its one status change are in the row
       for (const Attempt& a : o.attempts_made) TRY_VOID(insert_attempt(o, a));
       for (const StatusEvent& e : o.events)
         TRY_VOID(sqlite::insert_event(db_->conn, o.message_id, o.agent_id, e));
+    }
+    if (!counted.empty()) {
+      TRY(count,
+          db_->conn.prepare(
+              "UPDATE campaigns SET sent_count = sent_count + ?, failed_count = failed_count"
+              " + ?, suppressed_count = suppressed_count + ? WHERE id = ? AND agent_id = ?"));
+      for (const auto& [key, n] : counted) {
+        count->reset();
+        count->bind(1, n[0]).bind(2, n[1]).bind(3, n[2]).bind(4, key.second).bind(5, key.first);
+        TRY_VOID(db_->conn.run(*count));
+      }
     }
     return tx.commit();
   }
