@@ -610,7 +610,7 @@ function printReport(r) {
   const line = (cols, widths) => cols.map((c, i) => String(c).padEnd(widths[i])).join('  ');
   log('');
   log(`Herald benchmark — ${r.startedAt} — ${r.machine.cpuModel ?? '?'} (${r.machine.nproc} cores), commit ${r.machine.gitCommit?.slice(0, 10) ?? '?'}${r.machine.srcDirty ? ' (src modified)' : ''}`);
-  log(`load average at start: ${r.machine.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}; workers ${r.settings.env.HERALD_WORKERS ?? '4 (default)'}; rate limits ${r.settings.env.HERALD_RATE_LIMIT_RESEND}/s per account (limiter out of the way)`);
+  log(`load average at start: ${r.machine.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}; workers ${r.settings.env.HERALD_WORKERS ?? `${1 + Math.max(2, os.cpus().length)} (default: 1 + cores)`}; rate limits ${r.settings.env.HERALD_RATE_LIMIT_RESEND}/s per account (limiter out of the way)`);
   log('');
   const w = [30, 9, 7, 6, 8, 9, 10, 13, 14, 10];
   log(line(['campaign', 'total', 'failed', 'suppr', 'seconds', 'msg/s', 'peak RSS', 'max RSS seen', 'RSS at launch', 'dup/extra'], w));

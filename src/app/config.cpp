@@ -1,5 +1,8 @@
 #include "app/config.h"
 
+#include <algorithm>
+#include <thread>
+
 #include <sodium.h>
 
 #include <charconv>
@@ -59,7 +62,10 @@ Result<Config> load_config(const Getenv& getenv) {
   c.platform_token = Secret(env(getenv, "HERALD_PLATFORM_TOKEN"));
   c.master_key = env(getenv, "HERALD_MASTER_KEY");
   c.master_key_file = env(getenv, "HERALD_MASTER_KEY_FILE", c.data_dir + "/master.key");
-  auto workers = env_int(getenv, "HERALD_WORKERS", 4, 1, 256);
+  // The transactional lane's worker plus one campaign worker per core (at least two): campaign
+  // passes are CPU-bound, and a worker beyond the cores only holds another claim in memory.
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  auto workers = env_int(getenv, "HERALD_WORKERS", 1 + std::max(2, cores), 1, 256);
   if (!workers) return std::unexpected(workers.error());
   c.workers = *workers;
   auto body = env_int(getenv, "HERALD_MAX_BODY_BYTES", 1 << 20, 1024, 1 << 30);
