@@ -221,8 +221,10 @@ TEST_F(SqliteStoreTest, AFirstTryAcceptanceReadsBackExactlyAsRecorded) {
   // A second message whose first attempt was refused keeps both attempts as rows.
   Message r = message(a.id);
   ASSERT_TRUE(store_->enqueue(std::vector<Message>{r}).has_value());
-  ASSERT_EQ(store_->claim_due({now, now + std::chrono::minutes(2), "w", 10, std::nullopt})->size(),
-            1u);
+  auto later = Clock::now() + std::chrono::seconds(1);
+  ASSERT_EQ(
+      store_->claim_due({later, later + std::chrono::minutes(2), "w", 10, std::nullopt})->size(),
+      1u);
   o.message_id = r.id;
   o.attempts = 2;
   o.attempts_made = {Attempt{1, at, route, "retryable", 503, "busy", ""},
