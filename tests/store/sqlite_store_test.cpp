@@ -44,6 +44,29 @@ class SqliteStoreTest : public ::testing::Test {
     return m;
   }
 
+  // Enqueues one message for the agent and claims it, as a worker does before sending.
+  Message claimed_message(const std::string& agent_id) {
+    Message m = message(agent_id);
+    EXPECT_TRUE(store_->enqueue(std::vector<Message>{m}).has_value());
+    auto now = Clock::now() + std::chrono::seconds(1);
+    auto claimed = store_->claim_due({now, now + std::chrono::minutes(2), "w", 10, std::nullopt});
+    EXPECT_EQ(claimed->size(), 1u);
+    return m;
+  }
+
+  // The outcome of a message the provider accepted after `attempts` attempts.
+  static Outcome sent(const Message& m, int attempts, const std::string& provider_message_id,
+                      const RouteSummary& route) {
+    Outcome o;
+    o.message_id = m.id;
+    o.agent_id = m.agent_id;
+    o.status = MessageStatus::sent;
+    o.attempts = attempts;
+    o.provider_message_id = provider_message_id;
+    o.route = route;
+    return o;
+  }
+
   fs::path dir_;
   std::unique_ptr<Store> store_;
 };
@@ -136,21 +159,12 @@ TEST_F(SqliteStoreTest, ClaimTakesDueMessagesOnceTransactionalLaneFirst) {
 TEST_F(SqliteStoreTest, OutcomesRecordStatusRouteAttemptsAndHistory) {
   // Invariant: the log shows the route, who paid, every attempt and the status history.
   auto a = agent("a@example.com");
-  Message m = message(a.id);
-  ASSERT_TRUE(store_->enqueue(std::vector<Message>{m}).has_value());
+  Message m = claimed_message(a.id);
   auto now = Clock::now();
-  auto claimed = store_->claim_due({now, now + std::chrono::minutes(2), "w", 10, std::nullopt});
-  ASSERT_EQ(claimed->size(), 1u);
-  Outcome o;
-  o.message_id = m.id;
-  o.agent_id = a.id;
-  o.status = MessageStatus::sent;
-  o.attempts = 2;
-  o.provider_message_id = "pm-1";
   RouteSummary agent_route{ProviderId::sendgrid, Via::agent, "W <w@w.com>", "", Via::agent};
   RouteSummary platform{ProviderId::resend, Via::platform, "W <noreply@p.com>", "r@w.com",
                         Via::platform};
-  o.route = platform;
+  Outcome o = sent(m, 2, "pm-1", platform);
   o.rendered = true;
   o.subject = "Hello";
   o.attempts_made = {Attempt{1, now, agent_route, "bad_credentials", 401, "bad key", ""},
@@ -180,20 +194,10 @@ TEST_F(SqliteStoreTest, AFirstTryAcceptanceReadsBackExactlyAsRecorded) {
   // history rows), the log shows the same attempt and history it was given; anything else
   // keeps its rows.
   auto a = agent("a@example.com");
-  Message m = message(a.id);
-  ASSERT_TRUE(store_->enqueue(std::vector<Message>{m}).has_value());
-  auto now = Clock::now();
-  auto claimed = store_->claim_due({now, now + std::chrono::minutes(2), "w", 10, std::nullopt});
-  ASSERT_EQ(claimed->size(), 1u);
+  Message m = claimed_message(a.id);
   RouteSummary route{ProviderId::mailgun, Via::agent, "W <w@w.com>", "r@w.com", Via::agent};
-  TimePoint at = from_millis(to_millis(now) + 5);
-  Outcome o;
-  o.message_id = m.id;
-  o.agent_id = a.id;
-  o.status = MessageStatus::sent;
-  o.attempts = 1;
-  o.provider_message_id = "<20261124.1@mg.w.com>";
-  o.route = route;
+  TimePoint at = from_millis(to_millis(Clock::now()) + 5);
+  Outcome o = sent(m, 1, "<20261124.1@mg.w.com>", route);
   o.attempts_made = {Attempt{1, at, route, "accepted", 200, "", o.provider_message_id}};
   o.events = {{at, MessageStatus::sent, "accepted by mailgun"}};
   ASSERT_TRUE(store_->record_outcomes(std::vector<Outcome>{o}).has_value());
@@ -219,12 +223,7 @@ TEST_F(SqliteStoreTest, AFirstTryAcceptanceReadsBackExactlyAsRecorded) {
   EXPECT_EQ(h[1].detail, "accepted by mailgun");
 
   // A second message whose first attempt was refused keeps both attempts as rows.
-  Message r = message(a.id);
-  ASSERT_TRUE(store_->enqueue(std::vector<Message>{r}).has_value());
-  auto later = Clock::now() + std::chrono::seconds(1);
-  ASSERT_EQ(
-      store_->claim_due({later, later + std::chrono::minutes(2), "w", 10, std::nullopt})->size(),
-      1u);
+  Message r = claimed_message(a.id);
   o.message_id = r.id;
   o.attempts = 2;
   o.attempts_made = {Attempt{1, at, route, "retryable", 503, "busy", ""},
