@@ -5,6 +5,8 @@
 #include <random>
 
 #include "core/id.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/migrations.h"
 #include "store/store.h"
 
 namespace herald::store {
@@ -286,6 +288,58 @@ TEST_F(SqliteStoreTest, MessageLogPagesNewestFirstWithFilters) {
   MessageQuery sms{a.id};
   sms.channel = Channel::sms;
   EXPECT_EQ(store_->list_messages(sms)->items.size(), 3u);
+}
+
+TEST(SqliteMigrationTest, CampaignCountersStartFromTheMessagesAlreadyQueued) {
+  // Invariant: upgrading a database with campaigns in flight (schema 11) to counters gives
+  // the same live counts the messages show, so a running campaign still completes.
+  fs::path dir = fs::temp_directory_path() / ("herald-migrate-" + new_id());
+  fs::create_directories(dir);
+  std::string agent = new_id(), campaign = new_id();
+  {
+    auto conn = sqlite::Connection::open((dir / "herald.db").string());
+    ASSERT_TRUE(conn.has_value());
+    ASSERT_TRUE(
+        conn->exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT"
+                   " NOT NULL, applied_at INTEGER NOT NULL)"));
+    for (const auto& m : sqlite::migrations()) {
+      if (m.version > 11) break;
+      ASSERT_TRUE(conn->exec(m.sql)) << m.name;
+      ASSERT_TRUE(conn->exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
+                             ", 'old', 0)"));
+    }
+    ASSERT_TRUE(
+        conn->exec("INSERT INTO agents (id, name, email, created_at, updated_at) VALUES"
+                   " ('" +
+                   agent + "', 'A', 'a@example.com', 0, 0)"));
+    ASSERT_TRUE(
+        conn->exec("INSERT INTO campaigns (id, agent_id, name, channel, template_key,"
+                   " status, cursor, fanout_done, total, created_at, updated_at) VALUES"
+                   " ('" +
+                   campaign + "', '" + agent +
+                   "', 'C', 'email', 'market_update', 'running', 'x', 1, 7, 0, 0)"));
+    const char* statuses[] = {"queued", "sending", "sent",      "delivered",
+                              "failed", "bounced", "suppressed"};
+    for (const char* status : statuses) {
+      ASSERT_TRUE(conn->exec(
+          "INSERT INTO messages (id, agent_id, channel, kind, to_address, campaign_id, status,"
+          " next_attempt_at, created_at, updated_at) VALUES ('" +
+          new_id() + "', '" + agent + "', 'email', 'campaign', 'b@example.com', '" + campaign +
+          "', '" + status + "', 0, 0, 0)"));
+    }
+  }
+  {
+    auto store = open_store(dir.string());
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    auto counts = (*store)->campaigns().counts(agent, campaign);
+    ASSERT_TRUE(counts.has_value());
+    EXPECT_EQ(counts->queued, 2);
+    EXPECT_EQ(counts->sent, 2);
+    EXPECT_EQ(counts->failed, 2);
+    EXPECT_EQ(counts->suppressed, 1);
+    EXPECT_EQ((*store)->campaigns().backlog(agent, campaign).value(), 2);
+  }
+  fs::remove_all(dir);
 }
 
 TEST_F(SqliteStoreTest, MigrationsAreIdempotent) {
