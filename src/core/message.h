@@ -42,7 +42,11 @@ struct RouteSummary {
   std::string from;
   std::string reply_to;
   Via payer = Via::platform;
+  bool operator==(const RouteSummary&) const = default;
 };
+
+// The status-history wording of a message the provider accepted ("accepted by sendgrid").
+std::string accepted_detail(ProviderId provider);
 
 // One call to a provider for a message.
 struct Attempt {

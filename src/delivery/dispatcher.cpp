@@ -569,8 +569,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
             j.outcome.provider_message_id = o.provider_message_id;
             j.outcome.last_error.clear();
             j.outcome.events.push_back(
-                {now, MessageStatus::sent,
-                 "accepted by " + std::string(to_string(j.route->provider))});
+                {now, MessageStatus::sent, accepted_detail(j.route->provider)});
             if (agent_route && status == IntegrationStatus::failing) {
               (void)store.set_integration_status(j.message->agent_id, j.message->channel,
                                                  IntegrationStatus::ok, "", now);

@@ -156,8 +156,8 @@ constexpr std::string_view kV7 = R"sql(
 ALTER TABLE integrations ADD COLUMN rate_limit REAL NOT NULL DEFAULT 0;
 )sql";
 
-// Campaign counts (polled while a campaign runs) are scoped by agent: with agent_id in the
-// index they are answered from the index alone instead of one row lookup per message.
+// Campaign counts by agent, campaign and status (superseded by the counters of migration 12,
+// which drops this index).
 constexpr std::string_view kV8 = R"sql(
 DROP INDEX messages_campaign;
 CREATE INDEX messages_campaign ON messages(campaign_id, agent_id, status) WHERE campaign_id <> '';
@@ -165,13 +165,13 @@ CREATE INDEX messages_campaign ON messages(campaign_id, agent_id, status) WHERE 
 
 // Fair claiming: the agents with queued messages, found by seeking this index once per agent,
 // and each agent's due messages in order.
-constexpr std::string_view kV10 = R"sql(
-ALTER TABLE campaigns ADD COLUMN listing_id TEXT NOT NULL DEFAULT '';
-)sql";
-
 constexpr std::string_view kV9 = R"sql(
 CREATE INDEX messages_due_agent ON messages(agent_id, next_attempt_at)
   WHERE status IN ('queued','retrying');
+)sql";
+
+constexpr std::string_view kV10 = R"sql(
+ALTER TABLE campaigns ADD COLUMN listing_id TEXT NOT NULL DEFAULT '';
 )sql";
 
 // A message the provider accepted on its first attempt keeps that attempt in its own row (when
@@ -191,18 +191,11 @@ ALTER TABLE campaigns ADD COLUMN queued_total INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE campaigns ADD COLUMN sent_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE campaigns ADD COLUMN failed_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE campaigns ADD COLUMN suppressed_count INTEGER NOT NULL DEFAULT 0;
-UPDATE campaigns SET
-  queued_total = (SELECT COUNT(*) FROM messages m WHERE m.campaign_id = campaigns.id
-                  AND m.campaign_id <> '' AND m.agent_id = campaigns.agent_id),
-  sent_count = (SELECT COUNT(*) FROM messages m WHERE m.campaign_id = campaigns.id
-                AND m.campaign_id <> '' AND m.agent_id = campaigns.agent_id
-                AND m.status IN ('sent','delivered')),
-  failed_count = (SELECT COUNT(*) FROM messages m WHERE m.campaign_id = campaigns.id
-                  AND m.campaign_id <> '' AND m.agent_id = campaigns.agent_id
-                  AND m.status IN ('failed','bounced')),
-  suppressed_count = (SELECT COUNT(*) FROM messages m WHERE m.campaign_id = campaigns.id
-                      AND m.campaign_id <> '' AND m.agent_id = campaigns.agent_id
-                      AND m.status = 'suppressed');
+UPDATE campaigns SET (queued_total, sent_count, failed_count, suppressed_count) =
+  (SELECT COUNT(*), TOTAL(m.status IN ('sent','delivered')), TOTAL(m.status IN ('failed','bounced')),
+          TOTAL(m.status = 'suppressed')
+   FROM messages m WHERE m.campaign_id = campaigns.id AND m.campaign_id <> ''
+   AND m.agent_id = campaigns.agent_id);
 DROP INDEX messages_campaign;
 )sql";
 

@@ -37,13 +37,8 @@ constexpr const char* kMessageColumns =
 
 constexpr int kMessageColumnCount = 26;
 
-// The history entry of an acceptance, as the dispatcher words it.
-std::string accepted_detail(ProviderId provider) {
-  return "accepted by " + std::string(to_string(provider));
-}
-
 // The outcome's only attempt when it is an acceptance on the first try whose history is just
-// "sent" at the same moment, worded as accepted_detail: then the row can hold all of it.
+// "sent" at the same moment, in accepted_detail's words: then the row can hold all of it.
 const Attempt* first_try_acceptance(const Outcome& o) {
   if (o.status != MessageStatus::sent || o.attempts != 1 || !o.route) return nullptr;
   if (o.attempts_made.size() != 1 || o.events.size() != 1) return nullptr;
@@ -51,10 +46,7 @@ const Attempt* first_try_acceptance(const Outcome& o) {
   const StatusEvent& e = o.events.front();
   if (a.number != 1 || a.outcome != "accepted" || !a.error.empty()) return nullptr;
   if (a.provider_message_id != o.provider_message_id) return nullptr;
-  if (a.route.provider != o.route->provider || a.route.via != o.route->via ||
-      a.route.payer != o.route->payer || a.route.from != o.route->from ||
-      a.route.reply_to != o.route->reply_to)
-    return nullptr;
+  if (a.route != *o.route) return nullptr;
   if (e.status != MessageStatus::sent || e.at != a.at ||
       e.detail != accepted_detail(a.route.provider))
     return nullptr;
