@@ -793,6 +793,7 @@ Result<Skeleton> CompiledTemplate::skeleton(
   out.parts.html = replace(rendered->html, true);
   out.parts.text = replace(rendered->text, false);
   out.parts.body = replace(rendered->body, false);
+  out.shape = std::move(message);
   return out;
 }
 
@@ -844,6 +845,45 @@ std::optional<Substitutions> personalize(const Skeleton& skeleton, const nlohman
       substitute(skeleton.parts.text, skeleton, out) != full.text ||
       substitute(skeleton.parts.body, skeleton, out) != full.body) {
     return std::nullopt;
+  }
+  return out;
+}
+
+namespace {
+
+// Whether `message` has `shape`'s keys everywhere, a non-empty string wherever `shape` has one
+// (a stand-in) and `shape`'s own value everywhere else.
+bool same_shape(const json& shape, const json& message) {
+  if (shape.is_object()) {
+    if (!message.is_object() || message.size() != shape.size()) return false;
+    for (auto it = shape.begin(); it != shape.end(); ++it) {
+      auto m = message.find(it.key());
+      if (m == message.end() || !same_shape(*it, *m)) return false;
+    }
+    return true;
+  }
+  if (shape.is_string() && !shape.get_ref<const std::string&>().empty())
+    return message.is_string() && !message.get_ref<const std::string&>().empty();
+  return shape == message;
+}
+
+}  // namespace
+
+std::optional<Substitutions> personalize_same_shape(const Skeleton& skeleton, const json& vars) {
+  json message = message_json(vars);
+  if (!same_shape(skeleton.shape, message)) return std::nullopt;
+  Substitutions out;
+  out.reserve(skeleton.slots.size());
+  for (const Skeleton::Slot& slot : skeleton.slots) {
+    const json* v = &message;
+    for (const std::string& key : slot.path) v = &(*v)[key];  // present: same shape
+    const std::string& value = v->get_ref<const std::string&>();
+    if (slot.html) {
+      if (value.find_first_of("&<>\"'") != std::string::npos) return std::nullopt;
+    } else if (value.find_first_of("\r\n") != std::string::npos) {
+      return std::nullopt;
+    }
+    out.emplace_back(slot.name, value);
   }
   return out;
 }

@@ -136,6 +136,9 @@ struct Skeleton {
   };
   Rendered parts;
   std::vector<Slot> slots;
+  // The variables it was rendered from (derived fields included), each non-empty string
+  // replaced by its stand-in: what personalize_same_shape compares other messages with.
+  nlohmann::json shape;
 };
 
 // One message's values for `skeleton`, or nothing when the skeleton cannot reproduce this
@@ -144,6 +147,17 @@ struct Skeleton {
 // personalized send is byte-for-byte what a single send would have been.
 std::optional<Substitutions> personalize(const Skeleton& skeleton, const nlohmann::json& vars,
                                          const Rendered& full);
+
+// personalize without rendering the message: its values when its variables have exactly the
+// skeleton's shape — the same keys, a non-empty string wherever the skeleton's source had one,
+// the very same value everywhere else — so every section, inverted section and fallback to
+// branding goes the same way and only those strings differ. Nothing when the shape differs,
+// when an HTML value would escape (the template may print it unescaped: {{{…}}}), or when a
+// plain value has a line break (a subject turns those into spaces): then render the message
+// and call personalize. Only for a skeleton that reproduced its own source exactly (check that
+// with personalize once per skeleton).
+std::optional<Substitutions> personalize_same_shape(const Skeleton& skeleton,
+                                                    const nlohmann::json& vars);
 
 // `text` with each slot's placeholder replaced by its value (what the provider does).
 std::string substitute(std::string_view text, const Skeleton& skeleton,

@@ -39,8 +39,13 @@ struct Job {
   // was rendered with, to build the batch's skeleton and this message's substitutions.
   const app::TemplateRenderer* renderer = nullptr;
   nlohmann::json vars;
-  bool done = false;      // outcome is final for this pass
-  bool recorded = false;  // outcome written (moved out of `outcome`)
+  // Campaign email for a provider that shares one content per batch is rendered only if it
+  // cannot take its batch's skeleton without (see personalize_same_shape); until then its
+  // content is not in `outcome` or `outbound`.
+  bool unrendered = false;
+  bool personalized = false;  // its content is its batch's skeleton plus its substitutions
+  bool done = false;          // outcome is final for this pass
+  bool recorded = false;      // outcome written (moved out of `outcome`)
 };
 
 // Requests per slice of a pass: each slice's outcomes are written before the next goes out.
@@ -221,6 +226,34 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     for (auto& a : *hit) suppressed.emplace(key.first, key.second, std::move(a));
   }
 
+  // Renders a job's content into its outcome and its outbound message; false (the job failed,
+  // with the reason) when the template cannot render these variables.
+  auto render = [](Job& job, TimePoint at) {
+    auto rendered = job.renderer->render(job.vars);
+    if (!rendered) {
+      std::string why = "cannot render: " + rendered.error().message;
+      job.outcome.status = MessageStatus::failed;
+      job.outcome.last_error = why;
+      job.outcome.events.push_back({at, MessageStatus::failed, std::move(why)});
+      job.done = true;
+      return false;
+    }
+    job.outcome.rendered = true;
+    job.outcome.subject = rendered->subject;
+    job.outcome.html = rendered->html;
+    if (job.message->channel == Channel::sms) {
+      job.outcome.text = rendered->body;
+      job.outbound->body = std::move(rendered->body);
+    } else {
+      job.outcome.text = rendered->text;
+      job.outbound->subject = std::move(rendered->subject);
+      job.outbound->text = std::move(rendered->text);
+      job.outbound->html = std::move(rendered->html);
+    }
+    job.unrendered = false;
+    return true;
+  };
+
   // Open each agent once per pass, and parse each template once per pass.
   std::map<std::string, Result<Agent>> agents;
   std::map<std::string, std::pair<std::optional<app::TemplateRenderer>, std::string>> renderers;
@@ -293,17 +326,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       finish(MessageStatus::failed, "cannot render: " + rit->second.second);
       continue;
     }
-    auto rendered = rit->second.first->render(vars);
-    if (!rendered) {
-      finish(MessageStatus::failed, "cannot render: " + rendered.error().message);
-      continue;
-    }
     job.renderer = &*rit->second.first;
-    job.outcome.rendered = true;
-    job.outcome.keep_body = !(m.kind == MessageKind::campaign && m.channel == Channel::email);
-    job.outcome.subject = rendered->subject;
-    job.outcome.text = m.channel == Channel::sms ? rendered->body : rendered->text;
-    job.outcome.html = rendered->html;
     auto route = resolve_route(*job.agent, m.channel, platform);
     if (!route) {
       // Only the platform's own account can be unconfigured; the operator can fix that, so wait.
@@ -322,8 +345,12 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       continue;
     }
     job.route = std::move(*route);
-    job.outbound = make_outbound(m, *rendered, *job.route);
     job.vars = std::move(vars);
+    job.outcome.keep_body = !(m.kind == MessageKind::campaign && m.channel == Channel::email);
+    job.unrendered = m.kind == MessageKind::campaign && m.channel == Channel::email &&
+                     providers::provider_for(job.route->provider).capabilities().shared_content;
+    job.outbound = make_outbound(m, Rendered{}, *job.route);
+    if (!job.unrendered && !render(job, now)) continue;
     // Campaign email carries one-click unsubscribe (RFC 8058) plus a mailto fallback.
     if (m.kind == MessageKind::campaign && m.channel == Channel::email) {
       std::string mailto =
@@ -425,6 +452,9 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     }
     // A shared-content batch is the template rendered once with placeholders (the skeleton)
     // plus each message's values; a message the skeleton cannot reproduce exactly goes alone.
+    // Once the skeleton has reproduced one rendered message exactly, the messages shaped like
+    // it take their values without being rendered at all; the others are rendered and
+    // compared.
     std::vector<std::vector<Job*>> alone;
     for (auto& group : groups) {
       if (group.size() < 2) continue;
@@ -435,12 +465,16 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
                 [](const Job* a, const Job* b) { return a->message->id < b->message->id; });
       auto placeholder = [&](std::string_view name) { return provider.placeholder(name); };
       auto skeleton = group.front()->renderer->skeleton(group.front()->vars, placeholder);
+      bool proven = false;  // the skeleton reproduced a rendered message exactly
       std::vector<Job*> kept;
       for (Job* j : group) {
         std::optional<Substitutions> subs;
-        if (skeleton) {
+        if (skeleton && proven && j->unrendered) subs = personalize_same_shape(*skeleton, j->vars);
+        if (skeleton && !subs) {
+          if (j->unrendered && !render(*j, now)) continue;  // failed, with the reason
           subs = personalize(*skeleton, j->vars,
                              Rendered{j->outcome.subject, j->outcome.text, j->outcome.html, ""});
+          proven = proven || subs.has_value();
         }
         std::size_t bytes = 0;
         if (subs) {
@@ -448,8 +482,15 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
             bytes += skeleton->slots[k].placeholder.size() + (*subs)[k].second.size();
         }
         if (!subs || bytes > kMaxSubstitutionBytes) {
+          if (j->unrendered && !render(*j, now)) continue;
           alone.push_back({j});
           continue;
+        }
+        if (j->unrendered) {
+          // What the log keeps of a campaign email: its subject.
+          j->outcome.rendered = true;
+          j->outcome.subject = substitute(skeleton->parts.subject, *skeleton, *subs);
+          j->personalized = true;
         }
         // The adapter reads the shared content from the batch's first message only; the
         // others drop their copy (a fallback re-route rebuilds it from the outcome).
@@ -461,8 +502,13 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       }
       group = std::move(kept);
     }
-    std::erase_if(groups, [](const std::vector<Job*>& g) { return g.empty(); });
     for (auto& g : alone) groups.push_back(std::move(g));
+    // Whatever goes with content of its own (alone, or a batch of one) is rendered now.
+    for (auto& group : groups) {
+      std::erase_if(group,
+                    [&](Job* j) { return j->unrendered && !j->personalized && !render(*j, now); });
+    }
+    std::erase_if(groups, [](const std::vector<Job*>& g) { return g.empty(); });
     // Each provider account spends only its own budget (one token per request); over it, the
     // messages wait their turn in the queue (not an attempt).
     std::vector<std::vector<Job*>> ready;
@@ -590,6 +636,9 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
                 auto platform_route =
                     herald::platform_route(*j.agent, j.message->channel, platform);
                 if (platform_route) {
+                  // Re-sent with content of its own: one that went out personalized is
+                  // rendered by the next round.
+                  j.personalized = false;
                   j.outcome.events.push_back(
                       {now, MessageStatus::retrying, why + "; re-routing via the platform"});
                   j.route = std::move(*platform_route);

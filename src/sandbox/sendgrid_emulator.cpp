@@ -113,7 +113,13 @@ void add_headers(std::vector<std::pair<std::string, std::string>>& out, const js
 // returns every error found, as SendGrid does.
 std::vector<FieldError> validate(const json& body) {
   std::vector<FieldError> errors;
-  const json& ps = body.contains("personalizations") ? body["personalizations"] : json();
+  static const json kAbsent;
+  // A reference into the body (a conditional with a temporary on one side would copy it).
+  auto member = [&](const char* key) -> const json& {
+    auto it = body.find(key);
+    return it == body.end() ? kAbsent : *it;
+  };
+  const json& ps = member("personalizations");
   bool has_template = body.contains("template_id") && body["template_id"].is_string() &&
                       !body["template_id"].get_ref<const std::string&>().empty();
   bool top_subject = body.contains("subject") && body["subject"].is_string() &&
@@ -180,10 +186,10 @@ std::vector<FieldError> validate(const json& body) {
         const json& list = p[kind];
         for (std::size_t j = 0; j < list.size(); ++j) {
           ++recipients;
-          std::string field = at + "." + kind + "." + std::to_string(j) + ".email";
           if (!valid_email_object(list[j])) {
-            errors.push_back(
-                {"Does not contain a valid address.", field, help("#message.personalizations")});
+            errors.push_back({"Does not contain a valid address.",
+                              at + "." + kind + "." + std::to_string(j) + ".email",
+                              help("#message.personalizations")});
             continue;
           }
           std::string address = list[j]["email"].get<std::string>();
@@ -230,7 +236,7 @@ std::vector<FieldError> validate(const json& body) {
   }
 
   if (!has_template) {
-    const json& content = body.contains("content") ? body["content"] : json();
+    const json& content = member("content");
     if (!content.is_array() || content.empty()) {
       errors.push_back(
           {"Unless a valid template_id is provided, the content parameter is "

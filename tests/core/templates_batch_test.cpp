@@ -128,5 +128,48 @@ TEST(TemplateBatch, ATagWrittenInTheTemplateItselfIsNeverMistakenForAValue) {
   EXPECT_FALSE(personalize(*skeleton, vars, *t.render(vars, sender)).has_value());
 }
 
+TEST(TemplateBatch, ASameShapedMessageGetsItsValuesWithoutBeingRendered) {
+  // Invariant: where personalize_same_shape answers, its values are exactly personalize's
+  // (checked against each message's own rendering); it declines a message whose sections could
+  // go another way or whose values need escaping or carry a line break, and personalize
+  // decides those after a render.
+  CompiledTemplate t =
+      compile({"News for {{contact.firstName}}{{#listing}} at {{listing.address}}{{/listing}}",
+               "<p>Hi {{contact.name}}{{#contact.phone}} ({{contact.phone}}){{/contact.phone}}"
+               "</p><a href=\"{{unsubscribeUrl}}\">Unsubscribe</a> {{agent.postalAddress}}",
+               "Hi {{contact.name}}\n{{unsubscribeUrl}}\n{{agent.postalAddress}}", ""});
+  SenderContext sender(sunset(), "RealtorAI");
+  auto person = [](std::string name, std::string phone) {
+    json c = {{"name", std::move(name)}, {"email", "x@example.com"}};
+    if (!phone.empty()) c["phone"] = std::move(phone);
+    return json{{"contact", std::move(c)}, {"unsubscribeUrl", "https://h.example/u/1"}};
+  };
+  json first = person("Ann Lee", "+15550100");
+  auto skeleton = t.skeleton(first, sender, tag);
+  ASSERT_TRUE(skeleton.has_value());
+  ASSERT_TRUE(personalize(*skeleton, first, *t.render(first, sender)).has_value());
+
+  for (const json& vars : {first, person("Bo Chan", "+15550111"), person("Cy", "+1")}) {
+    auto quick = personalize_same_shape(*skeleton, vars);
+    ASSERT_TRUE(quick.has_value()) << vars.dump();
+    auto full = t.render(vars, sender);
+    ASSERT_TRUE(full.has_value());
+    EXPECT_EQ(*quick, *personalize(*skeleton, vars, *full)) << vars.dump();
+    expect_same(delivered(*skeleton, *quick), *full);
+  }
+  json no_phone = person("Di", "");
+  json with_listing = person("Ed", "+15550122");
+  with_listing["listing"] = {{"address", "1 Main St"}};
+  json single_name = first;
+  single_name["contact"]["name"] = "Flo";  // firstName derives to the same: still the shape
+  json empty_phone = person("Gil", "");
+  empty_phone["contact"]["phone"] = "";
+  for (const json& declined : {no_phone, with_listing, empty_phone, person("O'Brien", "+1"),
+                               person("A & B", "+1"), person("Line\nBreak", "+1")}) {
+    EXPECT_FALSE(personalize_same_shape(*skeleton, declined).has_value()) << declined.dump();
+  }
+  EXPECT_TRUE(personalize_same_shape(*skeleton, single_name).has_value());
+}
+
 }  // namespace
 }  // namespace herald

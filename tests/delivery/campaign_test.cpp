@@ -131,74 +131,117 @@ TEST_F(CampaignTest, EveryRecipientInTheAudienceGetsExactlyOneBrandedMessage) {
 
 // SendGrid and Mailgun batch a campaign as one shared content with per-recipient values.
 class SharedContentCampaignTest : public CampaignTest,
-                                  public ::testing::WithParamInterface<const char*> {};
+                                  public ::testing::WithParamInterface<const char*> {
+ protected:
+  // Connects the agent's own account of the provider under test (a revoked key when asked).
+  void connect(bool revoked = false) {
+    std::string provider = GetParam();
+    std::string key = provider == "sendgrid" ? "SG.agent-key-0001" : "key-agent-1";
+    if (revoked) key = "revoked-" + key;
+    app::EmailConnect connect{provider, key, "lisa@sunsetprops.com",
+                              provider == "mailgun" ? "mg.sunsetprops.com" : "", ""};
+    ASSERT_TRUE(app::connect_email(*app_, agent_, connect).has_value());
+  }
+
+  void contact(const std::string& name, const std::string& email) {
+    store::Contact c;
+    c.id = new_id();
+    c.agent_id = agent_;
+    c.name = name;
+    c.email = email;
+    c.role = "buyer";
+    c.consent_email = true;
+    c.created_at = c.updated_at = clock_.now();
+    ASSERT_TRUE(app_->store().contacts().create_contact(c).has_value());
+  }
+
+  // Checks every delivered message against the oracle — the template rendered for that one
+  // message, as a single send would carry it — and returns the delivered items.
+  nlohmann::json expect_each_rendered_exactly() {
+    auto agent = app::load_agent(*app_, agent_);
+    EXPECT_TRUE(agent.has_value());
+    auto resolved = app::resolve_template(*app_, agent_, "market_update", Channel::email);
+    EXPECT_TRUE(resolved.has_value());
+    app::TemplateRenderer renderer(*resolved, *agent, app_->platform().name);
+    auto items = sandbox_messages();
+    std::set<std::string> unsubscribe_links;
+    for (const auto& item : items) {
+      auto detail = app_->store().find_message(item["heraldMessageId"].get<std::string>(), agent_);
+      EXPECT_TRUE(detail.has_value() && detail->has_value());
+      if (!detail || !*detail) continue;
+      const Message& m = (*detail)->message;
+      EXPECT_EQ(m.status, MessageStatus::sent);
+      std::string header = item["headers"]["List-Unsubscribe"].get<std::string>();
+      std::string link = header.substr(1, header.find('>') - 1);
+      EXPECT_TRUE(link.starts_with("https://herald.example.com/u/")) << header;
+      unsubscribe_links.insert(link);
+      auto vars = nlohmann::json::parse(m.vars_json);
+      vars["unsubscribeUrl"] = link;
+      auto expected = renderer.render(vars);
+      EXPECT_TRUE(expected.has_value());
+      if (!expected) continue;
+      EXPECT_EQ(item["subject"], expected->subject);
+      EXPECT_EQ(item["html"], expected->html);
+      EXPECT_EQ(item["text"], expected->text);
+      EXPECT_EQ(m.subject, expected->subject) << "the log keeps the subject";
+      EXPECT_TRUE(m.html.empty()) << "campaign bodies are not copied into every message";
+    }
+    EXPECT_EQ(unsubscribe_links.size(), items.size());
+    return items;
+  }
+};
 
 TEST_P(SharedContentCampaignTest, EachRecipientGetsExactlyItsOwnRenderingFromBatchedRequests) {
   // Invariant: batching through substitutions changes nothing a recipient sees: each delivered
   // message equals the message's own single rendering (stored in the log), with its own
   // unsubscribe link and List-Unsubscribe header, and requests carry many recipients.
   // Contacts without a name render a different greeting ("Hi there"), so they cannot share the
-  // batch's skeleton and go alone.
-  std::string provider = GetParam();
-  app::EmailConnect connect{provider, provider == "sendgrid" ? "SG.agent-key-0001" : "key-agent-1",
-                            "lisa@sunsetprops.com",
-                            provider == "mailgun" ? "mg.sunsetprops.com" : "", ""};
-  ASSERT_TRUE(app::connect_email(*app_, agent_, connect).has_value());
+  // batch's skeleton and go alone. Names that HTML escapes are rendered and compared before
+  // they join the batch (the rest take their values without a render).
+  connect();
   contacts(40, "buyer");
-  for (int i = 0; i < 3; ++i) {
-    store::Contact c;
-    c.id = new_id();
-    c.agent_id = agent_;
-    c.email = "nameless" + std::to_string(i) + "@example.com";
-    c.role = "buyer";
-    c.consent_email = true;
-    c.created_at = c.updated_at = clock_.now();
-    ASSERT_TRUE(app_->store().contacts().create_contact(c).has_value());
-  }
+  for (int i = 0; i < 3; ++i) contact("", "nameless" + std::to_string(i) + "@example.com");
+  contact("Buyer O'Hara", "ohara@example.com");
+  contact("Buyer <Smith> & Sons", "smith@example.com");
   auto c = campaign({"buyer"});
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id).has_value());
   ASSERT_TRUE(app::fan_out_once(*app_, 1000).has_value());
   dispatcher_->run_once(*http_);
   drain();
 
-  // The oracle: the template rendered for this one message, as a single send would carry it.
-  auto agent = app::load_agent(*app_, agent_);
-  ASSERT_TRUE(agent.has_value());
-  auto resolved = app::resolve_template(*app_, agent_, "market_update", Channel::email);
-  ASSERT_TRUE(resolved.has_value());
-  app::TemplateRenderer renderer(*resolved, *agent, app_->platform().name);
-
-  auto items = sandbox_messages();
-  ASSERT_EQ(items.size(), 43u);
-  std::set<std::string> to, requests, unsubscribe_links;
+  auto items = expect_each_rendered_exactly();
+  ASSERT_EQ(items.size(), 45u);
+  std::set<std::string> to, requests;
   for (const auto& item : items) {
     to.insert(item["to"].get<std::string>());
     requests.insert(item["providerMessageId"].get<std::string>());
-    auto detail = app_->store().find_message(item["heraldMessageId"].get<std::string>(), agent_);
-    ASSERT_TRUE(detail.has_value() && detail->has_value());
-    const Message& m = (*detail)->message;
-    EXPECT_EQ(m.status, MessageStatus::sent);
-    std::string header = item["headers"]["List-Unsubscribe"].get<std::string>();
-    std::string link = header.substr(1, header.find('>') - 1);
-    EXPECT_TRUE(link.starts_with("https://herald.example.com/u/")) << header;
-    unsubscribe_links.insert(link);
-    auto vars = nlohmann::json::parse(m.vars_json);
-    vars["unsubscribeUrl"] = link;
-    auto expected = renderer.render(vars);
-    ASSERT_TRUE(expected.has_value());
-    EXPECT_EQ(item["subject"], expected->subject);
-    EXPECT_EQ(item["html"], expected->html);
-    EXPECT_EQ(item["text"], expected->text);
-    EXPECT_EQ(m.subject, expected->subject) << "the log keeps the subject";
-    EXPECT_TRUE(m.html.empty()) << "campaign bodies are not copied into every message";
-    bool nameless = m.to_address.starts_with("nameless");
+    bool nameless = item["to"].get<std::string>().starts_with("nameless");
     std::string html = item["html"].get<std::string>();
     EXPECT_NE(html.find(nameless ? "Hi there," : "Hi Buyer,"), std::string::npos) << html;
   }
-  EXPECT_EQ(to.size(), 43u);
-  EXPECT_EQ(unsubscribe_links.size(), 43u);
-  // 40 named recipients in one request, each nameless one alone.
+  EXPECT_EQ(to.size(), 45u);
+  // 42 named recipients in one request, each nameless one alone.
   EXPECT_EQ(requests.size(), 4u);
+}
+
+TEST_P(SharedContentCampaignTest, ARevokedKeyReRoutesBatchedRecipientsWithTheirOwnContent) {
+  // Invariant: recipients batched through substitutions whose agent key is rejected go out via
+  // the platform with exactly their own rendering (the platform's Resend takes no skeleton).
+  connect(/*revoked=*/true);
+  contacts(12, "buyer");
+  contact("Buyer O'Hara", "ohara@example.com");
+  auto c = campaign({"buyer"});
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id).has_value());
+  drain();
+  auto items = expect_each_rendered_exactly();
+  ASSERT_EQ(items.size(), 13u);
+  for (const auto& item : items) {
+    EXPECT_EQ(item["provider"], "resend");
+    auto detail = app_->store().find_message(item["heraldMessageId"].get<std::string>(), agent_);
+    ASSERT_EQ((*detail)->attempts.size(), 2u);
+    EXPECT_EQ((*detail)->attempts[0].outcome, "bad_credentials");
+    EXPECT_EQ(item["from"], "Sunset Properties <noreply@platform.com>");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Providers, SharedContentCampaignTest,
