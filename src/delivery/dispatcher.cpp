@@ -532,25 +532,38 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
         }
         continue;
       }
-      // Where the provider dedupes by idempotency key (Resend), each send unit — a batch, or a
-      // single message — is written down before it is sent, so a crash cannot regroup it and
-      // change the key.
-      bool keyed = providers::provider_for(route.provider).capabilities().idempotency_keys;
-      if (keyed && group.front()->message->batch_id.empty()) {
-        std::vector<std::string> ids;
-        for (Job* j : group) ids.push_back(j->message->id);
-        if (auto r = store.assign_batch(ids, ids.front()); !r) {
-          spdlog::error("worker {}: cannot record a batch: {}", worker, r.error().message);
-          for (Job* j : group) {
+      ready.push_back(std::move(group));
+    }
+    // Where the provider dedupes by idempotency key (Resend), each send unit — a batch, or a
+    // single message — is written down before it is sent, so a crash cannot regroup it and
+    // change the key. One transaction for the round's new units.
+    std::vector<std::vector<std::string>> units;
+    for (const auto& group : ready) {
+      const auto& provider = providers::provider_for(group.front()->route->provider);
+      if (!provider.capabilities().idempotency_keys || !group.front()->message->batch_id.empty())
+        continue;
+      auto& ids = units.emplace_back();
+      for (const Job* j : group) ids.push_back(j->message->id);
+    }
+    if (!units.empty()) {
+      auto assigned = store.assign_batches(units);
+      if (!assigned)
+        spdlog::error("worker {}: cannot record batches: {}", worker, assigned.error().message);
+      std::erase_if(ready, [&](const std::vector<Job*>& group) {
+        const auto& provider = providers::provider_for(group.front()->route->provider);
+        if (!provider.capabilities().idempotency_keys || !group.front()->message->batch_id.empty())
+          return false;
+        for (Job* j : group) {
+          if (assigned) {
+            j->message->batch_id = group.front()->message->id;
+          } else {  // not sent unrecorded: back to the queue shortly
             j->outcome.status = MessageStatus::queued;
             j->outcome.next_attempt_at = now + std::chrono::seconds(1);
             j->done = true;
           }
-          continue;
         }
-        for (Job* j : group) j->message->batch_id = ids.front();
-      }
-      ready.push_back(std::move(group));
+        return !assigned;
+      });
     }
     // Requests go out a slice at a time and each slice's outcomes are written as soon as it is
     // answered, so a crash re-sends at most one slice per worker (providers without an

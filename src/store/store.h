@@ -225,10 +225,10 @@ class Store {
   // returns them; record_outcomes writes results in one transaction.
   virtual Result<std::vector<Message>> claim_due(const ClaimRequest& request) = 0;
   virtual Result<void> record_outcomes(std::span<const Outcome> outcomes) = 0;
-  // Records that these claimed messages go to the provider together as `batch_id`. A claim
-  // always takes a batch's queued members together, so a retry re-forms the same batch.
-  virtual Result<void> assign_batch(std::span<const std::string> message_ids,
-                                    const std::string& batch_id) = 0;
+  // Records that each list of claimed messages goes to the provider together, as a batch named
+  // by its first id; all in one transaction. A claim always takes a batch's queued members
+  // together, so a retry re-forms the same batch.
+  virtual Result<void> assign_batches(std::span<const std::vector<std::string>> batches) = 0;
   // Returns messages whose claim lease expired to the queue; returns how many.
   virtual Result<int> requeue_expired(TimePoint now) = 0;
   // When the earliest queued/retrying message becomes due (nullopt if none).

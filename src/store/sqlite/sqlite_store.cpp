@@ -742,14 +742,19 @@ class SqliteStore final : public Store {
     return tx.commit();
   }
 
-  Result<void> assign_batch(std::span<const std::string> ids,
-                            const std::string& batch_id) override {
+  Result<void> assign_batches(std::span<const std::vector<std::string>> batches) override {
     std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
+    TRY_VOID(tx.begin());
     TRY(st, db_->conn.prepare(
                 "UPDATE messages SET batch_id = ? WHERE id IN (SELECT value FROM json_each(?))"));
-    st->bind(1, batch_id)
-        .bind(2, nlohmann::json(std::vector<std::string>(ids.begin(), ids.end())).dump());
-    return db_->conn.run(*st);
+    for (const auto& ids : batches) {
+      if (ids.empty()) continue;
+      st->reset();
+      st->bind(1, ids.front()).bind(2, nlohmann::json(ids).dump());
+      TRY_VOID(db_->conn.run(*st));
+    }
+    return tx.commit();
   }
 
   Result<int> requeue_expired(TimePoint now) override {
