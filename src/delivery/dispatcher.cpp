@@ -537,11 +537,13 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     // Where the provider dedupes by idempotency key (Resend), each send unit — a batch, or a
     // single message — is written down before it is sent, so a crash cannot regroup it and
     // change the key. One transaction for the round's new units.
+    auto new_unit = [](const std::vector<Job*>& group) {
+      const auto& provider = providers::provider_for(group.front()->route->provider);
+      return provider.capabilities().idempotency_keys && group.front()->message->batch_id.empty();
+    };
     std::vector<std::vector<std::string>> units;
     for (const auto& group : ready) {
-      const auto& provider = providers::provider_for(group.front()->route->provider);
-      if (!provider.capabilities().idempotency_keys || !group.front()->message->batch_id.empty())
-        continue;
+      if (!new_unit(group)) continue;
       auto& ids = units.emplace_back();
       for (const Job* j : group) ids.push_back(j->message->id);
     }
@@ -550,9 +552,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       if (!assigned)
         spdlog::error("worker {}: cannot record batches: {}", worker, assigned.error().message);
       std::erase_if(ready, [&](const std::vector<Job*>& group) {
-        const auto& provider = providers::provider_for(group.front()->route->provider);
-        if (!provider.capabilities().idempotency_keys || !group.front()->message->batch_id.empty())
-          return false;
+        if (!new_unit(group)) return false;
         for (Job* j : group) {
           if (assigned) {
             j->message->batch_id = group.front()->message->id;
