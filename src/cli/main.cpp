@@ -1,5 +1,4 @@
 // herald: the command-line entry point (serve, sandbox, demo, migrate).
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -13,9 +12,6 @@ int main(int argc, char** argv) {
   using namespace herald;
   // Stop signals are taken by sigwait in the main thread; block them before threads start.
   cli::block_stop_signals();
-  // glibc gives each thread that allocates its own arena and keeps freed memory in it; with a
-  // handful of send workers that is most of the resident set. Two arenas are plenty here.
-  mallopt(M_ARENA_MAX, 2);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   CLI::App app{"Herald: white-label email and SMS for a real-estate agent platform"};

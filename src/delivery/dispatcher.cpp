@@ -55,7 +55,8 @@ constexpr std::size_t kRequestsPerSlice = 64;
 // recipient (SendGrid: 10,000 bytes per personalization, tags included).
 constexpr std::size_t kMaxSubstitutionBytes = 9000;
 
-OutboundMessage make_outbound(const Message& m, const Rendered& r, const Route& route) {
+// The message's addresses over `route`; set_content adds what it says.
+OutboundMessage make_outbound(const Message& m, const Route& route) {
   OutboundMessage out;
   out.id = m.id;
   out.agent_id = m.agent_id;
@@ -64,15 +65,22 @@ OutboundMessage make_outbound(const Message& m, const Rendered& r, const Route& 
     out.from = route.from;
     out.reply_to = route.reply_to;
     out.to = Mailbox{m.to_name, m.to_address};
-    out.subject = r.subject;
-    out.text = r.text;
-    out.html = r.html;
   } else {
     out.from_phone = route.from_phone;
     out.to_phone = m.to_address;
-    out.body = r.body;
   }
   return out;
+}
+
+// Rendered content where the message's channel carries it.
+void set_content(OutboundMessage& out, Rendered r) {
+  if (out.channel == Channel::email) {
+    out.subject = std::move(r.subject);
+    out.text = std::move(r.text);
+    out.html = std::move(r.html);
+  } else {
+    out.body = std::move(r.body);
+  }
 }
 
 }  // namespace
@@ -240,16 +248,9 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     }
     job.outcome.rendered = true;
     job.outcome.subject = rendered->subject;
+    job.outcome.text = job.message->channel == Channel::sms ? rendered->body : rendered->text;
     job.outcome.html = rendered->html;
-    if (job.message->channel == Channel::sms) {
-      job.outcome.text = rendered->body;
-      job.outbound->body = std::move(rendered->body);
-    } else {
-      job.outcome.text = rendered->text;
-      job.outbound->subject = std::move(rendered->subject);
-      job.outbound->text = std::move(rendered->text);
-      job.outbound->html = std::move(rendered->html);
-    }
+    set_content(*job.outbound, std::move(*rendered));
     job.unrendered = false;
     return true;
   };
@@ -349,7 +350,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     job.outcome.keep_body = !(m.kind == MessageKind::campaign && m.channel == Channel::email);
     job.unrendered = m.kind == MessageKind::campaign && m.channel == Channel::email &&
                      providers::provider_for(job.route->provider).capabilities().shared_content;
-    job.outbound = make_outbound(m, Rendered{}, *job.route);
+    job.outbound = make_outbound(m, *job.route);
     if (!job.unrendered && !render(job, now)) continue;
     // Campaign email carries one-click unsubscribe (RFC 8058) plus a mailto fallback.
     if (m.kind == MessageKind::campaign && m.channel == Channel::email) {
@@ -426,10 +427,6 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       if (caps.shared_content) {
         // One from, reply-to and template per request; each address once (SendGrid refuses
         // duplicates, Mailgun keys recipient-variables by address).
-        if (!j->renderer) {
-          groups.push_back({j});
-          continue;
-        }
         key.append("|").append(j->route->from.formatted());
         key.append("|").append(j->route->reply_to);
         key.append("|").append(std::to_string(reinterpret_cast<std::uintptr_t>(j->renderer)));
@@ -655,10 +652,13 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
                   j.outcome.events.push_back(
                       {now, MessageStatus::retrying, why + "; re-routing via the platform"});
                   j.route = std::move(*platform_route);
-                  Rendered r{j.outcome.subject, j.outcome.text, j.outcome.html, j.outcome.text};
                   Headers extra = std::move(j.outbound->headers);
-                  j.outbound = make_outbound(*j.message, r, *j.route);
+                  j.outbound = make_outbound(*j.message, *j.route);
                   j.outbound->headers = std::move(extra);
+                  if (!j.unrendered) {
+                    set_content(*j.outbound, Rendered{j.outcome.subject, j.outcome.text,
+                                                      j.outcome.html, j.outcome.text});
+                  }
                   fallback.push_back(&j);
                   break;
                 }
