@@ -1,7 +1,10 @@
-// Campaign fan-out: streams each running campaign's audience into the durable queue, one
-// batch per step. The batch and the campaign's cursor commit together, so a crash resumes
-// exactly where it stopped; a bounded backlog per campaign keeps the queue (and memory) flat
-// and interleaves campaigns so one agent's big send never starves another's.
+// Campaign fan-out: send workers take each running campaign's audience in chunks straight from
+// its cursor (one transaction writes the chunk down and moves the cursor, so a crash resumes
+// exactly where it stopped), campaigns sharing each pass; messages reach the queue only with
+// their outcomes. A bounded backlog per campaign (deferred, rate-limited and retrying messages)
+// keeps the queue, and memory, flat.
+#include <algorithm>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "app/campaigns.h"
@@ -12,7 +15,7 @@ namespace herald::app {
 
 namespace {
 
-// Unsent messages a campaign may have queued before fan-out waits for the workers.
+// Unsent messages a campaign may have before taking more of its audience waits.
 constexpr std::int64_t kBacklog = 20000;
 
 store::AudienceFilter filter_for(const store::Campaign& c) {
@@ -30,35 +33,48 @@ Result<std::int64_t> count_campaign_audience(App& app, const store::Campaign& c)
   return app.store().contacts().count_audience(c.agent_id, filter_for(c));
 }
 
-Result<int> fan_out_once(App& app, int batch) {
+Result<void> take_campaign_messages(App& app, int limit, const std::string& worker,
+                                    TimePoint lease_until, std::vector<Message>& out,
+                                    std::vector<TakenChunk>& chunks) {
+  // One taker at a time in this process: takers would otherwise race for the same cursors and
+  // the losers' work would be thrown away.
+  static std::mutex mu;
+  std::lock_guard lock(mu);
   auto& campaigns = app.store().campaigns();
   TimePoint now = app.clock().now();
+  // Least recently served first (a take touches the campaign), so campaigns take turns.
   auto due = campaigns.due_for_fanout(now, 16);
   if (!due) return std::unexpected(due.error());
-  int queued = 0;
+  std::vector<const store::Campaign*> open;
   for (const store::Campaign& c : *due) {
+    // Over its backlog (deferred, rate-limited or retrying messages), a campaign waits.
     auto backlog = campaigns.backlog(c.agent_id, c.id);
     if (!backlog) return std::unexpected(backlog.error());
-    if (*backlog >= kBacklog) continue;
+    if (*backlog < kBacklog) open.push_back(&c);
+  }
+  if (open.empty() || limit <= 0) return {};
+  // Each open campaign gets an equal share of the pass, so one agent's big campaign never
+  // holds back another's.
+  const int share = std::max(1, limit / static_cast<int>(open.size()));
+  for (const store::Campaign* c : open) {
     auto contacts =
-        app.store().contacts().stream_audience(c.agent_id, filter_for(c), c.cursor, batch);
+        app.store().contacts().stream_audience(c->agent_id, filter_for(*c), c->cursor, share);
     if (!contacts) return std::unexpected(contacts.error());
     // A campaign about a listing gives every message its listing.* variables.
     nlohmann::json listing;
-    if (!c.listing_id.empty()) {
-      auto found = app.store().find_listing(c.agent_id, c.listing_id);
+    if (!c->listing_id.empty()) {
+      auto found = app.store().find_listing(c->agent_id, c->listing_id);
       if (!found) return std::unexpected(found.error());
       if (*found) listing = listing_vars(**found);
     }
-    std::vector<Message> messages;
-    messages.reserve(contacts->size());
+    const std::size_t first = out.size();
     for (const store::Contact& contact : *contacts) {
       Message m;
       m.id = new_id();
-      m.agent_id = c.agent_id;
-      m.channel = c.channel;
+      m.agent_id = c->agent_id;
+      m.channel = c->channel;
       m.kind = MessageKind::campaign;
-      m.template_key = c.template_key;
+      m.template_key = c->template_key;
       nlohmann::json vars = {{"contact",
                               {{"id", contact.id},
                                {"name", contact.name},
@@ -69,24 +85,36 @@ Result<int> fan_out_once(App& app, int batch) {
                                {"timeZone", contact.time_zone}}}};
       if (!listing.is_null()) vars["listing"] = listing;
       m.vars_json = vars.dump();
-      m.listing_id = c.listing_id;
-      m.to_address = contact.address(c.channel);
+      m.listing_id = c->listing_id;
+      m.to_address = contact.address(c->channel);
       m.to_name = contact.name;
-      m.campaign_id = c.id;
-      m.status = MessageStatus::queued;
+      m.campaign_id = c->id;
+      m.status = MessageStatus::sending;
       m.next_attempt_at = now;
       m.created_at = m.updated_at = now;
-      messages.push_back(std::move(m));
+      out.push_back(std::move(m));
     }
-    bool done = static_cast<int>(contacts->size()) < batch;
-    std::string cursor = contacts->empty() ? c.cursor : contacts->back().id;
-    auto moved = campaigns.fan_out(c, c.cursor, messages, cursor, done, now);
-    if (!moved) return std::unexpected(moved.error());
-    if (*moved) queued += static_cast<int>(messages.size());
+    const std::size_t count = out.size() - first;
+    bool done = static_cast<int>(count) < share;
+    std::string cursor = contacts->empty() ? c->cursor : contacts->back().id;
+    store::ChunkLease lease{new_id(), worker, lease_until};
+    auto taken = campaigns.take(*c, c->cursor, std::span(out).subspan(first, count), cursor, done,
+                                lease, now);
+    if (!taken || !*taken) out.resize(first);  // nothing taken: another process moved the cursor
+    if (!taken) return std::unexpected(taken.error());
+    if (*taken && count > 0) chunks.push_back(TakenChunk{lease.chunk_id, first, count});
   }
+  return {};
+}
+
+Result<int> advance_campaigns(App& app) {
+  auto& campaigns = app.store().campaigns();
+  TimePoint now = app.clock().now();
+  auto due = campaigns.due_for_fanout(now, 16);
+  if (!due) return std::unexpected(due.error());
   if (auto r = campaigns.complete_finished(now); !r) return std::unexpected(r.error());
-  if (queued > 0) app.wake_workers();
-  return queued;
+  if (!due->empty()) app.wake_workers();
+  return static_cast<int>(due->size());
 }
 
 }  // namespace herald::app

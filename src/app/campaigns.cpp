@@ -118,8 +118,10 @@ Result<Campaign> launch_campaign(App& app, const std::string& agent_id, const st
   auto total = count_campaign_audience(app, *c);
   if (!total) return std::unexpected(total.error());
   bool later = c->send_at && *c->send_at > app.clock().now();
-  return move(app, agent_id, id, {CampaignStatus::draft},
-              later ? CampaignStatus::scheduled : CampaignStatus::running, *total);
+  auto launched = move(app, agent_id, id, {CampaignStatus::draft},
+                       later ? CampaignStatus::scheduled : CampaignStatus::running, *total);
+  if (launched && !later) app.wake_workers();  // the workers take its audience now
+  return launched;
 }
 
 Result<Campaign> pause_campaign(App& app, const std::string& agent_id, const std::string& id) {

@@ -128,9 +128,9 @@ int Dispatcher::run_once(net::HttpClient& http, const std::string& worker) {
   return pass(http, worker);
 }
 
-// Streams running campaigns into the queue, one batch per campaign per step (campaigns
-// interleave), as fast as the workers drain it: fan-out stops at each campaign's bounded
-// backlog. Also returns expired claims (a crashed or stuck worker's) to the queue now and then.
+// Starts scheduled campaigns when their time comes, completes finished ones and keeps the
+// workers taking running campaigns' audiences (they take it themselves, pass by pass). Also
+// returns expired claims and chunks (a crashed or stuck worker's) to the queue now and then.
 void Dispatcher::scheduler_loop() {
   auto last_sweep = std::chrono::steady_clock::time_point{};
   while (!stopping_) {
@@ -140,19 +140,12 @@ void Dispatcher::scheduler_loop() {
         spdlog::warn("requeued {} message(s) whose claim expired", *n);
       }
     }
-    int queued = 0;
     try {
-      auto n = app::fan_out_once(app_);
-      if (n) {
-        queued = *n;
-      } else {
-        spdlog::error("campaign fan-out: {}", n.error().message);
-      }
+      if (auto n = app::advance_campaigns(app_); !n)
+        spdlog::error("campaigns: {}", n.error().message);
     } catch (const std::exception& e) {
-      spdlog::error("campaign fan-out failed: {}", e.what());
+      spdlog::error("campaigns failed: {}", e.what());
     }
-    if (queued > 0) continue;
-    // Nothing to queue (no running campaign, or every backlog is full): look again shortly.
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_.load(); });
   }
@@ -205,17 +198,32 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
   store::ClaimRequest claim{now, now + options_.lease, worker, options_.batch,
                             MessageKind::transactional};
   auto claimed = store.claim_due(claim);
+  // Recipients taken straight from running campaigns' audiences: not in the queue until their
+  // outcomes are recorded (one write each), kept meanwhile by their chunks.
+  std::vector<app::TakenChunk> chunks;
+  std::size_t fresh_from = 0;
   if (claimed && claimed->empty() && !transactional_only) {
-    // Campaign traffic in bigger passes, so batch APIs get full batches.
+    // Campaign traffic in bigger passes, so batch APIs get full batches: queued messages that
+    // are due (retries, deferrals) first, then the audiences fill the pass.
     claim.kind.reset();
     claim.limit = std::max(options_.batch, options_.campaign_batch);
     claimed = store.claim_due(claim);
+    if (claimed && static_cast<int>(claimed->size()) < claim.limit) {
+      fresh_from = claimed->size();
+      auto taken =
+          app::take_campaign_messages(app_, claim.limit - static_cast<int>(claimed->size()), worker,
+                                      claim.lease_until, *claimed, chunks);
+      if (!taken)
+        spdlog::error("worker {}: taking campaign recipients failed: {}", worker,
+                      taken.error().message);
+    }
   }
   if (!claimed) {
     spdlog::error("worker {}: claim failed: {}", worker, claimed.error().message);
     return 0;
   }
   if (claimed->empty()) return 0;
+  if (chunks.empty()) fresh_from = claimed->size();
 
   // Campaign messages to suppressed addresses (unsubscribed, bounced, complained, STOP) end
   // here: one query per agent and channel in this pass.
@@ -266,6 +274,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     job.outcome.message_id = m.id;
     job.outcome.agent_id = m.agent_id;
     job.outcome.attempts = m.attempts;
+    if (i >= fresh_from) job.outcome.fresh = &m;
     auto it = agents.find(m.agent_id);
     if (it == agents.end())
       it = agents.emplace(m.agent_id, app::load_agent(app_, m.agent_id)).first;
@@ -365,6 +374,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
   std::map<std::pair<std::string, Channel>, IntegrationStatus> integration_status;
 
   // Writes the outcomes of every job that is final and not yet written.
+  bool all_recorded = true;
   auto flush = [&] {
     std::vector<store::Outcome> outcomes;
     for (Job& j : jobs) {
@@ -376,6 +386,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     if (auto r = store.record_outcomes(outcomes); !r) {
       // The claims expire and the messages are sent again: at-least-once, never lost.
       spdlog::error("worker {}: recording outcomes failed: {}", worker, r.error().message);
+      all_recorded = false;
     }
   };
 
@@ -538,22 +549,45 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       const auto& provider = providers::provider_for(group.front()->route->provider);
       return provider.capabilities().idempotency_keys && group.front()->message->batch_id.empty();
     };
+    // Queued members are written down in their rows; members taken from an audience in their
+    // chunks, rewritten whole.
     std::vector<std::vector<std::string>> units;
+    std::set<std::size_t> rewrite;  // chunks, by index
+    bool any_unit = false;
     for (const auto& group : ready) {
       if (!new_unit(group)) continue;
-      auto& ids = units.emplace_back();
-      for (const Job* j : group) ids.push_back(j->message->id);
+      any_unit = true;
+      std::vector<std::string> ids{group.front()->message->id};  // names the batch
+      for (const Job* j : group) {
+        if (j->outcome.fresh) {
+          j->message->batch_id = group.front()->message->id;
+          auto at = static_cast<std::size_t>(j->message - claimed->data());
+          for (std::size_t c = 0; c < chunks.size(); ++c)
+            if (at >= chunks[c].first && at < chunks[c].first + chunks[c].count) rewrite.insert(c);
+        } else if (j != group.front()) {
+          ids.push_back(j->message->id);
+        }
+      }
+      if (ids.size() > 1 || !group.front()->outcome.fresh) units.push_back(std::move(ids));
     }
-    if (!units.empty()) {
-      auto assigned = store.assign_batches(units);
+    if (any_unit) {
+      Result<void> assigned;
+      if (!units.empty()) assigned = store.assign_batches(units);
+      for (std::size_t c : rewrite) {
+        if (!assigned) break;
+        assigned = store.campaigns().update_chunk(
+            chunks[c].id, std::span(*claimed).subspan(chunks[c].first, chunks[c].count));
+      }
       if (!assigned)
         spdlog::error("worker {}: cannot record batches: {}", worker, assigned.error().message);
       std::erase_if(ready, [&](const std::vector<Job*>& group) {
         if (!new_unit(group)) return false;
+        const std::string batch = group.front()->message->id;
         for (Job* j : group) {
           if (assigned) {
-            j->message->batch_id = group.front()->message->id;
+            j->message->batch_id = batch;
           } else {  // not sent unrecorded: back to the queue shortly
+            j->message->batch_id.clear();
             j->outcome.status = MessageStatus::queued;
             j->outcome.next_attempt_at = now + std::chrono::seconds(1);
             j->done = true;
@@ -708,6 +742,14 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
 
   for (Job& j : jobs) j.done = true;  // whatever is left (deferred, failed early) is final now
   flush();
+  // Every message of the pass's chunks is in the queue now, with its outcome. (Unrecorded, the
+  // chunks stay and are queued again when their lease expires: at-least-once, never lost.)
+  if (!chunks.empty() && all_recorded) {
+    std::vector<std::string> ids;
+    for (const auto& c : chunks) ids.push_back(c.id);
+    if (auto r = store.campaigns().finish_chunks(ids); !r)
+      spdlog::error("worker {}: cannot end campaign chunks: {}", worker, r.error().message);
+  }
   return static_cast<int>(jobs.size());
 }
 

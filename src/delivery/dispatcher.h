@@ -41,8 +41,8 @@ class Dispatcher {
   Dispatcher(app::App& app, DispatcherOptions options, ClientFactory make_client);
   ~Dispatcher();
 
-  // Starts the worker threads and the scheduler thread (campaign fan-out, expired claims), and
-  // registers with App::wake_workers.
+  // Starts the worker threads and the scheduler thread (campaign starts and completions, expired
+  // claims and chunks), and registers with App::wake_workers.
   void start();
   // Stops taking new work, finishes the pass in progress, joins the threads.
   void stop();

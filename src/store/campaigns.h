@@ -1,6 +1,7 @@
-// Campaigns: an agent's message to an audience, fanned out into the durable queue in
-// batches. Fan-out writes the messages and advances the campaign's cursor in one
-// transaction, so a crash mid-fan-out resumes without duplicates.
+// Campaigns: an agent's message to an audience. Send workers take the audience in chunks straight
+// from the campaign's cursor; a chunk is written down (with the cursor's move) before any of it
+// is sent and each message is inserted once, with its outcome, so a crash loses nothing and
+// resumes where it stopped.
 #pragma once
 
 #include <cstdint>
@@ -38,9 +39,17 @@ struct Campaign {
   TimePoint updated_at;
 };
 
+// Who holds a chunk of a campaign's audience taken for sending, and until when: a chunk whose
+// lease expired is queued again (see CampaignStore::take).
+struct ChunkLease {
+  std::string chunk_id;
+  std::string worker;
+  TimePoint until;
+};
+
 // Live counts of a campaign's messages by status.
 struct CampaignCounts {
-  std::int64_t queued = 0;  // queued + sending + retrying
+  std::int64_t queued = 0;  // taken or queued, not yet sent, failed or suppressed
   std::int64_t sent = 0;    // sent + delivered
   std::int64_t failed = 0;  // failed + bounced
   std::int64_t suppressed = 0;
@@ -60,11 +69,24 @@ class CampaignStore {
                                   std::optional<std::int64_t> total = std::nullopt) = 0;
   // Campaigns to fan out now: running with fan-out unfinished, or scheduled and due.
   virtual Result<std::vector<Campaign>> due_for_fanout(TimePoint now, int limit) = 0;
-  // Queues `messages` and moves the cursor to `cursor` (done = audience exhausted), atomically,
-  // only if the cursor is still `expected_cursor` (a second fan-out worker loses, no duplicates).
-  virtual Result<bool> fan_out(const Campaign& c, const std::string& expected_cursor,
-                               std::span<const Message> messages, const std::string& cursor,
-                               bool done, TimePoint now) = 0;
+  // Takes `messages` (the audience after `expected_cursor` up to `cursor`) for the worker
+  // named by `lease` to send now, and moves the cursor (done = audience exhausted), atomically,
+  // only if the cursor is still `expected_cursor` (a racing taker takes nothing twice). The
+  // messages are not queued: the chunk keeps them until each one's outcome inserts it (see
+  // Outcome::fresh), so a sent message is written once. An empty take only records `done`.
+  virtual Result<bool> take(const Campaign& c, const std::string& expected_cursor,
+                            std::span<const Message> messages, const std::string& cursor, bool done,
+                            const ChunkLease& lease, TimePoint now) = 0;
+  // Writes a chunk's messages down again (with the batches they were just given), before any
+  // of them is sent.
+  virtual Result<void> update_chunk(const std::string& chunk_id,
+                                    std::span<const Message> messages) = 0;
+  // Ends chunks whose outcomes are all recorded.
+  virtual Result<void> finish_chunks(std::span<const std::string> chunk_ids) = 0;
+  // Queues the messages of chunks whose lease expired (their worker crashed or stalled), with
+  // the batches they were given, except those whose outcome was recorded; ends those chunks.
+  // Returns how many messages were queued.
+  virtual Result<int> requeue_expired_chunks(TimePoint now) = 0;
   virtual Result<CampaignCounts> counts(const std::string& agent_id, const std::string& id) = 0;
   // How many of the campaign's messages are not yet sent (queued, sending, retrying).
   virtual Result<std::int64_t> backlog(const std::string& agent_id, const std::string& id) = 0;

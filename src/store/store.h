@@ -114,6 +114,9 @@ struct Outcome {
   std::string html;
   std::vector<Attempt> attempts_made;  // calls made in this pass (1, or 2 with fallback)
   std::vector<StatusEvent> events;     // status changes in this pass
+  // A message taken straight from a campaign's audience (CampaignStore::take) is not in the
+  // queue yet: its outcome inserts it, whole, with this content and batch.
+  const Message* fresh = nullptr;
 };
 
 // A message with its full history, for the log's detail view.

@@ -1,5 +1,6 @@
-// Campaigns end to end in one process: fan-out into the queue, sending through the sandbox
-// over real HTTP, lifecycle (launch / pause / resume / cancel), and no duplicates on resume.
+// Campaigns end to end in one process: workers taking audiences in chunks, sending through the
+// sandbox over real HTTP, lifecycle (launch / pause / resume / cancel), chunks of a stopped
+// worker queued again, and no duplicates on resume.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -77,14 +78,25 @@ class CampaignTest : public ::testing::Test {
     return *c;
   }
 
-  // Runs fan-out and send passes until nothing moves.
+  // Runs the scheduler's step and send passes until nothing moves.
   void drain() {
     for (int i = 0; i < 1000; ++i) {
-      auto queued = app::fan_out_once(*app_, 25);
-      ASSERT_TRUE(queued.has_value()) << queued.error().message;
-      int sent = dispatcher_->run_once(*http_);
-      if (*queued == 0 && sent == 0) return;
+      auto active = app::advance_campaigns(*app_);
+      ASSERT_TRUE(active.has_value()) << active.error().message;
+      if (dispatcher_->run_once(*http_) == 0) {
+        ASSERT_TRUE(app::advance_campaigns(*app_).has_value());  // completes what finished
+        return;
+      }
     }
+  }
+
+  // A dispatcher whose passes take `n` messages at most.
+  std::unique_ptr<Dispatcher> small_passes(int n) {
+    DispatcherOptions options;
+    options.batch = n;
+    options.campaign_batch = n;
+    options.rate_limits[static_cast<std::size_t>(ProviderId::resend)] = 100000;
+    return std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
   }
 
   nlohmann::json sandbox_messages() {
@@ -205,8 +217,7 @@ TEST_P(SharedContentCampaignTest, EachRecipientGetsExactlyItsOwnRenderingFromBat
   contact("Buyer <Smith> & Sons", "smith@example.com");
   auto c = campaign({"buyer"});
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id).has_value());
-  ASSERT_TRUE(app::fan_out_once(*app_, 1000).has_value());
-  dispatcher_->run_once(*http_);
+  dispatcher_->run_once(*http_);  // takes the whole audience in one pass
   drain();
 
   auto items = expect_each_rendered_exactly();
@@ -286,39 +297,51 @@ TEST_F(CampaignTest, EmailCampaignWithoutPostalAddressRefusesToLaunch) {
 }
 
 TEST_F(CampaignTest, PausedCampaignSendsNothingUntilResumed) {
-  // Invariant: pause stops both fan-out and sending; resume finishes the audience once.
+  // Invariant: pause stops taking the audience and sending; resume finishes it, each once.
   contacts(40);
   auto c = campaign();
+  auto dispatcher = small_passes(25);
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
-  ASSERT_EQ(*app::fan_out_once(*app_, 25), 25);
+  ASSERT_EQ(dispatcher->run_once(*http_), 25);
   ASSERT_TRUE(app::pause_campaign(*app_, agent_, c.id));
-  EXPECT_EQ(*app::fan_out_once(*app_, 25), 0);
-  EXPECT_EQ(dispatcher_->run_once(*http_), 0);
-  EXPECT_TRUE(sandbox_messages().empty());
+  EXPECT_EQ(dispatcher->run_once(*http_), 0);
+  EXPECT_EQ(sandbox_messages().size(), 25u);
   ASSERT_TRUE(app::resume_campaign(*app_, agent_, c.id));
   drain();
-  EXPECT_EQ(sandbox_messages().size(), 40u);
+  auto items = sandbox_messages();
+  std::set<std::string> to;
+  for (const auto& m : items) to.insert(m["to"].get<std::string>());
+  EXPECT_EQ(items.size(), 40u);
+  EXPECT_EQ(to.size(), 40u);
 }
 
 TEST_F(CampaignTest, CancelFailsUnsentMessagesAndStopsFanOut) {
-  // Invariant: cancel ends the campaign; every queued message reaches a terminal state.
+  // Invariant: cancel ends the campaign: nothing more of its audience is taken, and every
+  // message waiting for a retry reaches a terminal state.
   contacts(40);
   auto c = campaign();
+  auto dispatcher = small_passes(25);
+  http_->perform(HttpRequest{"POST",
+                             url_ + "/sandbox/faults",
+                             {{"Content-Type", "application/json"}},
+                             R"({"provider":"resend","status":500,"count":1})"});
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
-  ASSERT_EQ(*app::fan_out_once(*app_, 25), 25);
+  ASSERT_EQ(dispatcher->run_once(*http_), 25);  // one batch of 25, answered 500: retrying
+  ASSERT_EQ(app_->store().campaigns().counts(agent_, c.id)->queued, 25);
   ASSERT_TRUE(app::cancel_campaign(*app_, agent_, c.id));
   drain();
   EXPECT_TRUE(sandbox_messages().empty());
   auto counts = app_->store().campaigns().counts(agent_, c.id);
   EXPECT_EQ(counts->failed, 25);
   EXPECT_EQ(counts->queued, 0);
+  EXPECT_EQ(app::get_campaign(*app_, agent_, c.id)->status, store::CampaignStatus::cancelled);
   auto again = app::resume_campaign(*app_, agent_, c.id);
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code, Errc::conflict);
 }
 
-TEST_F(CampaignTest, AStaleFanOutCannotQueueTheSameBatchTwice) {
-  // Invariant: two fan-outs from the same cursor (a crash-restart race) queue the batch once.
+TEST_F(CampaignTest, AStaleTakeCannotTakeTheSameRecipientsTwice) {
+  // Invariant: two takes from the same cursor (racing workers) take the recipients once.
   contacts(10);
   auto c = campaign();
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
@@ -331,10 +354,70 @@ TEST_F(CampaignTest, AStaleFanOutCannotQueueTheSameBatchTwice) {
   batch[0].campaign_id = c.id;
   batch[0].kind = MessageKind::campaign;
   batch[0].created_at = batch[0].next_attempt_at = clock_.now();
-  EXPECT_TRUE(*store.fan_out(running, running.cursor, batch, "cursor-1", false, clock_.now()));
+  store::ChunkLease lease{new_id(), "w1", clock_.now() + std::chrono::minutes(2)};
+  EXPECT_TRUE(*store.take(running, running.cursor, batch, "cursor-1", false, lease, clock_.now()));
   batch[0].id = new_id();
-  EXPECT_FALSE(*store.fan_out(running, running.cursor, batch, "cursor-1", false, clock_.now()));
+  lease.chunk_id = new_id();
+  EXPECT_FALSE(*store.take(running, running.cursor, batch, "cursor-1", false, lease, clock_.now()));
   EXPECT_EQ(store.backlog(agent_, c.id).value(), 1);
+}
+
+TEST_F(CampaignTest, AStoppedWorkersChunkIsQueuedAgainWithItsBatchesAndNothingRecordedIsLost) {
+  // Invariant: recipients taken by a worker that stops (crash, stall) are queued when its lease
+  // expires, in the batches they were given (same idempotency keys), except those whose outcome
+  // was recorded; each is sent once and the counts add up.
+  contacts(30);
+  auto c = campaign();
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
+  std::vector<Message> taken;
+  std::vector<app::TakenChunk> chunks;
+  TimePoint lease = clock_.now();  // a lease that ends now, as a stopped worker's would
+  ASSERT_TRUE(app::take_campaign_messages(*app_, 30, "gone", lease, taken, chunks).has_value());
+  ASSERT_EQ(taken.size(), 30u);
+  ASSERT_EQ(chunks.size(), 1u);
+  // The worker batched the first 20 under one key, recorded the first 5 as sent, then stopped.
+  for (std::size_t i = 0; i < 20; ++i) taken[i].batch_id = taken[0].id;
+  auto& campaigns = app_->store().campaigns();
+  ASSERT_TRUE(campaigns.update_chunk(chunks[0].id, taken).has_value());
+  std::vector<store::Outcome> recorded(5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    recorded[i].message_id = taken[i].id;
+    recorded[i].agent_id = agent_;
+    recorded[i].status = MessageStatus::sent;
+    recorded[i].attempts = 1;
+    recorded[i].fresh = &taken[i];
+  }
+  ASSERT_TRUE(app_->store().record_outcomes(recorded).has_value());
+  EXPECT_EQ(campaigns.counts(agent_, c.id)->queued, 25);
+
+  EXPECT_EQ(*app_->store().requeue_expired(lease - std::chrono::seconds(1)), 0)
+      << "the lease has not expired";
+  EXPECT_EQ(*app_->store().requeue_expired(lease), 25);
+  EXPECT_EQ(*app_->store().requeue_expired(lease), 0) << "the chunk ended";
+  for (std::size_t i = 0; i < 30; ++i) {
+    auto detail = app_->store().find_message(taken[i].id, agent_);
+    ASSERT_TRUE(detail.has_value() && detail->has_value()) << i;
+    const Message& m = (*detail)->message;
+    EXPECT_EQ(m.status, i < 5 ? MessageStatus::sent : MessageStatus::queued) << i;
+    EXPECT_EQ(m.batch_id, i < 20 ? taken[0].id : "") << i;
+    EXPECT_EQ(m.to_address, taken[i].to_address);
+    EXPECT_EQ(m.vars_json, taken[i].vars_json);
+    EXPECT_EQ(m.campaign_id, c.id);
+  }
+  // A late outcome from the stopped worker still lands on the queued row, once.
+  recorded[0].message_id = taken[7].id;
+  recorded[0].fresh = &taken[7];
+  ASSERT_TRUE(app_->store()
+                  .record_outcomes(std::vector<store::Outcome>{recorded[0], recorded[0]})
+                  .has_value());
+  EXPECT_EQ(campaigns.counts(agent_, c.id)->sent, 6);
+
+  drain();
+  auto counts = campaigns.counts(agent_, c.id);
+  EXPECT_EQ(counts->sent, 30);
+  EXPECT_EQ(counts->queued, 0);
+  EXPECT_EQ(sandbox_messages().size(), 24u) << "the 6 recorded as sent are not sent again";
+  EXPECT_EQ(app::get_campaign(*app_, agent_, c.id)->status, store::CampaignStatus::completed);
 }
 
 TEST_F(CampaignTest, CampaignEmailCarriesOneClickUnsubscribeThatSuppressesTheNextCampaign) {
@@ -412,7 +495,9 @@ TEST_F(CampaignTest, SchedulingWaitsForSendAt) {
   auto launched = app::launch_campaign(*app_, agent_, c->id);
   ASSERT_TRUE(launched.has_value());
   EXPECT_EQ(launched->status, store::CampaignStatus::scheduled);
-  EXPECT_EQ(*app::fan_out_once(*app_, 25), 0);
+  EXPECT_EQ(*app::advance_campaigns(*app_), 0);
+  EXPECT_EQ(dispatcher_->run_once(*http_), 0);
+  EXPECT_TRUE(sandbox_messages().empty());
 }
 
 // The plan steps of a statement on the tables that grow with traffic that read a whole table
@@ -454,7 +539,8 @@ TEST_F(CampaignTest, TheSendPathSeeksItsIndexesAndNeverScansTheQueue) {
   auto other = campaign({"buyer"});
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id).has_value());
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, other.id).has_value());
-  ASSERT_TRUE(app::fan_out_once(*app_, 25).has_value());
+  ASSERT_TRUE(app::advance_campaigns(*app_).has_value());
+  ASSERT_GT(small_passes(25)->run_once(*http_), 0);
   ASSERT_TRUE(app::pause_campaign(*app_, agent_, c.id).has_value());
   EXPECT_TRUE(app_->store().next_due_at().has_value());
   ASSERT_TRUE(app::resume_campaign(*app_, agent_, c.id).has_value());

@@ -58,6 +58,25 @@ CREATE INDEX campaigns_active ON campaigns(status) WHERE status IN ('running','s
 CREATE INDEX messages_campaign ON messages(campaign_id, status) WHERE campaign_id <> '';
 )sql";
 
+// Chunks of campaign audiences taken by send workers whose outcomes are not all recorded yet
+// (see CampaignStore::take); a row lives for one worker pass. Its messages are one blob: the
+// table is a journal, never searched by message.
+extern const std::string_view kMigrationV13 = R"sql(
+CREATE TABLE campaign_chunks (
+  id            TEXT PRIMARY KEY,
+  agent_id      TEXT NOT NULL,
+  campaign_id   TEXT NOT NULL,
+  channel       TEXT NOT NULL,
+  template_key  TEXT NOT NULL,
+  listing_id    TEXT NOT NULL DEFAULT '',
+  created_at    INTEGER NOT NULL,
+  worker        TEXT NOT NULL,
+  lease_until   INTEGER NOT NULL,
+  messages      BLOB NOT NULL
+);
+CREATE INDEX campaign_chunks_lease ON campaign_chunks(lease_until);
+)sql";
+
 namespace {
 
 std::int64_t ms(TimePoint t) {
@@ -95,6 +114,55 @@ Campaign read(const Statement& s) {
   c.updated_at = from_millis(s.int64(13));
   c.listing_id = s.text(14);
   return c;
+}
+
+// A chunk's messages as one blob: per message its id, address, name, variables and batch, each
+// as a 4-byte little-endian length and its bytes. What they share (agent, campaign, channel,
+// template, listing, creation time) is in the chunk's own columns.
+std::string encode_chunk(std::span<const Message> messages) {
+  std::string out;
+  std::size_t size = 0;
+  for (const Message& m : messages)
+    size += 20 + m.id.size() + m.to_address.size() + m.to_name.size() + m.vars_json.size() +
+            m.batch_id.size();
+  out.reserve(size);
+  auto put = [&out](std::string_view v) {
+    auto n = static_cast<std::uint32_t>(v.size());
+    for (int shift = 0; shift < 32; shift += 8)
+      out.push_back(static_cast<char>((n >> shift) & 0xff));
+    out.append(v);
+  };
+  for (const Message& m : messages) {
+    put(m.id);
+    put(m.to_address);
+    put(m.to_name);
+    put(m.vars_json);
+    put(m.batch_id);
+  }
+  return out;
+}
+
+// Appends the messages of an encoded chunk to `out`, each a copy of `common` with its own
+// fields; false if the blob is not a whole chunk.
+bool decode_chunk(std::string_view blob, const Message& common, std::vector<Message>& out) {
+  auto get = [&blob](std::string& v) {
+    if (blob.size() < 4) return false;
+    std::uint32_t n = 0;
+    for (int i = 0; i < 4; ++i)
+      n |= static_cast<std::uint32_t>(static_cast<unsigned char>(blob[i])) << (8 * i);
+    if (blob.size() - 4 < n) return false;
+    v.assign(blob.substr(4, n));
+    blob.remove_prefix(4 + static_cast<std::size_t>(n));
+    return true;
+  };
+  while (!blob.empty()) {
+    Message m = common;
+    if (!get(m.id) || !get(m.to_address) || !get(m.to_name) || !get(m.vars_json) ||
+        !get(m.batch_id))
+      return false;
+    out.push_back(std::move(m));
+  }
+  return true;
 }
 
 class SqliteCampaignStore final : public CampaignStore {
@@ -179,13 +247,13 @@ class SqliteCampaignStore final : public CampaignStore {
     return out;
   }
 
-  Result<bool> fan_out(const Campaign& c, const std::string& expected_cursor,
-                       std::span<const Message> messages, const std::string& cursor, bool done,
-                       TimePoint now) override {
+  Result<bool> take(const Campaign& c, const std::string& expected_cursor,
+                    std::span<const Message> messages, const std::string& cursor, bool done,
+                    const ChunkLease& lease, TimePoint now) override {
     std::lock_guard lock(db_->mu);
     Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
-    // The cursor moves only from where this fan-out started: a racing fan-out changes nothing.
+    // The cursor moves only from where this take started: a racing take changes nothing.
     TRY(st, db_->conn.prepare(
                 "UPDATE campaigns SET cursor = ?, fanout_done = ?, updated_at = ?, queued_total ="
                 " queued_total + ? WHERE id = ? AND agent_id = ? AND cursor = ? AND"
@@ -195,9 +263,81 @@ class SqliteCampaignStore final : public CampaignStore {
     st->bind(7, expected_cursor);
     TRY_VOID(db_->conn.run(*st));
     if (db_->conn.changes() == 0) return false;
-    TRY_VOID(insert_messages(db_->conn, messages));
+    if (!messages.empty()) {
+      const Message& first = messages.front();
+      TRY(chunk,
+          db_->conn.prepare(
+              "INSERT INTO campaign_chunks (id, agent_id, campaign_id, channel, template_key,"
+              " listing_id, created_at, worker, lease_until, messages) VALUES (?, ?, ?, ?, ?, ?,"
+              " ?, ?, ?, ?)"));
+      chunk->bind(1, lease.chunk_id).bind(2, c.agent_id).bind(3, c.id);
+      chunk->bind(4, to_string(first.channel)).bind(5, first.template_key);
+      chunk->bind(6, first.listing_id).bind(7, ms(first.created_at)).bind(8, lease.worker);
+      chunk->bind(9, ms(lease.until)).bind_blob(10, encode_chunk(messages));
+      TRY_VOID(db_->conn.run(*chunk));
+    }
     TRY_VOID(tx.commit());
     return true;
+  }
+
+  Result<void> update_chunk(const std::string& chunk_id,
+                            std::span<const Message> messages) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("UPDATE campaign_chunks SET messages = ? WHERE id = ?"));
+    st->bind_blob(1, encode_chunk(messages)).bind(2, chunk_id);
+    return db_->conn.run(*st);
+  }
+
+  Result<void> finish_chunks(std::span<const std::string> chunk_ids) override {
+    std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
+    TRY_VOID(tx.begin());
+    TRY(st, db_->conn.prepare("DELETE FROM campaign_chunks WHERE id = ?"));
+    for (const std::string& id : chunk_ids) {
+      st->reset();
+      st->bind(1, id);
+      TRY_VOID(db_->conn.run(*st));
+    }
+    return tx.commit();
+  }
+
+  Result<int> requeue_expired_chunks(TimePoint now) override {
+    std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
+    TRY_VOID(tx.begin());
+    TRY(st, db_->conn.prepare(
+                "SELECT id, agent_id, campaign_id, channel, template_key, listing_id, created_at,"
+                " messages FROM campaign_chunks WHERE lease_until <= ?"));
+    st->bind(1, ms(now));
+    std::vector<std::string> ended;
+    std::vector<Message> queued;
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      Message common;
+      common.agent_id = st->text(1);
+      common.campaign_id = st->text(2);
+      common.channel = parse_channel(st->text(3)).value_or(Channel::email);
+      common.kind = MessageKind::campaign;
+      common.template_key = st->text(4);
+      common.listing_id = st->text(5);
+      // Due since they were taken.
+      common.created_at = common.updated_at = common.next_attempt_at = from_millis(st->int64(6));
+      if (!decode_chunk(st->blob(7), common, queued))
+        return fail(Errc::storage, "campaign chunk " + st->text(0) + " is unreadable");
+      ended.push_back(st->text(0));
+    }
+    st->reset();
+    if (rc != SQLITE_DONE) return fail(db_->conn.error("expired chunks"));
+    // Messages whose outcome was recorded before the worker stopped are already in the queue.
+    TRY(inserted, insert_messages(db_->conn, queued, /*skip_existing=*/true));
+    TRY(del, db_->conn.prepare("DELETE FROM campaign_chunks WHERE id = ?"));
+    for (const std::string& id : ended) {
+      del->reset();
+      del->bind(1, id);
+      TRY_VOID(db_->conn.run(*del));
+    }
+    TRY_VOID(tx.commit());
+    return static_cast<int>(inserted);
   }
 
   Result<CampaignCounts> counts(const std::string& agent_id, const std::string& id) override {

@@ -21,8 +21,10 @@ struct Database {
   Connection conn;
 };
 
-// Inserts messages and their "queued" history entry (the caller holds the lock and a transaction).
-Result<void> insert_messages(Connection& conn, std::span<const Message> messages);
+// Inserts messages (the caller holds the lock and a transaction); with `skip_existing`, ids
+// already there are left as they are. Returns how many were inserted.
+Result<std::int64_t> insert_messages(Connection& conn, std::span<const Message> messages,
+                                     bool skip_existing = false);
 // Inserts one status-history entry.
 Result<void> insert_event(Connection& conn, const std::string& id, const std::string& agent_id,
                           const StatusEvent& e);
@@ -36,6 +38,7 @@ std::unique_ptr<CampaignStore> make_campaign_store(std::shared_ptr<Database> db)
 extern const std::string_view kMigrationV3;
 extern const std::string_view kMigrationV4;
 extern const std::string_view kMigrationV5;
+extern const std::string_view kMigrationV13;
 
 // Unwraps a Result<T> into `var` or returns its error from the enclosing function.
 #define HERALD_TRY(var, expr)                            \

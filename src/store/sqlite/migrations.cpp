@@ -203,7 +203,7 @@ DROP INDEX messages_campaign;
 
 std::span<const Migration> migrations() {
   // Later migrations live beside the sub-store that owns their tables.
-  static const std::array<Migration, 12> kMigrations{{
+  static const std::array<Migration, 13> kMigrations{{
       {1, "initial schema", kV1},
       {2, "logins: passwords, sessions, API tokens", kV2},
       {3, "contacts and suppressions", kMigrationV3},
@@ -216,6 +216,7 @@ std::span<const Migration> migrations() {
       {10, "campaigns about a listing", kV10},
       {11, "first attempts kept in the message row", kV11},
       {12, "campaign counters", kV12},
+      {13, "campaign chunks taken straight from the audience", kMigrationV13},
   }};
   return kMigrations;
 }

@@ -679,32 +679,66 @@ class SqliteStore final : public Store {
                 " sent_http_status = CASE WHEN ?19 > 0 THEN ?20 ELSE sent_http_status END"
                 " WHERE id = ?12 AND agent_id = ?13 AND status IN ('queued','sending','retrying')"
                 " RETURNING campaign_id"));
+    // A message taken straight from its campaign's audience is inserted whole, with its
+    // outcome; if its chunk was queued meanwhile (lease expired), the queued row takes the
+    // outcome as above.
+    TRY(put, db_->conn.prepare(
+                 "INSERT INTO messages (id, agent_id, channel, kind, template_key, vars,"
+                 " to_address, to_name, listing_id, campaign_id, batch_id, created_at, status,"
+                 " attempts, next_attempt_at, last_error, provider_message_id, route_provider,"
+                 " route_via, route_from, route_reply_to, payer, updated_at, subject, body_text,"
+                 " body_html, sent_at, sent_http_status) VALUES (?12, ?13, ?21, 'campaign', ?22,"
+                 " ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+                 " CASE WHEN ?14 THEN ?15 ELSE '' END, CASE WHEN ?16 THEN ?17 ELSE '' END,"
+                 " CASE WHEN ?16 THEN ?18 ELSE '' END, ?19, ?20) ON CONFLICT (id) DO UPDATE SET"
+                 " status = ?1, attempts = ?2, next_attempt_at = ?3, last_error = ?4,"
+                 " provider_message_id = ?5, route_provider = ?6, route_via = ?7, route_from = ?8,"
+                 " route_reply_to = ?9, payer = ?10, lease_until = 0, claimed_by = '',"
+                 " updated_at = ?11, subject = CASE WHEN ?14 THEN ?15 ELSE subject END,"
+                 " body_text = CASE WHEN ?16 THEN ?17 ELSE body_text END,"
+                 " body_html = CASE WHEN ?16 THEN ?18 ELSE body_html END,"
+                 " sent_at = CASE WHEN ?19 > 0 THEN ?19 ELSE sent_at END,"
+                 " sent_http_status = CASE WHEN ?19 > 0 THEN ?20 ELSE sent_http_status END"
+                 " WHERE agent_id = ?13 AND status IN"
+                 " ('queued','sending','retrying')"));
     std::int64_t now = ms(Clock::now());
     // Campaign counters move with their messages: (agent, campaign) → sent, failed, suppressed.
     std::map<std::pair<std::string, std::string>, std::array<std::int64_t, 3>> counted;
     for (const Outcome& o : outcomes) {
       const Attempt* first = first_try_acceptance(o);
-      up->reset();
-      up->bind(1, to_string(o.status)).bind(2, o.attempts).bind(3, ms(o.next_attempt_at));
-      up->bind(4, o.last_error).bind(5, o.provider_message_id);
+      Statement* st = o.fresh ? put : up;
+      st->reset();
+      st->bind(1, to_string(o.status)).bind(2, o.attempts).bind(3, ms(o.next_attempt_at));
+      st->bind(4, o.last_error).bind(5, o.provider_message_id);
       if (o.route) {
-        up->bind(6, to_string(o.route->provider)).bind(7, to_string(o.route->via));
-        up->bind(8, o.route->from).bind(9, o.route->reply_to).bind(10, to_string(o.route->payer));
+        st->bind(6, to_string(o.route->provider)).bind(7, to_string(o.route->via));
+        st->bind(8, o.route->from).bind(9, o.route->reply_to).bind(10, to_string(o.route->payer));
       } else {
-        up->bind(6, "").bind(7, "").bind(8, "").bind(9, "").bind(10, "");
+        st->bind(6, "").bind(7, "").bind(8, "").bind(9, "").bind(10, "");
       }
-      up->bind(11, now).bind(12, o.message_id).bind(13, o.agent_id);
-      up->bind(14, o.rendered).bind(15, o.subject);
-      up->bind(16, o.rendered && o.keep_body).bind(17, o.text).bind(18, o.html);
-      up->bind(19, first ? ms(first->at) : std::int64_t{0});
-      up->bind(20, first ? first->http_status : 0);
-      // A message already final (recorded by a worker that re-claimed it after this claim
-      // expired) keeps that record.
-      int rc = up->step();
-      if (rc == SQLITE_DONE) continue;
-      if (rc != SQLITE_ROW) return fail(db_->conn.error("record outcome"));
-      std::string campaign_id = up->text(0);
-      up->reset();
+      st->bind(11, now).bind(12, o.message_id).bind(13, o.agent_id);
+      st->bind(14, o.rendered).bind(15, o.subject);
+      st->bind(16, o.rendered && o.keep_body).bind(17, o.text).bind(18, o.html);
+      st->bind(19, first ? ms(first->at) : std::int64_t{0});
+      st->bind(20, first ? first->http_status : 0);
+      std::string campaign_id;
+      if (o.fresh) {
+        const Message& m = *o.fresh;
+        st->bind(21, to_string(m.channel)).bind(22, m.template_key).bind(23, m.vars_json);
+        st->bind(24, m.to_address).bind(25, m.to_name).bind(26, m.listing_id);
+        st->bind(27, m.campaign_id).bind(28, m.batch_id).bind(29, ms(m.created_at));
+        TRY_VOID(db_->conn.run(*st));
+        if (db_->conn.changes() == 0) continue;  // already final (see below)
+        campaign_id = m.campaign_id;
+      } else {
+        // A message already final (recorded by a worker that re-claimed it after this claim
+        // expired) keeps that record.
+        int rc = st->step();
+        if (rc == SQLITE_DONE) continue;
+        if (rc != SQLITE_ROW) return fail(db_->conn.error("record outcome"));
+        campaign_id = st->text(0);
+        st->reset();
+      }
       if (!campaign_id.empty()) {
         auto& c = counted[{o.agent_id, campaign_id}];
         switch (o.status) {
@@ -758,13 +792,18 @@ class SqliteStore final : public Store {
   }
 
   Result<int> requeue_expired(TimePoint now) override {
-    std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "UPDATE messages SET status = 'queued', lease_until = 0, claimed_by = '' WHERE "
-                "status = 'sending' AND lease_until <= ?"));
-    st->bind(1, ms(now));
-    TRY_VOID(db_->conn.run(*st));
-    return static_cast<int>(db_->conn.changes());
+    int n = 0;
+    {
+      std::lock_guard lock(db_->mu);
+      TRY(st, db_->conn.prepare(
+                  "UPDATE messages SET status = 'queued', lease_until = 0, claimed_by = '' WHERE "
+                  "status = 'sending' AND lease_until <= ?"));
+      st->bind(1, ms(now));
+      TRY_VOID(db_->conn.run(*st));
+      n = static_cast<int>(db_->conn.changes());
+    }
+    TRY(chunks, campaigns_->requeue_expired_chunks(now));
+    return n + chunks;
   }
 
   Result<std::optional<TimePoint>> next_due_at() override {
