@@ -242,10 +242,46 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     for (auto& a : *hit) suppressed.emplace(key.first, key.second, std::move(a));
   }
 
+  // Campaign email of one template differs between recipients only in their values: once a
+  // skeleton of the template has reproduced one rendering exactly, a message shaped like that
+  // one (see personalize_same_shape) is the skeleton's text with its values put in, without
+  // Mustache. The rest are rendered.
+  struct Shortcut {
+    std::optional<Skeleton> skeleton;
+    bool proven = false;
+  };
+  std::map<const app::TemplateRenderer*, Shortcut> shortcuts;
+  auto shortcut_for = [&](const Job& job) -> Shortcut* {
+    if (job.message->kind != MessageKind::campaign || job.message->channel != Channel::email)
+      return nullptr;
+    auto [it, added] = shortcuts.try_emplace(job.renderer);
+    if (added) {
+      auto skeleton = job.renderer->skeleton(job.vars, [](std::string_view name) {
+        return "\x1bherald:" + std::string(name) + "\x1b";
+      });
+      if (skeleton) it->second.skeleton = std::move(*skeleton);
+    }
+    return &it->second;
+  };
   // Renders a job's content into its outcome and its outbound message; false (the job failed,
   // with the reason) when the template cannot render these variables.
-  auto render = [](Job& job, TimePoint at) {
-    auto rendered = job.renderer->render(job.vars);
+  auto render = [&](Job& job, TimePoint at) {
+    Shortcut* shortcut = shortcut_for(job);
+    std::optional<Result<Rendered>> fast;
+    if (shortcut && shortcut->proven) {
+      if (auto subs = personalize_same_shape(*shortcut->skeleton, job.vars)) {
+        const Skeleton& k = *shortcut->skeleton;
+        fast.emplace(Rendered{substitute(k.parts.subject, k, *subs),
+                              substitute(k.parts.text, k, *subs),
+                              substitute(k.parts.html, k, *subs), ""});
+      }
+    }
+    auto rendered = fast ? std::move(*fast) : job.renderer->render(job.vars);
+    // The skeleton is proven (or not) on the message it was made from: its first rendering.
+    if (rendered && shortcut && shortcut->skeleton && !shortcut->proven) {
+      shortcut->proven = personalize(*shortcut->skeleton, job.vars, *rendered).has_value();
+      if (!shortcut->proven) shortcut->skeleton.reset();
+    }
     if (!rendered) {
       std::string why = "cannot render: " + rendered.error().message;
       job.outcome.status = MessageStatus::failed;
