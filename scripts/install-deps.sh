@@ -7,7 +7,8 @@ build_pkgs=(
   g++ cmake make pkg-config clang-format
   libboost-dev libcurl4-openssl-dev libssl-dev
   libsqlite3-dev sqlite3 libpq-dev libpqxx-dev
-  libsodium-dev nlohmann-json3-dev libkainjow-mustache-dev libmimalloc-dev
+  libsodium-dev nlohmann-json3-dev rapidjson-dev libsimdjson-dev libkainjow-mustache-dev
+  libmimalloc-dev
   libphonenumber-dev libprotobuf-dev libicu-dev
   libcli11-dev libspdlog-dev libfmt-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -4,6 +4,14 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+// RapidJSON's writer scans strings 16 bytes at a time with SSE2 (part of every x86-64 CPU).
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <simdjson.h>
+
 #include <charconv>
 #include <ctime>
 
@@ -65,7 +73,59 @@ std::string form_urlencode(const FormFields& fields) {
   return out;
 }
 
+namespace {
+
+// Writes `j` with RapidJSON's writer; false where it cannot (binary values, which no request
+// holds). Floating-point numbers keep nlohmann's spelling.
+template <class Writer>
+bool write_json(Writer& w, const nlohmann::json& j) {
+  using Type = nlohmann::json::value_t;
+  switch (j.type()) {
+    case Type::object:
+      w.StartObject();
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        const std::string& key = it.key();
+        w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+        if (!write_json(w, it.value())) return false;
+      }
+      return w.EndObject();
+    case Type::array:
+      w.StartArray();
+      for (const auto& v : j)
+        if (!write_json(w, v)) return false;
+      return w.EndArray();
+    case Type::string: {
+      const auto& s = j.get_ref<const std::string&>();
+      return w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    }
+    case Type::boolean:
+      return w.Bool(j.get<bool>());
+    case Type::number_integer:
+      return w.Int64(j.get<std::int64_t>());
+    case Type::number_unsigned:
+      return w.Uint64(j.get<std::uint64_t>());
+    case Type::number_float: {
+      std::string number = j.dump();
+      return w.RawValue(number.data(), number.size(), rapidjson::kNumberType);
+    }
+    case Type::null:
+      return w.Null();
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 std::string json_body(const nlohmann::json& document) {
+  // Request bodies are mostly long strings (a batch of rendered emails): RapidJSON copies the
+  // runs that need no escaping 16 bytes at a time, several times faster than nlohmann's
+  // byte-by-byte escaper. It passes bytes through, so the result is checked to be UTF-8
+  // (simdjson); a value that is not is written by nlohmann with U+FFFD for the bad bytes.
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  if (write_json(writer, document) && simdjson::validate_utf8(buffer.GetString(), buffer.GetSize()))
+    return std::string(buffer.GetString(), buffer.GetSize());
   return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

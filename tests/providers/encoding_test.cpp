@@ -86,6 +86,42 @@ TEST(Json, BodyNeverThrowsOnInvalidUtf8) {
   EXPECT_EQ(json_string(nlohmann::json::array(), "id"), "");
 }
 
+TEST(Json, BodyIsWhatNlohmannWritesForEveryKindOfValue) {
+  // Invariant: the fast body writer is an implementation detail: for any document it writes
+  // nlohmann's compact JSON (the referee) byte for byte, Unicode and escapes included, also in
+  // strings long enough for its 16-byte scans with something to escape at every offset; the
+  // one spelling that differs (\u001F for \u001f) still reads back as the same document.
+  std::string long_html;
+  for (int i = 0; i < 40; ++i)
+    long_html += "<p class=\"x\">Caf\xc3\xa9 \xe2\x80\x94 line " + std::to_string(i) +
+                 std::string(static_cast<std::size_t>(i % 17), 'a') + "\\ \t\n\b\f</p>\r\n";
+  nlohmann::json doc = {
+      {"from", "Sunset \"Properties\" <noreply@platform.com>"},
+      {"to", {"a@example.com", "b@example.com"}},
+      {"html", long_html},
+      {"emoji", "\xf0\x9f\x8f\xa1 home \x7f"},
+      {"numbers", {0, -7, 4294967296LL, 1.5, 1e100, 0.1}},
+      {"flags", {true, false, nullptr}},
+      {"empty", {{"object", nlohmann::json::object()}, {"array", nlohmann::json::array()}}},
+      {"headers", {{"List-Unsubscribe", "<https://h/u/t>, <mailto:x@y?subject=unsubscribe>"}}}};
+  const std::string ascii =
+      "0123456789abcdef0123456789\"abcdef0123456789abcdef\\0123\n456789abcdef0123456789abcdef";
+  for (std::size_t cut = 0; cut < 40; ++cut) doc["slices"].push_back(ascii.substr(cut, 17 + cut));
+  const auto nlohmann_body = [](const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  EXPECT_EQ(json_body(doc), nlohmann_body(doc));
+  doc["controls"] = std::string("\x01\x1f\x00 end", 7);
+  const std::string with_controls = json_body(doc);
+  EXPECT_EQ(nlohmann::json::parse(with_controls), doc);
+  EXPECT_NE(with_controls.find("\\u001F"), std::string::npos)
+      << "RapidJSON wrote it, not the fallback";
+  // A bad byte anywhere (here deep in a long string) is replaced, as nlohmann does.
+  doc.erase("controls");
+  doc["html"] = long_html + "\xff" + long_html;
+  EXPECT_EQ(json_body(doc), nlohmann_body(doc));
+}
+
 TEST(HttpDate, ParsesImfFixdate) {
   // Invariant: IMF-fixdate parses to the right epoch second; other forms are refused.
   EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
