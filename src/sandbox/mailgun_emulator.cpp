@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sandbox/emulators.h"
+#include "sandbox/json_parse.h"
 #include "sandbox/multipart.h"
 
 namespace herald::sandbox {
@@ -162,7 +163,7 @@ http::Response send(SandboxState& state, http::Request& request) {
     }
     json recipient_variables = json::object();
     if (const std::string* rv = first(*fields, "recipient-variables")) {
-      recipient_variables = json::parse(*rv, nullptr, false);
+      recipient_variables = parse_json(*rv);
       if (recipient_variables.is_discarded() || !recipient_variables.is_object()) {
         return message_response(400, "'recipient-variables' parameter is not a valid JSON");
       }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sandbox/emulators.h"
+#include "sandbox/json_parse.h"
 
 namespace herald::sandbox {
 
@@ -301,7 +302,7 @@ http::Response send_email(SandboxState& state, http::Request& request) {
   if (!key) return std::move(key.error());
   http::Response response =
       with_idempotency(state, request, *key, [&](const std::optional<std::string>& idem) {
-        json body = json::parse(request.body, nullptr, false);
+        json body = parse_json(request.body);
         if (body.is_discarded()) {
           return error_response(400, "validation_error", "The request body is not valid JSON.");
         }
@@ -336,7 +337,7 @@ http::Response send_batch(SandboxState& state, http::Request& request) {
                                 "The `x-batch-validation` header must be `strict` or "
                                 "`permissive`.");
         }
-        json body = json::parse(request.body, nullptr, false);
+        json body = parse_json(request.body);
         if (body.is_discarded()) {
           return error_response(400, "validation_error", "The request body is not valid JSON.");
         }

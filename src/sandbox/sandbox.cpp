@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sandbox/emulators.h"
+#include "sandbox/json_parse.h"
 #include "sandbox/state.h"
 
 namespace herald::sandbox {
@@ -132,7 +133,7 @@ struct Sandbox::Impl {
 
   // POST /sandbox/faults {"provider","status"?,"count"?,"retryAfter"?,"delayMs"?}
   http::Response add_fault(const http::Request& request) {
-    json body = json::parse(request.body, nullptr, false);
+    json body = parse_json(request.body);
     if (body.is_discarded() || !body.is_object()) {
       return http::Response::problem(400, "Invalid fault", "the body must be a JSON object");
     }

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "sandbox/emulators.h"
+#include "sandbox/json_parse.h"
 
 namespace herald::sandbox {
 
@@ -357,7 +358,7 @@ http::Response send(SandboxState& state, http::Request& request) {
     delay = fault->delay;
   }
   http::Response response;
-  json body = json::parse(request.body, nullptr, false);
+  json body = parse_json(request.body);
   if (body.is_discarded() || !body.is_object()) {
     response = errors_response(400, {{"Bad Request", {}, {}}});
   } else if (auto errors = validate(body); !errors.empty()) {
