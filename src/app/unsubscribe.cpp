@@ -53,8 +53,13 @@ UnsubscribeSigner::~UnsubscribeSigner() {
 
 std::string UnsubscribeSigner::token(const std::string& agent_id, Channel channel,
                                      std::string_view address) const {
-  std::string normalized =
-      normalize_address(channel, address).value_or(store::suppression_key(channel, address));
+  return token_of_normalized(
+      agent_id, channel,
+      normalize_address(channel, address).value_or(store::suppression_key(channel, address)));
+}
+
+std::string UnsubscribeSigner::token_of_normalized(const std::string& agent_id, Channel channel,
+                                                   std::string_view normalized) const {
   std::size_t id_len = std::min<std::size_t>(agent_id.size(), 255);
   std::vector<unsigned char> plain;
   plain.reserve(2 + id_len + normalized.size());
@@ -120,6 +125,16 @@ std::string unsubscribe_url(const App& app, const UnsubscribeSigner& signer,
                             const std::string& agent_id, Channel channel,
                             const std::string& address) {
   return app.config().public_url + "/u/" + signer.token(agent_id, channel, address);
+}
+
+std::string contact_unsubscribe_url(const App& app, const UnsubscribeSigner& signer,
+                                    const std::string& agent_id, Channel channel,
+                                    const std::string& stored_address) {
+  // Stored phones went through to_e164 and stored emails only need their case folded: the
+  // suppression key is their normalized form.
+  return app.config().public_url + "/u/" +
+         signer.token_of_normalized(agent_id, channel,
+                                    store::suppression_key(channel, stored_address));
 }
 
 std::string unsubscribe_url(const App& app, const std::string& agent_id, Channel channel,

@@ -38,6 +38,10 @@ class UnsubscribeSigner {
 
   // The token for (agent, channel, address); the address is normalized first.
   std::string token(const std::string& agent_id, Channel channel, std::string_view address) const;
+  // The token for an address already normalized (see normalize_address), without checking it
+  // again (for a phone, a libphonenumber parse).
+  std::string token_of_normalized(const std::string& agent_id, Channel channel,
+                                  std::string_view normalized) const;
   // The target a token names, if this key made it and it is intact.
   std::optional<UnsubscribeTarget> read(std::string_view token) const;
   // The key tag tokens made by this signer carry.
@@ -56,6 +60,12 @@ std::string unsubscribe_url(const App& app, const std::string& agent_id, Channel
 std::string unsubscribe_url(const App& app, const UnsubscribeSigner& signer,
                             const std::string& agent_id, Channel channel,
                             const std::string& address);
+
+// The link for a contact's address as the contact store keeps it (a phone already in E.164,
+// an email in any case): the same link as unsubscribe_url, for the send path's many recipients.
+std::string contact_unsubscribe_url(const App& app, const UnsubscribeSigner& signer,
+                                    const std::string& agent_id, Channel channel,
+                                    const std::string& stored_address);
 
 // Reads a token made under any of `keys` (the current master key and, during a rotation, the
 // previous ones). Constant-time in the secret parts; nullopt for anything forged or garbled.

@@ -41,7 +41,8 @@ struct Job {
   nlohmann::json vars;
   // Campaign email for a provider that shares one content per batch is rendered only if it
   // cannot take its batch's skeleton without (see personalize_same_shape); until then its
-  // content is not in `outcome` or `outbound`.
+  // content is not in `outcome` or `outbound`. Content the log does not keep also leaves with
+  // its request, and a re-route renders it again.
   bool unrendered = false;
   bool personalized = false;  // its content is its batch's skeleton plus its substitutions
   bool done = false;          // outcome is final for this pass
@@ -292,8 +293,12 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     }
     job.outcome.rendered = true;
     job.outcome.subject = rendered->subject;
-    job.outcome.text = job.message->channel == Channel::sms ? rendered->body : rendered->text;
-    job.outcome.html = rendered->html;
+    // The log keeps the body only where keep_body says so (not campaign email): otherwise the
+    // outbound message holds the one copy.
+    if (job.outcome.keep_body) {
+      job.outcome.text = job.message->channel == Channel::sms ? rendered->body : rendered->text;
+      job.outcome.html = rendered->html;
+    }
     set_content(*job.outbound, std::move(*rendered));
     job.unrendered = false;
     return true;
@@ -334,7 +339,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     std::string unsubscribe_url;
     if (m.kind == MessageKind::campaign) {
       unsubscribe_url =
-          app::unsubscribe_url(app_, *unsubscribe_, m.agent_id, m.channel, m.to_address);
+          app::contact_unsubscribe_url(app_, *unsubscribe_, m.agent_id, m.channel, m.to_address);
       vars["unsubscribeUrl"] = unsubscribe_url;
     }
     // Campaign SMS waits for the recipient's local send window (quiet hours): deferred, not
@@ -516,8 +521,9 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
         if (skeleton && proven && j->unrendered) subs = personalize_same_shape(*skeleton, j->vars);
         if (skeleton && !subs) {
           if (j->unrendered && !render(*j, now)) continue;  // failed, with the reason
-          subs = personalize(*skeleton, j->vars,
-                             Rendered{j->outcome.subject, j->outcome.text, j->outcome.html, ""});
+          subs =
+              personalize(*skeleton, j->vars,
+                          Rendered{j->outbound->subject, j->outbound->text, j->outbound->html, ""});
           proven = proven || subs.has_value();
         }
         std::size_t bytes = 0;
@@ -641,12 +647,20 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       std::vector<HttpRequest> requests;
       requests.reserve(last - first);
       for (std::size_t g = first; g < last; ++g) {
+        // The request takes the content: the jobs keep only what a re-route needs (their
+        // headers; a message whose body the log does not keep is rendered again for it), so a
+        // pass holds one copy of each body while its requests are out.
         std::vector<OutboundMessage> batch;
         batch.reserve(ready[g].size());
-        for (Job* j : ready[g]) batch.push_back(*j->outbound);
+        for (Job* j : ready[g]) batch.push_back(std::move(*j->outbound));
         const Route& route = *ready[g].front()->route;
         requests.push_back(
             providers::provider_for(route.provider).build_send(route.credentials, batch));
+        for (std::size_t k = 0; k < batch.size(); ++k) {
+          Job* j = ready[g][k];
+          j->outbound->headers = std::move(batch[k].headers);
+          if (!j->outcome.keep_body) j->unrendered = true;
+        }
       }
       auto responses = http.perform_all(requests);
       // Per-message outcomes, in request order.

@@ -12,6 +12,8 @@
 #include <rapidjson/writer.h>
 #include <simdjson.h>
 
+#include "core/json_parse.h"
+
 #include <charconv>
 #include <ctime>
 
@@ -130,7 +132,7 @@ std::string json_body(const nlohmann::json& document) {
 }
 
 std::optional<nlohmann::json> parse_json(std::string_view body) {
-  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  auto parsed = herald::parse_json(body);
   if (parsed.is_discarded()) return std::nullopt;
   return parsed;
 }

@@ -4,8 +4,8 @@
 // whose body is the bare string "Forbidden".
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "sandbox/emulators.h"
-#include "sandbox/json_parse.h"
 #include "sandbox/multipart.h"
 
 namespace herald::sandbox {

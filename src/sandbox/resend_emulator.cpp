@@ -4,8 +4,8 @@
 #include <expected>
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "sandbox/emulators.h"
-#include "sandbox/json_parse.h"
 
 namespace herald::sandbox {
 

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "sandbox/emulators.h"
-#include "sandbox/json_parse.h"
 #include "sandbox/state.h"
 
 namespace herald::sandbox {

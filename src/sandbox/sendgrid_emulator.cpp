@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
+#include "core/json_parse.h"
 #include "sandbox/emulators.h"
-#include "sandbox/json_parse.h"
 
 namespace herald::sandbox {
 

@@ -119,6 +119,22 @@ TEST_F(UnsubscribeTest, InvalidTokensAndDeletedAgentsAreNotFound) {
   EXPECT_EQ(page->masked_address, "•••• 0100");
 }
 
+TEST_F(UnsubscribeTest, AStoredContactsLinkIsTheLinkOfItsAddress) {
+  // Invariant: the send path's link for a contact's stored address (no second validation)
+  // names exactly what the normalizing link names: a stored E.164 phone, an email in any case.
+  UnsubscribeSigner signer(app_->sealer().current());
+  for (std::string phone : {"+14155550100", "+442079460000", "+61412345678"}) {
+    EXPECT_EQ(contact_unsubscribe_url(*app_, signer, bob_, Channel::sms, phone),
+              unsubscribe_url(*app_, signer, bob_, Channel::sms, phone))
+        << phone;
+  }
+  for (std::string email : {"Ann@Example.com", "ann@example.com", "O'Hara@EXAMPLE.org"}) {
+    EXPECT_EQ(contact_unsubscribe_url(*app_, signer, alice_, Channel::email, email),
+              unsubscribe_url(*app_, signer, alice_, Channel::email, email))
+        << email;
+  }
+}
+
 TEST_F(UnsubscribeTest, OneSignerMakesManyLinks) {
   // Invariant: a signer reused across a batch makes the same links as one-off calls.
   UnsubscribeSigner signer(app_->sealer().current());

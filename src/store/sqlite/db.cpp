@@ -64,7 +64,7 @@ Result<Connection> Connection::open(const std::string& path) {
   // WAL for concurrent readers; NORMAL sync is durable across process crashes in WAL mode.
   auto r = c.exec(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;");
+      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8000;");
   if (!r) return std::unexpected(r.error());
   return c;
 }

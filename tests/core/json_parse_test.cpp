@@ -1,16 +1,16 @@
-// The sandbox's body parser (simdjson underneath) against nlohmann's own parser as referee.
-#include "sandbox/json_parse.h"
+// The fast JSON parser (simdjson underneath) against nlohmann's own parser as referee.
+#include "core/json_parse.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace herald::sandbox {
+namespace herald {
 namespace {
 
-TEST(SandboxJson, ParsesEveryDocumentExactlyAsNlohmannDoes) {
-  // Invariant: the emulators see the very document nlohmann would have parsed (values, types
+TEST(JsonParse, ParsesEveryDocumentExactlyAsNlohmannDoes) {
+  // Invariant: callers see the very document nlohmann would have parsed (values, types
   // of numbers, escapes, repeated keys), and refuse the same bodies.
   std::string long_html;
   for (int i = 0; i < 50; ++i) long_html += "<p>Caf\\u00e9 \\\"quoted\\\" \\\\ line</p>\\n";
@@ -46,4 +46,4 @@ TEST(SandboxJson, ParsesEveryDocumentExactlyAsNlohmannDoes) {
 }
 
 }  // namespace
-}  // namespace herald::sandbox
+}  // namespace herald

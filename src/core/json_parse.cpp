@@ -1,8 +1,8 @@
-#include "sandbox/json_parse.h"
+#include "core/json_parse.h"
 
 #include <simdjson.h>
 
-namespace herald::sandbox {
+namespace herald {
 
 namespace {
 
@@ -51,4 +51,4 @@ nlohmann::json parse_json(std::string_view text) {
   return convert(root);
 }
 
-}  // namespace herald::sandbox
+}  // namespace herald
