@@ -593,50 +593,50 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     };
     // Queued members are written down in their rows; members taken from an audience in their
     // chunks, rewritten whole.
+    std::vector<bool> unit(ready.size());
     std::vector<std::vector<std::string>> units;
     std::set<std::size_t> rewrite;  // chunks, by index
-    bool any_unit = false;
-    for (const auto& group : ready) {
-      if (!new_unit(group)) continue;
-      any_unit = true;
-      std::vector<std::string> ids{group.front()->message->id};  // names the batch
-      for (const Job* j : group) {
+    for (std::size_t g = 0; g < ready.size(); ++g) unit[g] = new_unit(ready[g]);
+    for (std::size_t g = 0; g < ready.size(); ++g) {
+      if (!unit[g]) continue;
+      const std::string batch = ready[g].front()->message->id;
+      std::vector<std::string> ids{batch};  // the first names the batch
+      for (Job* j : ready[g]) {
+        j->message->batch_id = batch;
         if (j->outcome.fresh) {
-          j->message->batch_id = group.front()->message->id;
           auto at = static_cast<std::size_t>(j->message - claimed->data());
           for (std::size_t c = 0; c < chunks.size(); ++c)
             if (at >= chunks[c].first && at < chunks[c].first + chunks[c].count) rewrite.insert(c);
-        } else if (j != group.front()) {
+        } else if (j != ready[g].front()) {
           ids.push_back(j->message->id);
         }
       }
-      if (ids.size() > 1 || !group.front()->outcome.fresh) units.push_back(std::move(ids));
+      if (ids.size() > 1 || !ready[g].front()->outcome.fresh) units.push_back(std::move(ids));
     }
-    if (any_unit) {
-      Result<void> assigned;
-      if (!units.empty()) assigned = store.assign_batches(units);
-      for (std::size_t c : rewrite) {
-        if (!assigned) break;
-        assigned = store.campaigns().update_chunk(
-            chunks[c].id, std::span(*claimed).subspan(chunks[c].first, chunks[c].count));
-      }
-      if (!assigned)
-        spdlog::error("worker {}: cannot record batches: {}", worker, assigned.error().message);
-      std::erase_if(ready, [&](const std::vector<Job*>& group) {
-        if (!new_unit(group)) return false;
-        const std::string batch = group.front()->message->id;
-        for (Job* j : group) {
-          if (assigned) {
-            j->message->batch_id = batch;
-          } else {  // not sent unrecorded: back to the queue shortly
-            j->message->batch_id.clear();
-            j->outcome.status = MessageStatus::queued;
-            j->outcome.next_attempt_at = now + std::chrono::seconds(1);
-            j->done = true;
-          }
+    Result<void> assigned;
+    if (!units.empty()) assigned = store.assign_batches(units);
+    for (std::size_t c : rewrite) {
+      if (!assigned) break;
+      assigned = store.campaigns().update_chunk(
+          chunks[c].id, std::span(*claimed).subspan(chunks[c].first, chunks[c].count));
+    }
+    if (!assigned) {
+      // Not sent unrecorded: back to the queue shortly, without a batch.
+      spdlog::error("worker {}: cannot record batches: {}", worker, assigned.error().message);
+      std::vector<std::vector<Job*>> kept;
+      for (std::size_t g = 0; g < ready.size(); ++g) {
+        if (!unit[g]) {
+          kept.push_back(std::move(ready[g]));
+          continue;
         }
-        return !assigned;
-      });
+        for (Job* j : ready[g]) {
+          j->message->batch_id.clear();
+          j->outcome.status = MessageStatus::queued;
+          j->outcome.next_attempt_at = now + std::chrono::seconds(1);
+          j->done = true;
+        }
+      }
+      ready = std::move(kept);
     }
     // Requests go out a slice at a time and each slice's outcomes are written as soon as it is
     // answered, so a crash re-sends at most one slice per worker (providers without an
