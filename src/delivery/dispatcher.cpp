@@ -13,6 +13,7 @@
 #include "app/agents.h"
 #include "app/campaigns.h"
 #include "app/templates.h"
+#include "core/json_parse.h"
 #include "core/quiet_hours.h"
 #include "core/templates.h"
 #include "providers/provider.h"
@@ -334,7 +335,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       finish(MessageStatus::suppressed, "address is on the agent's suppression list");
       continue;
     }
-    auto vars = nlohmann::json::parse(m.vars_json, nullptr, false);
+    auto vars = parse_json(m.vars_json);
     if (!vars.is_object()) vars = nlohmann::json::object();
     std::string unsubscribe_url;
     if (m.kind == MessageKind::campaign) {
