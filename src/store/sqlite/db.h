@@ -46,6 +46,12 @@ class Statement {
     sqlite3_bind_double(stmt_, i, v);
     return *this;
   }
+  // Text SQLite reads in place (SQLITE_STATIC), for hot statements: the bytes must stay alive
+  // and unchanged until the statement is reset.
+  Statement& bind_ref(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
   Statement& bind_blob(int i, std::string_view v) {
     sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT);
     return *this;

@@ -708,25 +708,29 @@ class SqliteStore final : public Store {
       const Attempt* first = first_try_acceptance(o);
       Statement* st = o.fresh ? put : up;
       st->reset();
-      st->bind(1, to_string(o.status)).bind(2, o.attempts).bind(3, ms(o.next_attempt_at));
-      st->bind(4, o.last_error).bind(5, o.provider_message_id);
+      // Text is bound in place: the outcome and its message outlive each step (the statements
+      // are reset, dropping those references, before this function returns).
+      st->bind_ref(1, to_string(o.status)).bind(2, o.attempts).bind(3, ms(o.next_attempt_at));
+      st->bind_ref(4, o.last_error).bind_ref(5, o.provider_message_id);
       if (o.route) {
-        st->bind(6, to_string(o.route->provider)).bind(7, to_string(o.route->via));
-        st->bind(8, o.route->from).bind(9, o.route->reply_to).bind(10, to_string(o.route->payer));
+        st->bind_ref(6, to_string(o.route->provider)).bind_ref(7, to_string(o.route->via));
+        st->bind_ref(8, o.route->from).bind_ref(9, o.route->reply_to);
+        st->bind_ref(10, to_string(o.route->payer));
       } else {
-        st->bind(6, "").bind(7, "").bind(8, "").bind(9, "").bind(10, "");
+        st->bind_ref(6, "").bind_ref(7, "").bind_ref(8, "").bind_ref(9, "").bind_ref(10, "");
       }
-      st->bind(11, now).bind(12, o.message_id).bind(13, o.agent_id);
-      st->bind(14, o.rendered).bind(15, o.subject);
-      st->bind(16, o.rendered && o.keep_body).bind(17, o.text).bind(18, o.html);
+      st->bind(11, now).bind_ref(12, o.message_id).bind_ref(13, o.agent_id);
+      st->bind(14, o.rendered).bind_ref(15, o.subject);
+      st->bind(16, o.rendered && o.keep_body).bind_ref(17, o.text).bind_ref(18, o.html);
       st->bind(19, first ? ms(first->at) : std::int64_t{0});
       st->bind(20, first ? first->http_status : 0);
       std::string campaign_id;
       if (o.fresh) {
         const Message& m = *o.fresh;
-        st->bind(21, to_string(m.channel)).bind(22, m.template_key).bind(23, m.vars_json);
-        st->bind(24, m.to_address).bind(25, m.to_name).bind(26, m.listing_id);
-        st->bind(27, m.campaign_id).bind(28, m.batch_id).bind(29, ms(m.created_at));
+        st->bind_ref(21, to_string(m.channel)).bind_ref(22, m.template_key);
+        st->bind_ref(23, m.vars_json).bind_ref(24, m.to_address).bind_ref(25, m.to_name);
+        st->bind_ref(26, m.listing_id).bind_ref(27, m.campaign_id).bind_ref(28, m.batch_id);
+        st->bind(29, ms(m.created_at));
         TRY_VOID(db_->conn.run(*st));
         if (db_->conn.changes() == 0) continue;  // already final (see below)
         campaign_id = m.campaign_id;
@@ -762,6 +766,8 @@ class SqliteStore final : public Store {
       for (const StatusEvent& e : o.events)
         TRY_VOID(sqlite::insert_event(db_->conn, o.message_id, o.agent_id, e));
     }
+    up->reset();
+    put->reset();
     if (!counted.empty()) {
       TRY(count,
           db_->conn.prepare(
