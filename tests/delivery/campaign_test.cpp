@@ -356,6 +356,43 @@ TEST_F(CampaignTest, CancelFailsUnsentMessagesAndStopsFanOut) {
   EXPECT_EQ(again.error().code, Errc::conflict);
 }
 
+TEST_F(CampaignTest, ACampaignCancelledWhileAPassIsOutEndsWhatThatPassLeftUnsent) {
+  // Invariant: cancel fails every unsent message, also those a worker had out at that moment:
+  // the ones it sent stay sent, the ones it would retry end "campaign cancelled".
+  contacts(10);
+  auto c = campaign();
+  ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
+  std::vector<Message> taken;
+  std::vector<app::TakenChunk> chunks;
+  ASSERT_TRUE(app::take_campaign_messages(*app_, 10, "w1", clock_.now() + std::chrono::minutes(2),
+                                          taken, chunks)
+                  .has_value());
+  ASSERT_EQ(taken.size(), 10u);
+  ASSERT_TRUE(app::cancel_campaign(*app_, agent_, c.id));
+  std::vector<store::Outcome> outcomes(10);
+  for (std::size_t i = 0; i < 10; ++i) {
+    outcomes[i].message_id = taken[i].id;
+    outcomes[i].agent_id = agent_;
+    outcomes[i].status = i < 4 ? MessageStatus::sent : MessageStatus::retrying;
+    outcomes[i].attempts = 1;
+    outcomes[i].next_attempt_at = clock_.now();
+    outcomes[i].fresh = &taken[i];
+  }
+  ASSERT_TRUE(app_->store().record_outcomes(outcomes).has_value());
+  auto counts = app_->store().campaigns().counts(agent_, c.id);
+  EXPECT_EQ(counts->sent, 4);
+  EXPECT_EQ(counts->failed, 6);
+  EXPECT_EQ(counts->queued, 0);
+  for (std::size_t i = 4; i < 10; ++i) {
+    auto detail = app_->store().find_message(taken[i].id, agent_);
+    ASSERT_TRUE(detail.has_value() && detail->has_value());
+    EXPECT_EQ((*detail)->message.status, MessageStatus::failed);
+    EXPECT_EQ((*detail)->message.last_error, "campaign cancelled");
+  }
+  drain();
+  EXPECT_TRUE(sandbox_messages().empty());
+}
+
 TEST_F(CampaignTest, AStaleTakeCannotTakeTheSameRecipientsTwice) {
   // Invariant: two takes from the same cursor (racing workers) take the recipients once.
   contacts(10);

@@ -704,6 +704,9 @@ class SqliteStore final : public Store {
     std::int64_t now = ms(Clock::now());
     // Campaign counters move with their messages: (agent, campaign) → sent, failed, suppressed.
     std::map<std::pair<std::string, std::string>, std::array<std::int64_t, 3>> counted;
+    // Campaign messages still to be sent, by (agent, campaign): if the campaign was cancelled
+    // while they were out, they end here (cancel_unsent failed those already queued).
+    std::map<std::pair<std::string, std::string>, std::vector<const Outcome*>> waiting;
     for (const Outcome& o : outcomes) {
       const Attempt* first = first_try_acceptance(o);
       Statement* st = o.fresh ? put : up;
@@ -743,6 +746,9 @@ class SqliteStore final : public Store {
         campaign_id = st->text(0);
         st->reset();
       }
+      if (!campaign_id.empty() &&
+          (o.status == MessageStatus::queued || o.status == MessageStatus::retrying))
+        waiting[{o.agent_id, campaign_id}].push_back(&o);
       if (!campaign_id.empty()) {
         auto& c = counted[{o.agent_id, campaign_id}];
         switch (o.status) {
@@ -768,6 +774,26 @@ class SqliteStore final : public Store {
     }
     up->reset();
     put->reset();
+    if (!waiting.empty()) {
+      TRY(status, db_->conn.prepare("SELECT status FROM campaigns WHERE id = ? AND agent_id = ?"));
+      TRY(cancel, db_->conn.prepare(
+                      "UPDATE messages SET status = 'failed', last_error = 'campaign cancelled',"
+                      " updated_at = ? WHERE id = ? AND agent_id = ? AND status IN"
+                      " ('queued','retrying')"));
+      for (const auto& [key, list] : waiting) {
+        status->reset();
+        status->bind(1, key.second).bind(2, key.first);
+        bool cancelled = status->step() == SQLITE_ROW && status->text(0) == "cancelled";
+        status->reset();
+        if (!cancelled) continue;
+        for (const Outcome* o : list) {
+          cancel->reset();
+          cancel->bind(1, now).bind(2, o->message_id).bind(3, o->agent_id);
+          TRY_VOID(db_->conn.run(*cancel));
+          counted[key][1] += db_->conn.changes();
+        }
+      }
+    }
     if (!counted.empty()) {
       TRY(count,
           db_->conn.prepare(
