@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -203,7 +204,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
   // Recipients taken straight from running campaigns' audiences: not in the queue until their
   // outcomes are recorded (one write each), kept meanwhile by their chunks.
   std::vector<app::TakenChunk> chunks;
-  std::size_t fresh_from = 0;
+  std::size_t fresh_from = std::numeric_limits<std::size_t>::max();  // where they start
   if (claimed && claimed->empty() && !transactional_only) {
     // Campaign traffic in bigger passes, so batch APIs get full batches: queued messages that
     // are due (retries, deferrals) first, then the audiences fill the pass.
@@ -225,7 +226,6 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     return 0;
   }
   if (claimed->empty()) return 0;
-  if (chunks.empty()) fresh_from = claimed->size();
 
   // Campaign messages to suppressed addresses (unsubscribed, bounced, complained, STOP) end
   // here: one query per agent and channel in this pass.
@@ -544,7 +544,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
           j->personalized = true;
         }
         // The adapter reads the shared content from the batch's first message only; the
-        // others drop their copy (a fallback re-route rebuilds it from the outcome).
+        // others drop their copy (a fallback re-route renders them again).
         j->outbound->subject = skeleton->parts.subject;
         j->outbound->text = kept.empty() ? skeleton->parts.text : std::string();
         j->outbound->html = kept.empty() ? skeleton->parts.html : std::string();

@@ -146,6 +146,26 @@ class CampaignTest : public ::testing::Test {
     return items;
   }
 
+  // Takes `n` recipients of the running campaigns as a worker would, leased until `lease`.
+  std::vector<Message> take(int n, TimePoint lease, std::vector<app::TakenChunk>& chunks) {
+    std::vector<Message> taken;
+    auto r = app::take_campaign_messages(*app_, n, "w1", lease, taken, chunks);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return taken;
+  }
+
+  // A worker's outcome for a message it took from an audience (one attempt).
+  store::Outcome taken_outcome(const Message& m, MessageStatus status) {
+    store::Outcome o;
+    o.message_id = m.id;
+    o.agent_id = m.agent_id;
+    o.status = status;
+    o.attempts = 1;
+    o.next_attempt_at = clock_.now();
+    o.fresh = &m;
+    return o;
+  }
+
   nlohmann::json sandbox_messages() {
     auto r = http_->perform(HttpRequest{"GET", url_ + "/sandbox/messages", {}, ""});
     return nlohmann::json::parse(r->body)["items"];
@@ -362,22 +382,14 @@ TEST_F(CampaignTest, ACampaignCancelledWhileAPassIsOutEndsWhatThatPassLeftUnsent
   contacts(10);
   auto c = campaign();
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
-  std::vector<Message> taken;
   std::vector<app::TakenChunk> chunks;
-  ASSERT_TRUE(app::take_campaign_messages(*app_, 10, "w1", clock_.now() + std::chrono::minutes(2),
-                                          taken, chunks)
-                  .has_value());
+  std::vector<Message> taken = take(10, clock_.now() + std::chrono::minutes(2), chunks);
   ASSERT_EQ(taken.size(), 10u);
   ASSERT_TRUE(app::cancel_campaign(*app_, agent_, c.id));
-  std::vector<store::Outcome> outcomes(10);
-  for (std::size_t i = 0; i < 10; ++i) {
-    outcomes[i].message_id = taken[i].id;
-    outcomes[i].agent_id = agent_;
-    outcomes[i].status = i < 4 ? MessageStatus::sent : MessageStatus::retrying;
-    outcomes[i].attempts = 1;
-    outcomes[i].next_attempt_at = clock_.now();
-    outcomes[i].fresh = &taken[i];
-  }
+  std::vector<store::Outcome> outcomes;
+  for (std::size_t i = 0; i < 10; ++i)
+    outcomes.push_back(
+        taken_outcome(taken[i], i < 4 ? MessageStatus::sent : MessageStatus::retrying));
   ASSERT_TRUE(app_->store().record_outcomes(outcomes).has_value());
   auto counts = app_->store().campaigns().counts(agent_, c.id);
   EXPECT_EQ(counts->sent, 4);
@@ -422,24 +434,18 @@ TEST_F(CampaignTest, AStoppedWorkersChunkIsQueuedAgainWithItsBatchesAndNothingRe
   contacts(30);
   auto c = campaign();
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
-  std::vector<Message> taken;
   std::vector<app::TakenChunk> chunks;
   TimePoint lease = clock_.now();  // a lease that ends now, as a stopped worker's would
-  ASSERT_TRUE(app::take_campaign_messages(*app_, 30, "gone", lease, taken, chunks).has_value());
+  std::vector<Message> taken = take(30, lease, chunks);
   ASSERT_EQ(taken.size(), 30u);
   ASSERT_EQ(chunks.size(), 1u);
   // The worker batched the first 20 under one key, recorded the first 5 as sent, then stopped.
   for (std::size_t i = 0; i < 20; ++i) taken[i].batch_id = taken[0].id;
   auto& campaigns = app_->store().campaigns();
   ASSERT_TRUE(campaigns.update_chunk(chunks[0].id, taken).has_value());
-  std::vector<store::Outcome> recorded(5);
-  for (std::size_t i = 0; i < 5; ++i) {
-    recorded[i].message_id = taken[i].id;
-    recorded[i].agent_id = agent_;
-    recorded[i].status = MessageStatus::sent;
-    recorded[i].attempts = 1;
-    recorded[i].fresh = &taken[i];
-  }
+  std::vector<store::Outcome> recorded;
+  for (std::size_t i = 0; i < 5; ++i)
+    recorded.push_back(taken_outcome(taken[i], MessageStatus::sent));
   ASSERT_TRUE(app_->store().record_outcomes(recorded).has_value());
   EXPECT_EQ(campaigns.counts(agent_, c.id)->queued, 25);
 
@@ -458,11 +464,8 @@ TEST_F(CampaignTest, AStoppedWorkersChunkIsQueuedAgainWithItsBatchesAndNothingRe
     EXPECT_EQ(m.campaign_id, c.id);
   }
   // A late outcome from the stopped worker still lands on the queued row, once.
-  recorded[0].message_id = taken[7].id;
-  recorded[0].fresh = &taken[7];
-  ASSERT_TRUE(app_->store()
-                  .record_outcomes(std::vector<store::Outcome>{recorded[0], recorded[0]})
-                  .has_value());
+  store::Outcome late = taken_outcome(taken[7], MessageStatus::sent);
+  ASSERT_TRUE(app_->store().record_outcomes(std::vector<store::Outcome>{late, late}).has_value());
   EXPECT_EQ(campaigns.counts(agent_, c.id)->sent, 6);
 
   drain();

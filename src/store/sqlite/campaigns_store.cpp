@@ -292,12 +292,7 @@ class SqliteCampaignStore final : public CampaignStore {
     std::lock_guard lock(db_->mu);
     Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
-    TRY(st, db_->conn.prepare("DELETE FROM campaign_chunks WHERE id = ?"));
-    for (const std::string& id : chunk_ids) {
-      st->reset();
-      st->bind(1, id);
-      TRY_VOID(db_->conn.run(*st));
-    }
+    TRY_VOID(delete_chunks(chunk_ids));
     return tx.commit();
   }
 
@@ -330,12 +325,7 @@ class SqliteCampaignStore final : public CampaignStore {
     if (rc != SQLITE_DONE) return fail(db_->conn.error("expired chunks"));
     // Messages whose outcome was recorded before the worker stopped are already in the queue.
     TRY(inserted, insert_messages(db_->conn, queued, /*skip_existing=*/true));
-    TRY(del, db_->conn.prepare("DELETE FROM campaign_chunks WHERE id = ?"));
-    for (const std::string& id : ended) {
-      del->reset();
-      del->bind(1, id);
-      TRY_VOID(db_->conn.run(*del));
-    }
+    TRY_VOID(delete_chunks(ended));
     TRY_VOID(tx.commit());
     return static_cast<int>(inserted);
   }
@@ -385,6 +375,17 @@ class SqliteCampaignStore final : public CampaignStore {
   }
 
  private:
+  // Ends chunks (the caller holds the lock and a transaction).
+  Result<void> delete_chunks(std::span<const std::string> chunk_ids) {
+    TRY(st, db_->conn.prepare("DELETE FROM campaign_chunks WHERE id = ?"));
+    for (const std::string& id : chunk_ids) {
+      st->reset();
+      st->bind(1, id);
+      TRY_VOID(db_->conn.run(*st));
+    }
+    return {};
+  }
+
   // Counts from the campaign's counters (the caller holds the lock).
   Result<CampaignCounts> counts_locked(const std::string& agent_id, const std::string& id) {
     TRY(st, db_->conn.prepare(
