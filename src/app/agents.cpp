@@ -1,6 +1,8 @@
 #include "app/agents.h"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <regex>
 
 #include "app/auth.h"
@@ -45,10 +47,10 @@ class Checker {
       if (required) add(field, "is required");
       return;
     }
-    if (auto e164 = to_e164(value)) {
+    if (auto e164 = check_phone(value)) {
       value = *e164;
     } else {
-      add(field, "must be a phone number in E.164 form, e.g. +14155552671");
+      add(field, e164.error().message);
     }
   }
   void add(std::string field, std::string why) {
@@ -83,13 +85,116 @@ bool has_space(const std::string& s) {
                      [](unsigned char c) { return std::isspace(c) || c < 0x20; });
 }
 
-bool is_hostname(const std::string& s) {
-  static const std::regex re(R"(^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$)");
-  return s.size() <= 253 && std::regex_match(s, re);
+// A host to connect to: a DNS name (one label such as "localhost" too), a dotted IPv4 address
+// or an IPv6 literal (bare or in brackets).
+bool is_host(const std::string& s) {
+  static const std::regex name(
+      R"(^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$)");
+  static const std::regex ipv6(R"(^\[?[0-9A-Fa-f:.]+\]?$)");
+  if (s.empty() || s.size() > 253) return false;
+  if (s.find(':') != std::string::npos) return std::regex_match(s, ipv6);
+  return std::regex_match(s, name);
+}
+
+// "a, b or c".
+std::string one_of(const std::vector<std::string_view>& choices) {
+  std::string out;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (i > 0) out += i + 1 == choices.size() ? " or " : ", ";
+    out += choices[i];
+  }
+  return out;
+}
+
+// The ids of the registered providers on `channel`, for "must be resend, sendgrid or mailgun".
+std::string provider_ids(Channel channel) {
+  std::vector<std::string_view> ids;
+  for (const providers::Provider* p : providers::all_providers())
+    if (p->info().channel == channel) ids.push_back(p->info().id);
+  return one_of(ids);
+}
+
+// "apiKey" → "api_key".
+std::string snake_case(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c >= 'A' && c <= 'Z') {
+      out += '_';
+      out += static_cast<char>(c - 'A' + 'a');
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Checks a value against a field's kind (email, phone, choice, port, host); normalizes it.
+void check_kind(Checker& check, const std::string& name, const providers::CredentialField& f,
+                std::string& value) {
+  using providers::FieldKind;
+  switch (f.kind) {
+    case FieldKind::secret:
+      if (has_space(value)) check.add(name, "must not contain spaces");
+      break;
+    case FieldKind::email:
+      check.email(name, value, true);
+      break;
+    case FieldKind::phone:
+      check.phone(name, value, true);
+      break;
+    case FieldKind::choice: {
+      std::string lower = value;
+      std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (std::ranges::find(f.choices, lower, &providers::Choice::value) == f.choices.end()) {
+        std::vector<std::string_view> values;
+        for (const providers::Choice& c : f.choices) values.push_back(c.value);
+        check.add(name, "must be " + one_of(values));
+      } else {
+        value = lower;
+      }
+      break;
+    }
+    case FieldKind::port: {
+      int port = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), port);
+      if (ec != std::errc() || end != value.data() + value.size() || port < 1 || port > 65535)
+        check.add(name, "must be a port number from 1 to 65535");
+      break;
+    }
+    case FieldKind::host:
+      if (!is_host(value)) check.add(name, "is not a valid host name or IP address");
+      break;
+    case FieldKind::text:
+      break;
+  }
+}
+
+// Checks one field's value against its description; normalizes it in place (trimmed, E.164).
+void check_field(Checker& check, const std::string& name, const providers::CredentialField& f,
+                 std::string& value) {
+  if (f.kind != providers::FieldKind::secret) value = trimmed(value);
+  if (value.empty()) {
+    if (f.required) check.add(name, "is required");
+    return;
+  }
+  if (value.size() > f.max_length) {
+    check.add(name, "must be at most " + std::to_string(f.max_length) + " characters");
+    return;
+  }
+  check.single_line(name, value);
+  check_kind(check, name, f, value);
+  if (!f.pattern.empty() && !std::regex_match(value, std::regex(std::string(f.pattern))))
+    check.add(name, std::string(f.pattern_message.empty() ? "is not valid" : f.pattern_message));
 }
 
 Error agent_not_found() {
   return Error::not_found("agent not found");
+}
+
+// "No email account is connected": the 404 when there is nothing to act on.
+Error not_connected(Channel channel) {
+  return Error::not_found(std::string("no ") + (channel == Channel::email ? "email" : "SMS") +
+                          " account is connected");
 }
 
 }  // namespace
@@ -146,80 +251,67 @@ Result<Branding> put_branding(App& app, const std::string& agent_id, Branding b)
   return b;
 }
 
-Result<store::IntegrationRow> connect_email(App& app, const std::string& agent_id,
-                                            const EmailConnect& in) {
-  Checker check;
-  auto provider = parse_provider(in.provider);
-  if (in.provider.empty()) {
-    check.add("provider", "is required (resend, sendgrid or mailgun)");
-  } else if (!provider || *provider == ProviderId::twilio) {
-    check.add("provider", "must be resend, sendgrid or mailgun");
-  }
-  check.require("apiKey", in.api_key, 512);
-  if (!in.api_key.empty() && has_space(in.api_key)) check.add("apiKey", "must not contain spaces");
-  std::string from = trimmed(in.from_email);
-  check.email("fromEmail", from, true);
-  std::optional<Region> region = Region::us;
-  if (provider == ProviderId::mailgun) {
-    if (in.domain.empty()) {
-      check.add("domain", "is required for Mailgun (your sending domain, e.g. mg.example.com)");
-    } else if (!is_hostname(in.domain)) {
-      check.add("domain", "is not a valid domain name");
-    }
-    if (!in.region.empty()) {
-      region = parse_region(in.region);
-      if (!region) check.add("region", "must be us or eu");
-    }
-  }
-  check_rate_limit(check, in.rate_limit);
-  if (!check.ok()) return fail(check.error());
-  if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
-
-  Secret key(in.api_key);
-  store::IntegrationRow row;
-  row.channel = Channel::email;
-  row.provider = *provider;
-  row.secret_sealed = app.sealer().seal(key.reveal(), agent_id, "email.api_key");
-  row.secret_hint = key.hint();
-  row.address = from;
-  if (*provider == ProviderId::mailgun) {
-    row.domain = in.domain;
-    row.region = *region;
-  }
-  row.rate_limit = in.rate_limit.value_or(0);
-  row.connected_at = row.updated_at = app.clock().now();
-  if (auto r = app.store().put_integration(agent_id, row); !r) return std::unexpected(r.error());
-  return row;
+std::string seal_label(Channel channel, std::string_view field) {
+  return std::string(to_string(channel)) + "." + snake_case(field);
 }
 
-Result<store::IntegrationRow> connect_sms(App& app, const std::string& agent_id,
-                                          const SmsConnect& in) {
+Result<CheckedFields> check_fields(Channel channel, const ConnectInput& in, bool env) {
   Checker check;
-  if (!in.provider.empty() && in.provider != "twilio") check.add("provider", "must be twilio");
-  static const std::regex sid_re("^AC[0-9a-fA-F]{32}$");
-  if (in.account_sid.empty()) {
-    check.add("accountSid", "is required");
-  } else if (!std::regex_match(in.account_sid, sid_re)) {
-    check.add("accountSid", "must be AC followed by 32 hexadecimal characters");
+  const providers::Provider* provider = providers::find_provider(in.provider);
+  if (in.provider.empty()) {
+    check.add("provider", "is required (" + provider_ids(channel) + ")");
+  } else if (!provider || provider->info().channel != channel) {
+    check.add("provider", "must be " + provider_ids(channel));
+    provider = nullptr;
   }
-  check.require("authToken", in.auth_token, 256);
-  if (!in.auth_token.empty() && has_space(in.auth_token)) {
-    check.add("authToken", "must not contain spaces");
-  }
-  std::string phone = trimmed(in.phone_number);
-  check.phone("phoneNumber", phone, true);
   check_rate_limit(check, in.rate_limit);
+  if (!provider) return fail(check.error());
+  CheckedFields out;
+  out.provider = provider;
+  for (const providers::CredentialField& f : provider->info().fields) {
+    std::string value;
+    for (const auto& [name, v] : in.fields)
+      if (name == f.name) value = v;
+    if (value.empty() && !f.default_value.empty()) value = f.default_value;
+    const std::string name(env && !f.env.empty() ? f.env : f.name);
+    check_field(check, name, f, value);
+    if (f.kind == providers::FieldKind::email || f.kind == providers::FieldKind::phone) {
+      out.sender = std::move(value);
+    } else if (f.kind == providers::FieldKind::secret) {
+      if (!value.empty()) out.secrets.set(std::string(f.name), Secret(std::move(value)));
+    } else if (!value.empty()) {
+      out.params.set(std::string(f.name), std::move(value));
+    }
+  }
+  // Rules across fields (e.g. SMTP without TLS only to a loopback host).
+  if (check.ok()) {
+    std::vector<FieldError> more;
+    provider->check(out.params, more);
+    for (auto& e : more) {
+      const auto* f = provider->info().field(e.field);
+      check.add(env && f && !f->env.empty() ? std::string(f->env) : e.field, std::move(e.message));
+    }
+  }
   if (!check.ok()) return fail(check.error());
+  return out;
+}
+
+Result<store::IntegrationRow> connect_integration(App& app, const std::string& agent_id,
+                                                  Channel channel, const ConnectInput& in) {
+  auto checked = check_fields(channel, in);
+  if (!checked) return std::unexpected(checked.error());
   if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
 
-  Secret token(in.auth_token);
   store::IntegrationRow row;
-  row.channel = Channel::sms;
-  row.provider = ProviderId::twilio;
-  row.account_sid = in.account_sid;
-  row.secret_sealed = app.sealer().seal(token.reveal(), agent_id, "sms.auth_token");
-  row.secret_hint = token.hint();
-  row.address = phone;
+  row.channel = channel;
+  row.provider = checked->provider->id();
+  row.sender = std::move(checked->sender);
+  row.params = std::move(checked->params);
+  for (const auto& [name, secret] : checked->secrets) {
+    row.secrets.set(name, store::SealedField{app.sealer().seal(secret.reveal(), agent_id,
+                                                               seal_label(channel, name)),
+                                             secret.hint()});
+  }
   row.rate_limit = in.rate_limit.value_or(0);
   row.connected_at = row.updated_at = app.clock().now();
   if (auto r = app.store().put_integration(agent_id, row); !r) return std::unexpected(r.error());
@@ -230,8 +322,7 @@ Result<void> disconnect(App& app, const std::string& agent_id, Channel channel) 
   if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
   auto removed = app.store().delete_integration(agent_id, channel);
   if (!removed) return std::unexpected(removed.error());
-  if (!*removed)
-    return fail(Error::not_found(std::string(to_string(channel)) + " integration not connected"));
+  if (!*removed) return fail(not_connected(channel));
   return {};
 }
 
@@ -240,14 +331,31 @@ Result<store::IntegrationRow> set_integration_active(App& app, const std::string
   if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
   auto changed = app.store().set_integration_active(agent_id, channel, active, app.clock().now());
   if (!changed) return std::unexpected(changed.error());
-  if (!*changed)
-    return fail(Error::not_found(std::string(to_string(channel)) + " integration not connected"));
+  if (!*changed) return fail(not_connected(channel));
   auto rec = get_agent(app, agent_id);
   if (!rec) return std::unexpected(rec.error());
   auto& row = channel == Channel::email ? rec->email : rec->sms;
-  if (!row)
-    return fail(Error::not_found(std::string(to_string(channel)) + " integration not connected"));
+  if (!row) return fail(not_connected(channel));
   return *row;
+}
+
+// An integration as route resolution sees it, its secret fields opened.
+static Result<Integration> open_integration(const App& app, const std::string& agent_id,
+                                            const store::IntegrationRow& row) {
+  Integration in;
+  in.provider = row.provider;
+  in.sender = row.sender;
+  in.params = row.params;
+  for (const auto& [name, field] : row.secrets) {
+    auto secret = app.sealer().open(field.sealed, agent_id, seal_label(row.channel, name));
+    if (!secret) return std::unexpected(secret.error());
+    in.secrets.set(name, std::move(*secret));
+  }
+  in.active = row.active;
+  in.status = row.status;
+  in.status_reason = row.status_reason;
+  in.rate_limit = row.rate_limit;
+  return in;
 }
 
 Result<Agent> open_agent(const App& app, const store::AgentRecord& rec) {
@@ -257,33 +365,11 @@ Result<Agent> open_agent(const App& app, const store::AgentRecord& rec) {
   agent.contact_email = rec.agent.email;
   agent.fallback_to_platform = rec.agent.fallback_to_platform;
   agent.branding = rec.branding;
-  if (rec.email) {
-    auto key = app.sealer().open(rec.email->secret_sealed, agent.id, "email.api_key");
-    if (!key) return std::unexpected(key.error());
-    EmailIntegration e;
-    e.provider = rec.email->provider;
-    e.api_key = std::move(*key);
-    e.from_email = rec.email->address;
-    e.domain = rec.email->domain;
-    e.region = rec.email->region;
-    e.active = rec.email->active;
-    e.status = rec.email->status;
-    e.status_reason = rec.email->status_reason;
-    e.rate_limit = rec.email->rate_limit;
-    agent.email = std::move(e);
-  }
-  if (rec.sms) {
-    auto token = app.sealer().open(rec.sms->secret_sealed, agent.id, "sms.auth_token");
-    if (!token) return std::unexpected(token.error());
-    SmsIntegration s;
-    s.account_sid = rec.sms->account_sid;
-    s.auth_token = std::move(*token);
-    s.phone_number = rec.sms->address;
-    s.active = rec.sms->active;
-    s.status = rec.sms->status;
-    s.status_reason = rec.sms->status_reason;
-    s.rate_limit = rec.sms->rate_limit;
-    agent.sms = std::move(s);
+  for (const auto* row : {&rec.email, &rec.sms}) {
+    if (!*row) continue;
+    auto in = open_integration(app, agent.id, **row);
+    if (!in) return std::unexpected(in.error());
+    ((*row)->channel == Channel::email ? agent.email : agent.sms) = std::move(*in);
   }
   return agent;
 }
@@ -305,30 +391,35 @@ Result<providers::VerifyOutcome> test_integration(App& app, const std::string& a
                                                   Channel channel, net::HttpClient& http) {
   auto agent = load_agent(app, agent_id);
   if (!agent) return std::unexpected(agent.error());
-  bool connected = channel == Channel::email ? agent->email.has_value() : agent->sms.has_value();
-  if (!connected) {
-    return fail(Error::not_found(std::string(to_string(channel)) + " integration not connected"));
-  }
+  if (!agent->integration(channel)) return fail(not_connected(channel));
   // Test the agent's own account even when it is inactive: build its route directly.
   Agent probe = *agent;
   if (probe.email) probe.email->active = true;
   if (probe.sms) probe.sms->active = true;
   auto route = resolve_route(probe, channel, app.platform());
   if (!route) return std::unexpected(route.error());
-  const auto& provider = providers::provider_for(route->provider);
+  const providers::Provider* found = providers::find_provider(route->provider);
+  if (!found) {
+    return fail(Error::invalid(
+        "provider", "\"" + route->provider + "\" is not a provider Herald can use; connect again"));
+  }
+  const auto& provider = *found;
   auto response = http.perform(provider.build_verify(route->credentials));
   providers::VerifyOutcome outcome;
   if (!response) {
     outcome.retryable = true;
-    outcome.detail = "could not reach " + std::string(to_string(route->provider)) + ": " +
+    outcome.detail = "could not reach " + std::string(provider.info().display_name) + ": " +
                      response.error().message;
   } else {
     outcome = provider.classify_verify(*response);
   }
   if (outcome.ok || outcome.bad_credentials) {
     auto status = outcome.ok ? IntegrationStatus::ok : IntegrationStatus::failing;
-    (void)app.store().set_integration_status(agent_id, channel, status,
-                                             outcome.ok ? "" : outcome.detail, app.clock().now());
+    if (auto r = app.store().set_integration_status(
+            agent_id, channel, status, outcome.ok ? "" : outcome.detail, app.clock().now());
+        !r) {
+      return std::unexpected(r.error());
+    }
   }
   return outcome;
 }

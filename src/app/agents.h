@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "app/app.h"
 #include "core/route.h"
@@ -19,25 +21,14 @@ struct NewAgent {
   std::string password;  // optional: enables the dashboard login (Argon2id-hashed)
 };
 
-// The seed's connectEmailProvider input.
-struct EmailConnect {
+// What an agent sends to connect an account (the seed's connectEmailProvider and
+// connectTwilio, for any provider): the provider's id and its fields by name, as given.
+struct ConnectInput {
   std::string provider;
-  std::string api_key;
-  std::string from_email;
-  std::string domain;  // Mailgun
-  std::string region;  // Mailgun: us (default) | eu
+  std::vector<std::pair<std::string, std::string>> fields;
   // Requests per second this account may take (the provider's plan); none: Herald's default
   // for the provider (HERALD_RATE_LIMIT_<PROVIDER>, else the provider's documented pace).
   std::optional<double> rate_limit;
-};
-
-// The seed's connectTwilio input.
-struct SmsConnect {
-  std::string provider = "twilio";
-  std::string account_sid;
-  std::string auth_token;
-  std::string phone_number;
-  std::optional<double> rate_limit;  // as EmailConnect::rate_limit
 };
 
 Result<store::AgentRow> create_agent(App& app, const NewAgent& input);
@@ -48,10 +39,25 @@ Result<store::AgentRecord> get_agent(App& app, const std::string& agent_id);
 // Validates and saves branding (all fields replaced); returns what was saved (normalized).
 Result<Branding> put_branding(App& app, const std::string& agent_id, Branding branding);
 
-Result<store::IntegrationRow> connect_email(App& app, const std::string& agent_id,
-                                            const EmailConnect& input);
-Result<store::IntegrationRow> connect_sms(App& app, const std::string& agent_id,
-                                          const SmsConnect& input);
+// Validates the fields against the provider's registry entry (each invalid field named), seals
+// its secret fields and stores the integration, replacing the channel's previous one.
+Result<store::IntegrationRow> connect_integration(App& app, const std::string& agent_id,
+                                                  Channel channel, const ConnectInput& input);
+
+// Checks `input` as connect_integration does, without storing: the fields as they would be kept
+// (sender normalized, defaults filled in), or the errors. `env` names fields by their
+// environment variable instead (for the platform's own accounts).
+struct CheckedFields {
+  const providers::Provider* provider = nullptr;
+  std::string sender;
+  Params params;
+  SecretParams secrets;
+};
+Result<CheckedFields> check_fields(Channel channel, const ConnectInput& input, bool env = false);
+
+// The associated data a secret field is sealed under ("email.api_key"): the channel and the
+// field's name, so a sealed value cannot be moved to another field or agent.
+std::string seal_label(Channel channel, std::string_view field);
 // Errc::not_found when the agent or the integration does not exist.
 Result<void> disconnect(App& app, const std::string& agent_id, Channel channel);
 Result<store::IntegrationRow> set_integration_active(App& app, const std::string& agent_id,

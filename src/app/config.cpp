@@ -7,7 +7,9 @@
 
 #include <charconv>
 
+#include "app/agents.h"
 #include "core/validate.h"
+#include "providers/provider.h"
 
 namespace herald::app {
 
@@ -33,6 +35,61 @@ Result<int> env_int(const Getenv& getenv, const char* name, int fallback, int mi
 std::string strip_slash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
+}
+
+// The platform's account on `channel` through `provider_id`, from the environment variables
+// the provider's fields name. None of them set: no account (messages that need it wait, saying
+// which variables to set). Some set: each must be valid and the required ones present, else
+// start-up stops naming the variable.
+Result<PlatformAccount> platform_account(const Getenv& getenv, Channel channel,
+                                         const char* provider_var, const std::string& provider_id) {
+  const providers::Provider* provider = providers::find_provider(provider_id);
+  if (!provider || provider->info().channel != channel) {
+    std::string ids;
+    for (const providers::Provider* p : providers::all_providers()) {
+      if (p->info().channel != channel) continue;
+      if (!ids.empty()) ids += ", ";
+      ids += p->info().id;
+    }
+    return fail(Errc::config, std::string(provider_var) + " must be one of " + ids + ", not '" +
+                                  provider_id + "'");
+  }
+  PlatformAccount account;
+  account.provider = provider->id();
+  ConnectInput input{.provider = account.provider};
+  bool any_own = false;  // a variable of the provider's own is set (EMAIL_FROM is shared)
+  std::string missing;
+  for (const providers::CredentialField& f : provider->info().fields) {
+    if (f.env.empty()) continue;
+    std::string value = env(getenv, std::string(f.env).c_str());
+    if (f.name == "fromEmail" && !value.empty()) value = parse_mailbox(value).address;
+    if (!value.empty() && f.env != "EMAIL_FROM") any_own = true;
+    if (value.empty() && f.required) {
+      if (!missing.empty()) missing += ", ";
+      missing += f.env;
+    }
+    input.fields.emplace_back(std::string(f.name), std::move(value));
+  }
+  if (!missing.empty()) {
+    if (any_own && missing.find("EMAIL_FROM") == std::string::npos) {
+      return fail(Errc::config, missing + " must be set when the platform sends " +
+                                    (channel == Channel::email ? "email" : "SMS") + " via " +
+                                    std::string(provider->info().display_name));
+    }
+    account.missing = std::move(missing);
+    return account;
+  }
+  auto checked = check_fields(channel, input, /*env=*/true);
+  if (!checked) {
+    const auto& e = checked.error();
+    std::string why = e.message;
+    if (!e.fields.empty()) why = e.fields.front().field + " " + e.fields.front().message;
+    return fail(Errc::config, why);
+  }
+  account.sender = std::move(checked->sender);
+  account.params = std::move(checked->params);
+  account.secrets = std::move(checked->secrets);
+  return account;
 }
 
 }  // namespace
@@ -98,15 +155,6 @@ Result<Config> load_config(const Getenv& getenv) {
   if (!ttl) return std::unexpected(ttl.error());
   c.session_ttl_minutes = *ttl;
   c.web_dir = env(getenv, "HERALD_WEB_DIR");
-  for (auto [name, id] : {std::pair{"HERALD_RATE_LIMIT_RESEND", ProviderId::resend},
-                          std::pair{"HERALD_RATE_LIMIT_SENDGRID", ProviderId::sendgrid},
-                          std::pair{"HERALD_RATE_LIMIT_MAILGUN", ProviderId::mailgun},
-                          std::pair{"HERALD_RATE_LIMIT_TWILIO", ProviderId::twilio}}) {
-    auto v = env_int(getenv, name, 0, 0, 1000000);
-    if (!v) return std::unexpected(v.error());
-    c.rate_limits[static_cast<std::size_t>(id)] = *v;
-  }
-
   if (std::string w = env(getenv, "HERALD_SMS_SEND_WINDOW"); !w.empty()) {
     auto window = parse_send_window(w);
     if (!window)
@@ -121,59 +169,38 @@ Result<Config> load_config(const Getenv& getenv) {
 
   PlatformConfig& p = c.platform;
   p.name = env(getenv, "HERALD_PLATFORM_NAME", "RealtorAI");
-  std::string provider = env(getenv, "HERALD_PLATFORM_EMAIL_PROVIDER", "resend");
-  auto pid = parse_provider(provider);
-  if (!pid || *pid == ProviderId::twilio) {
-    return fail(Errc::config,
-                "HERALD_PLATFORM_EMAIL_PROVIDER must be resend, sendgrid or mailgun, not '" +
-                    provider + "'");
-  }
-  p.email_provider = *pid;
-  const char* key_var = *pid == ProviderId::resend     ? "RESEND_API_KEY"
-                        : *pid == ProviderId::sendgrid ? "SENDGRID_API_KEY"
-                                                       : "MAILGUN_API_KEY";
-  p.email_api_key = Secret(env(getenv, key_var));
-  std::string from = env(getenv, "EMAIL_FROM");
-  if (!from.empty()) {
-    p.email_from = parse_mailbox(from);
-    if (!is_valid_email(p.email_from.address)) {
-      return fail(Errc::config, "EMAIL_FROM is not a valid email address: " + from);
-    }
-  }
-  p.mailgun_domain = env(getenv, "MAILGUN_DOMAIN");
-  std::string region = env(getenv, "MAILGUN_REGION", "us");
-  auto r = parse_region(region);
-  if (!r) return fail(Errc::config, "MAILGUN_REGION must be us or eu");
-  p.mailgun_region = *r;
-  if (*pid == ProviderId::mailgun && !p.email_api_key.empty() && p.mailgun_domain.empty()) {
-    return fail(Errc::config, "MAILGUN_DOMAIN is required when the platform sends via Mailgun");
-  }
-  p.twilio_account_sid = env(getenv, "TWILIO_ACCOUNT_SID");
-  p.twilio_auth_token = Secret(env(getenv, "TWILIO_AUTH_TOKEN"));
-  std::string phone = env(getenv, "TWILIO_PHONE_NUMBER");
-  if (!phone.empty()) {
-    auto e164 = to_e164(phone);
-    if (!e164) return fail(Errc::config, "TWILIO_PHONE_NUMBER must be an E.164 number: " + phone);
-    p.twilio_phone_number = *e164;
+  // The platform's own account per channel: its provider, and each of the provider's fields
+  // from the environment variable its registry entry names.
+  struct ChannelSetting {
+    Channel channel;
+    const char* provider_var;
+    const char* default_provider;
+    PlatformAccount* account;
+  };
+  for (auto [channel, var, fallback, account] :
+       {ChannelSetting{Channel::email, "HERALD_PLATFORM_EMAIL_PROVIDER", "resend", &p.email},
+        ChannelSetting{Channel::sms, "HERALD_PLATFORM_SMS_PROVIDER", "twilio", &p.sms}}) {
+    auto loaded = platform_account(getenv, channel, var, env(getenv, var, fallback));
+    if (!loaded) return std::unexpected(loaded.error());
+    *account = std::move(*loaded);
   }
 
-  struct UrlVar {
-    const char* name;
-    std::string* target;
-  };
-  for (auto [name, target] : {UrlVar{"HERALD_RESEND_BASE_URL", &p.base_urls.resend},
-                              UrlVar{"HERALD_SENDGRID_BASE_URL", &p.base_urls.sendgrid},
-                              UrlVar{"HERALD_TWILIO_BASE_URL", &p.base_urls.twilio}}) {
-    std::string v = env(getenv, name);
-    if (v.empty()) continue;
-    if (!is_valid_http_url(v)) return fail(Errc::config, std::string(name) + " is not a URL: " + v);
-    *target = strip_slash(v);
-  }
-  // One override serves both Mailgun regions (the sandbox answers for both).
-  if (std::string v = env(getenv, "HERALD_MAILGUN_BASE_URL"); !v.empty()) {
-    if (!is_valid_http_url(v))
-      return fail(Errc::config, "HERALD_MAILGUN_BASE_URL is not a URL: " + v);
-    p.base_urls.mailgun_us = p.base_urls.mailgun_eu = strip_slash(v);
+  // Per provider: its base URL override and its default request rate.
+  for (const providers::Provider* provider : providers::all_providers()) {
+    const providers::ProviderInfo& info = provider->info();
+    if (!info.base_url_env.empty()) {
+      const std::string name(info.base_url_env);
+      if (std::string v = env(getenv, name.c_str()); !v.empty()) {
+        if (!is_valid_http_url(v)) return fail(Errc::config, name + " is not a URL: " + v);
+        p.base_urls.set(std::string(info.id), strip_slash(v));
+      }
+    }
+    if (!info.rate_limit_env.empty()) {
+      const std::string name(info.rate_limit_env);
+      auto v = env_int(getenv, name.c_str(), 0, 0, 1000000);
+      if (!v) return std::unexpected(v.error());
+      if (*v > 0) c.rate_limits[std::string(info.id)] = *v;
+    }
   }
   return c;
 }

@@ -1,9 +1,9 @@
 // Herald's configuration, read from the environment (the seed's variable names plus HERALD_*).
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "core/error.h"
@@ -30,9 +30,10 @@ struct Config {
                                           // HERALD_OPERATOR_PASSWORD at start-up
   int session_ttl_minutes = 720;          // HERALD_SESSION_TTL_MINUTES
   std::string web_dir;                    // HERALD_WEB_DIR: serve the dashboard from disk
-  // HERALD_RATE_LIMIT_<PROVIDER>: requests per second per provider account (0 = default).
-  std::array<double, 4> rate_limits{};  // indexed by ProviderId
-  SendWindow sms_window;                // HERALD_SMS_SEND_WINDOW, default 08:00-21:00
+  // HERALD_RATE_LIMIT_<PROVIDER> (the provider's registry entry names it): requests per second
+  // per account, by provider id; absent: the provider's default.
+  std::map<std::string, double, std::less<>> rate_limits;
+  SendWindow sms_window;  // HERALD_SMS_SEND_WINDOW, default 08:00-21:00
   std::string default_time_zone = "America/New_York";  // HERALD_DEFAULT_TIME_ZONE
   PlatformConfig platform;
 };

@@ -102,10 +102,10 @@ std::vector<FieldError> normalize_contact(store::Contact& c) {
   if (has_control(c.name)) add("name", "must be a single line without control characters");
   if (!c.email.empty() && !is_valid_email(c.email)) add("email", "is not a valid email address");
   if (!c.phone.empty()) {
-    if (auto e164 = to_e164(c.phone)) {
+    if (auto e164 = check_phone(c.phone)) {
       c.phone = *e164;
     } else {
-      add("phone", "must be a phone number with its country code, e.g. +14155552671");
+      add("phone", e164.error().message);
     }
   }
   if (c.email.empty() && c.phone.empty()) add("email", "or phone is required");

@@ -37,9 +37,9 @@ Result<ListingCreated> create_listing(App& app, const std::string& agent_id, con
   }
   std::string phone;
   if (!in.seller_phone.empty()) {
-    auto e164 = to_e164(in.seller_phone);
+    auto e164 = check_phone(in.seller_phone);
     if (!e164) {
-      errors.push_back({"seller.phone", "must be a phone number in E.164 form, e.g. +14155552671"});
+      errors.push_back({"seller.phone", e164.error().message});
     } else {
       phone = *e164;
     }

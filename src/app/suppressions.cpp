@@ -117,7 +117,14 @@ Result<std::string> handle_twilio_inbound(App& app, const std::string& agent_id,
 
   // The signature first: nothing is read from an unverified request. The key is the Auth Token
   // of the account that owns the number: the agent's own Twilio, else the platform's.
-  const Secret& token = agent->sms ? agent->sms->auth_token : app.platform().twilio_auth_token;
+  // (This receiver is Twilio's own webhook: an account of another provider has no token here.)
+  static const Secret kNone;
+  const auto& own = agent->sms;
+  const PlatformAccount& platform = app.platform().sms;
+  const Secret& token =
+      own ? (own->provider == "twilio" ? own->secrets.get("authToken") : kNone)
+          : (platform.provider == "twilio" ? platform.secrets.get("authToken") : kNone);
+  if (token.empty()) return fail(Error{Errc::forbidden, "no Twilio account for this number"});
   if (!webhooks::verify_twilio_signature(token.reveal(), request.url, request.params,
                                          request.signature)) {
     spdlog::warn("twilio inbound for agent {}: signature does not verify; ignored", agent_id);

@@ -44,8 +44,8 @@ std::optional<MessageKind> parse_message_kind(std::string_view s) {
   return std::nullopt;
 }
 
-std::string accepted_detail(ProviderId provider) {
-  return "accepted by " + std::string(to_string(provider));
+std::string accepted_detail(const ProviderId& provider) {
+  return "accepted by " + provider;
 }
 
 }  // namespace herald

@@ -37,7 +37,7 @@ std::optional<MessageKind> parse_message_kind(std::string_view s);
 
 // The route a message took, as recorded in the log (no credentials).
 struct RouteSummary {
-  ProviderId provider = ProviderId::resend;
+  ProviderId provider;
   Via via = Via::platform;
   std::string from;
   std::string reply_to;
@@ -46,7 +46,7 @@ struct RouteSummary {
 };
 
 // The status-history wording of a message the provider accepted ("accepted by sendgrid").
-std::string accepted_detail(ProviderId provider);
+std::string accepted_detail(const ProviderId& provider);
 
 // One call to a provider for a message.
 struct Attempt {

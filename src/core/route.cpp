@@ -40,20 +40,6 @@ Mailbox parse_mailbox(std::string_view text) {
   return Mailbox{std::string(name), std::string(trim(text.substr(lt + 1, text.size() - lt - 2)))};
 }
 
-std::string BaseUrls::for_provider(ProviderId p, Region r) const {
-  switch (p) {
-    case ProviderId::resend:
-      return resend;
-    case ProviderId::sendgrid:
-      return sendgrid;
-    case ProviderId::mailgun:
-      return r == Region::eu ? mailgun_eu : mailgun_us;
-    case ProviderId::twilio:
-      return twilio;
-  }
-  return {};
-}
-
 std::string Route::from_display() const {
   return channel == Channel::email ? from.formatted() : from_phone;
 }
@@ -69,80 +55,71 @@ static std::string reply_to_for(const Agent& agent, const std::string& from_addr
   return (r.empty() || r == from_address) ? std::string() : r;
 }
 
+// Credentials for `provider`'s account from its fields, with the operator's base URL override.
+static Credentials credentials_for(const ProviderId& provider, const Params& params,
+                                   const SecretParams& secrets, const PlatformConfig& platform) {
+  Credentials c;
+  c.provider = provider;
+  c.params = params;
+  c.secrets = secrets;
+  c.base_url = platform.base_urls.get(provider);
+  return c;
+}
+
 Result<Route> platform_route(const Agent& agent, Channel channel, const PlatformConfig& platform) {
+  const PlatformAccount& account = channel == Channel::email ? platform.email : platform.sms;
+  if (account.provider.empty() || !account.missing.empty()) {
+    return fail(Errc::config, std::string(channel == Channel::email ? "email" : "SMS") +
+                                  " via the platform is not set up (the operator must set " +
+                                  account.missing + ")");
+  }
   Route route;
   route.channel = channel;
   route.via = Via::platform;
+  route.provider = account.provider;
   if (channel == Channel::email) {
-    if (platform.email_api_key.empty() || platform.email_from.address.empty()) {
-      return fail(Errc::config,
-                  "platform email account is not configured (set the API key and EMAIL_FROM)");
-    }
-    route.provider = platform.email_provider;
-    route.from = Mailbox{sender_name(agent, platform), platform.email_from.address};
+    route.from = Mailbox{sender_name(agent, platform), account.sender};
     route.reply_to = reply_to_for(agent, route.from.address);
-    route.credentials.provider = platform.email_provider;
-    route.credentials.api_key = platform.email_api_key;
-    route.credentials.domain = platform.mailgun_domain;
-    route.credentials.region = platform.mailgun_region;
-    route.credentials.base_url =
-        platform.base_urls.for_provider(platform.email_provider, platform.mailgun_region);
-    return route;
+  } else {
+    route.from_phone = account.sender;
   }
-  if (platform.twilio_account_sid.empty() || platform.twilio_auth_token.empty() ||
-      platform.twilio_phone_number.empty()) {
-    return fail(Errc::config,
-                "platform SMS account is not configured (set TWILIO_ACCOUNT_SID, "
-                "TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER)");
+  route.credentials = credentials_for(account.provider, account.params, account.secrets, platform);
+  return route;
+}
+
+// The agent's own account on `channel`; its From name is the company name, else the agent's.
+static Route agent_route(const Agent& agent, Channel channel, const Integration& integration,
+                         const PlatformConfig& platform) {
+  Route route;
+  route.channel = channel;
+  route.via = Via::agent;
+  route.provider = integration.provider;
+  if (channel == Channel::email) {
+    std::string name =
+        agent.branding.company_name.empty() ? agent.name : agent.branding.company_name;
+    route.from = Mailbox{std::move(name), integration.sender};
+    route.reply_to = reply_to_for(agent, route.from.address);
+  } else {
+    route.from_phone = integration.sender;
   }
-  route.provider = ProviderId::twilio;
-  route.from_phone = platform.twilio_phone_number;
-  route.credentials.provider = ProviderId::twilio;
-  route.credentials.account_sid = platform.twilio_account_sid;
-  route.credentials.auth_token = platform.twilio_auth_token;
-  route.credentials.base_url = platform.base_urls.twilio;
+  route.credentials =
+      credentials_for(integration.provider, integration.params, integration.secrets, platform);
+  route.credentials.rate_limit = integration.rate_limit;
   return route;
 }
 
 Result<Route> resolve_email_route(const Agent& agent, const PlatformConfig& platform) {
-  if (!agent.email || !agent.email->active) return platform_route(agent, Channel::email, platform);
-  const EmailIntegration& integration = *agent.email;
-  Route route;
-  route.channel = Channel::email;
-  route.via = Via::agent;
-  route.provider = integration.provider;
-  std::string name = agent.branding.company_name.empty() ? agent.name : agent.branding.company_name;
-  route.from = Mailbox{name, integration.from_email};
-  route.reply_to = reply_to_for(agent, route.from.address);
-  route.credentials.provider = integration.provider;
-  route.credentials.api_key = integration.api_key;
-  route.credentials.domain = integration.domain;
-  route.credentials.region = integration.region;
-  route.credentials.base_url =
-      platform.base_urls.for_provider(integration.provider, integration.region);
-  route.credentials.rate_limit = integration.rate_limit;
-  return route;
+  return resolve_route(agent, Channel::email, platform);
 }
 
 Result<Route> resolve_sms_route(const Agent& agent, const PlatformConfig& platform) {
-  if (!agent.sms || !agent.sms->active) return platform_route(agent, Channel::sms, platform);
-  const SmsIntegration& integration = *agent.sms;
-  Route route;
-  route.channel = Channel::sms;
-  route.via = Via::agent;
-  route.provider = ProviderId::twilio;
-  route.from_phone = integration.phone_number;
-  route.credentials.provider = ProviderId::twilio;
-  route.credentials.account_sid = integration.account_sid;
-  route.credentials.auth_token = integration.auth_token;
-  route.credentials.base_url = platform.base_urls.twilio;
-  route.credentials.rate_limit = integration.rate_limit;
-  return route;
+  return resolve_route(agent, Channel::sms, platform);
 }
 
 Result<Route> resolve_route(const Agent& agent, Channel channel, const PlatformConfig& platform) {
-  return channel == Channel::email ? resolve_email_route(agent, platform)
-                                   : resolve_sms_route(agent, platform);
+  const auto& integration = agent.integration(channel);
+  if (!integration || !integration->active) return platform_route(agent, channel, platform);
+  return agent_route(agent, channel, *integration, platform);
 }
 
 }  // namespace herald

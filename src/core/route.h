@@ -29,45 +29,38 @@ Mailbox parse_mailbox(std::string_view text);
 
 // What a provider needs to authenticate and where to send. Secrets stay in Secret.
 struct Credentials {
-  ProviderId provider = ProviderId::resend;
-  Secret api_key;           // Resend / SendGrid / Mailgun
-  std::string account_sid;  // Twilio
-  Secret auth_token;        // Twilio
-  std::string domain;       // Mailgun sending domain
-  Region region = Region::us;
-  std::string base_url;   // scheme://host[:port], no trailing slash
+  ProviderId provider;
+  Params params;         // the account's plain fields, by the provider's field names
+  SecretParams secrets;  // its secret fields
+  std::string
+      base_url;  // HERALD_<PROVIDER>_BASE_URL (no trailing slash); empty: the provider's host
   double rate_limit = 0;  // requests per second the account may take; 0: the configured default
 };
 
-// Per-provider API base URLs (HERALD_<PROVIDER>_BASE_URL overrides the real hosts).
-struct BaseUrls {
-  std::string resend = "https://api.resend.com";
-  std::string sendgrid = "https://api.sendgrid.com";
-  std::string mailgun_us = "https://api.mailgun.net";
-  std::string mailgun_eu = "https://api.eu.mailgun.net";
-  std::string twilio = "https://api.twilio.com";
-
-  std::string for_provider(ProviderId p, Region r) const;
+// The platform's own account on one channel, from the environment variables the provider's
+// registry entry names (RESEND_API_KEY, EMAIL_FROM, TWILIO_*, …).
+struct PlatformAccount {
+  ProviderId provider;
+  std::string sender;  // EMAIL_FROM's address, or TWILIO_PHONE_NUMBER
+  Params params;
+  SecretParams secrets;
+  // Empty when the account is usable; else which settings are missing (for the error).
+  std::string missing;
 };
 
-// The platform's own accounts, from RESEND_API_KEY, EMAIL_FROM, TWILIO_* and HERALD_*.
+// The platform's own accounts and provider settings.
 struct PlatformConfig {
   std::string name = "RealtorAI";
-  ProviderId email_provider = ProviderId::resend;
-  Secret email_api_key;
-  Mailbox email_from;  // EMAIL_FROM; its display name is ignored in favour of branding
-  std::string mailgun_domain;
-  Region mailgun_region = Region::us;
-  std::string twilio_account_sid;
-  Secret twilio_auth_token;
-  std::string twilio_phone_number;
-  BaseUrls base_urls;
+  PlatformAccount email;
+  PlatformAccount sms;
+  // Per provider id: HERALD_<PROVIDER>_BASE_URL overrides (providers absent use their host).
+  Params base_urls;
 };
 
 // The decision for one message: provider, credentials, sender identity, who pays.
 struct Route {
   Channel channel = Channel::email;
-  ProviderId provider = ProviderId::resend;
+  ProviderId provider;
   Via via = Via::platform;
   Mailbox from;            // email
   std::string from_phone;  // sms (E.164)

@@ -14,6 +14,8 @@
 #include "core/validate.h"
 
 #include <phonenumbers/phonenumberutil.h>
+#include <unicode/locid.h>
+#include <unicode/unistr.h>
 
 #include <algorithm>
 #include <charconv>
@@ -27,6 +29,24 @@ constexpr std::size_t kMaxDomain = 253;
 constexpr std::size_t kMaxLabel = 63;
 constexpr std::size_t kMaxUrl = 2048;
 constexpr std::size_t kMaxPhoneInput = 64;
+
+// A country's English name from its ISO 3166 region code ("US" → "the United States"), by
+// ICU's display names; "+<code>" numbering plans without one fall back to the code.
+std::string country_name(const std::string& region) {
+  if (region.empty() || region == "ZZ" || region == "001") return "this country code";
+  icu::UnicodeString name;
+  icu::Locale("", region.c_str()).getDisplayCountry(icu::Locale::getEnglish(), name);
+  std::string out;
+  name.toUTF8String(out);
+  if (out.empty() || out == region) return region;
+  // Names read with an article in a sentence.
+  static constexpr std::string_view kWithThe[] = {"US", "GB", "NL", "PH", "AE", "CZ", "DO", "BS",
+                                                  "GM", "CF", "CD", "CG", "KM", "MV", "MH", "SB",
+                                                  "VA", "KY", "VG", "VI", "TC", "FK", "MP"};
+  if (std::find(std::begin(kWithThe), std::end(kWithThe), region) != std::end(kWithThe))
+    return "the " + out;
+  return out;
+}
 
 bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -189,30 +209,48 @@ bool is_valid_email(std::string_view address) {
 // (the region is never guessed), letters (vanity numbers like +1-800-FLOWERS), extensions,
 // and numbers libphonenumber does not consider valid for their country — which includes the
 // NANP 555 area code (+1 555 123 4567), though +1 <real area code> 555-01xx numbers pass.
-std::optional<std::string> to_e164(std::string_view input) {
+Result<std::string> check_phone(std::string_view input) {
   constexpr std::string_view ws = " \t\r\n";
   const auto b = input.find_first_not_of(ws);
-  if (b == std::string_view::npos) return std::nullopt;
+  if (b == std::string_view::npos) return fail(Errc::invalid_input, "is empty");
   input = input.substr(b, input.find_last_not_of(ws) - b + 1);
-  if (input.size() > kMaxPhoneInput || input.front() != '+') return std::nullopt;
+  auto wrong = [](std::string why) { return fail(Errc::invalid_input, std::move(why)); };
+  if (input.size() > kMaxPhoneInput) return wrong("is too long for a phone number");
+  if (input.front() != '+')
+    return wrong("must start with + and the country code, e.g. +14155552671");
   const std::string_view rest = input.substr(1);
   const bool plain = std::all_of(rest.begin(), rest.end(), [](char c) {
     return is_digit(c) || c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
   });
-  if (!plain || std::none_of(rest.begin(), rest.end(), is_digit)) return std::nullopt;
+  if (!plain || std::none_of(rest.begin(), rest.end(), is_digit))
+    return wrong("may hold only digits, spaces, dashes, dots and brackets after the +");
 
   using i18n::phonenumbers::PhoneNumber;
   using i18n::phonenumbers::PhoneNumberUtil;
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
   // Region "ZZ" (unknown): the number must carry its own country code.
-  if (util.Parse(std::string(input), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
-    return std::nullopt;
+  if (util.Parse(std::string(input), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
+    return wrong("does not start with a known country code");
+  if (number.has_extension()) return wrong("must not have an extension");
+  if (!util.IsValidNumber(number)) {
+    std::string region;
+    util.GetRegionCodeForCountryCode(number.country_code(), &region);
+    const std::string country = country_name(region);
+    if (!util.IsPossibleNumber(number))
+      return wrong("has the wrong number of digits for " + country);
+    // E.g. the seed's +1-555-123-4567: well-formed, but 555 numbers are not assigned.
+    return wrong("is not a valid number for " + country);
   }
-  if (number.has_extension() || !util.IsValidNumber(number)) return std::nullopt;
   std::string out;
   util.Format(number, PhoneNumberUtil::E164, &out);
   return out;
+}
+
+std::optional<std::string> to_e164(std::string_view input) {
+  auto e164 = check_phone(input);
+  if (!e164) return std::nullopt;
+  return std::move(*e164);
 }
 
 // Accepted: http:// or https:// (scheme case-insensitive), then a host — a DNS name (a single

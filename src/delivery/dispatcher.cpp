@@ -26,6 +26,12 @@ namespace {
 using providers::OutcomeKind;
 using providers::SendOutcome;
 
+// The adapter of a route's provider. Routes reach the send stages only once prepare has found
+// their provider in the registry (an unknown stored provider fails its message there).
+const providers::Provider& provider_of(const Route& route) {
+  return *providers::find_provider(route.provider);
+}
+
 RouteSummary summarize(const Route& r) {
   return RouteSummary{r.provider, r.via, r.from_display(), r.reply_to, r.payer()};
 }
@@ -192,6 +198,15 @@ void Dispatcher::worker_loop(int index) {
   }
 }
 
+RateLimit Dispatcher::limit_for(const Route& route) const {
+  if (route.credentials.rate_limit > 0)
+    return {route.credentials.rate_limit, route.credentials.rate_limit * 2};
+  if (auto it = options_.rate_limits.find(route.provider);
+      it != options_.rate_limits.end() && it->second > 0)
+    return {it->second, it->second * 2};
+  return default_rate_limit(provider_of(route).info());
+}
+
 int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool transactional_only) {
   store::Store& store = app_.store();
   const PlatformConfig& platform = app_.platform();
@@ -332,7 +347,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     }
     job.agent = &*it->second;
     if (suppressed.contains({m.agent_id, m.channel, m.to_address})) {
-      finish(MessageStatus::suppressed, "address is on the agent's suppression list");
+      finish(MessageStatus::suppressed, "this address is on your suppression list");
       continue;
     }
     auto vars = parse_json(m.vars_json);
@@ -396,11 +411,20 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       }
       continue;
     }
+    if (!providers::find_provider(route->provider)) {
+      // A provider name Herald does not know (stored by a newer or older version): never a
+      // silent default.
+      finish(MessageStatus::failed, "the " + std::string(to_string(m.channel)) +
+                                        " provider saved in your settings (\"" + route->provider +
+                                        "\") is not one Herald can send with; connect the account "
+                                        "again in Settings");
+      continue;
+    }
     job.route = std::move(*route);
     job.vars = std::move(vars);
     job.outcome.keep_body = !(m.kind == MessageKind::campaign && m.channel == Channel::email);
     job.unrendered = m.kind == MessageKind::campaign && m.channel == Channel::email &&
-                     providers::provider_for(job.route->provider).capabilities().shared_content;
+                     provider_of(*job.route).capabilities().shared_content;
     job.outbound = make_outbound(m, *job.route);
     if (!job.unrendered && !render(job, now)) continue;
     // Campaign email carries one-click unsubscribe (RFC 8058) plus a mailto fallback.
@@ -467,7 +491,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     std::map<std::string, std::size_t> filling;
     std::map<std::size_t, std::set<std::string>> recipients;  // per shared-content group
     for (Job* j : round) {
-      const auto caps = providers::provider_for(j->route->provider).capabilities();
+      const auto caps = provider_of(*j->route).capabilities();
       if (caps.max_batch <= 1) {
         groups.push_back({j});
         continue;
@@ -508,7 +532,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     std::vector<std::vector<Job*>> alone;
     for (auto& group : groups) {
       if (group.size() < 2) continue;
-      const auto& provider = providers::provider_for(group.front()->route->provider);
+      const auto& provider = provider_of(*group.front()->route);
       if (!provider.capabilities().shared_content) continue;
       // In id order (as the request will be), so the first message carries the content.
       std::sort(group.begin(), group.end(),
@@ -567,14 +591,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       std::sort(group.begin(), group.end(),
                 [](const Job* a, const Job* b) { return a->message->id < b->message->id; });
       const Route& route = *group.front()->route;
-      std::size_t p = static_cast<std::size_t>(route.provider);
-      // The integration's own figure (its plan), else the operator's per-provider setting,
-      // else the provider's documented pace.
-      RateLimit limit = default_rate_limit(route.provider);
-      if (options_.rate_limits[p] > 0)
-        limit = {options_.rate_limits[p], options_.rate_limits[p] * 2};
-      if (route.credentials.rate_limit > 0)
-        limit = {route.credentials.rate_limit, route.credentials.rate_limit * 2};
+      const RateLimit limit = limit_for(route);
       if (auto wait = limiter_.try_acquire(account_key(route.credentials), limit)) {
         for (Job* j : group) {
           j->outcome.status = MessageStatus::queued;
@@ -589,7 +606,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
     // single message — is written down before it is sent, so a crash cannot regroup it and
     // change the key. One transaction for the round's new units.
     auto new_unit = [](const std::vector<Job*>& group) {
-      const auto& provider = providers::provider_for(group.front()->route->provider);
+      const auto& provider = provider_of(*group.front()->route);
       return provider.capabilities().idempotency_keys && group.front()->message->batch_id.empty();
     };
     // Queued members are written down in their rows; members taken from an audience in their
@@ -655,8 +672,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
         batch.reserve(ready[g].size());
         for (Job* j : ready[g]) batch.push_back(std::move(*j->outbound));
         const Route& route = *ready[g].front()->route;
-        requests.push_back(
-            providers::provider_for(route.provider).build_send(route.credentials, batch));
+        requests.push_back(provider_of(route).build_send(route.credentials, batch));
         for (std::size_t k = 0; k < batch.size(); ++k) {
           Job* j = ready[g][k];
           j->outbound->headers = std::move(batch[k].headers);
@@ -668,7 +684,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
       std::vector<Job*> sent;
       std::vector<SendOutcome> outcomes;
       for (std::size_t g = first; g < last; ++g) {
-        const auto& provider = providers::provider_for(ready[g].front()->route->provider);
+        const auto& provider = provider_of(*ready[g].front()->route);
         const auto& response = responses[g - first];
         std::vector<SendOutcome> got;
         if (response) {
@@ -699,8 +715,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
         auto known = integration_status.find(key);
         if (known == integration_status.end()) {
           IntegrationStatus st = IntegrationStatus::ok;
-          if (j.message->channel == Channel::email && j.agent->email) st = j.agent->email->status;
-          if (j.message->channel == Channel::sms && j.agent->sms) st = j.agent->sms->status;
+          if (const auto& in = j.agent->integration(j.message->channel)) st = in->status;
           known = integration_status.emplace(key, st).first;
         }
         IntegrationStatus& status = known->second;
@@ -720,8 +735,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
             break;
           case OutcomeKind::bad_credentials:
             if (agent_route) {
-              std::string why = std::string(to_string(j.route->provider)) +
-                                " rejected the agent's credentials: " + o.reason;
+              std::string why = providers::display_name(j.route->provider) +
+                                " did not accept your account's credentials: " + o.reason;
               if (status != IntegrationStatus::failing) {
                 (void)store.set_integration_status(j.message->agent_id, j.message->channel,
                                                    IntegrationStatus::failing, why, now);
@@ -735,7 +750,8 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
                   // rendered by the next round.
                   j.personalized = false;
                   j.outcome.events.push_back(
-                      {now, MessageStatus::retrying, why + "; re-routing via the platform"});
+                      {now, MessageStatus::retrying,
+                       why + "; sending through the platform's account instead"});
                   j.route = std::move(*platform_route);
                   Headers extra = std::move(j.outbound->headers);
                   j.outbound = make_outbound(*j.message, *j.route);

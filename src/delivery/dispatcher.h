@@ -3,11 +3,11 @@
 // lane so they never wait behind campaign traffic.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,8 +29,8 @@ struct DispatcherOptions {
   std::chrono::seconds lease{120};            // a claim older than this is taken again
   std::chrono::milliseconds idle_poll{1000};  // longest sleep when the queue looks empty
   RetryPolicy retry;
-  // Requests per second per provider account, by ProviderId (0 = the provider's default).
-  std::array<double, 4> rate_limits{};
+  // Requests per second per account, by provider id (absent or 0: the provider's default).
+  std::map<std::string, double, std::less<>> rate_limits;
   std::string worker_prefix = "w";
 };
 
@@ -59,6 +59,9 @@ class Dispatcher {
   // `transactional_only`: this worker is the transactional lane's own and never takes campaign
   // traffic, so a welcome email waits for no campaign pass to finish.
   int pass(net::HttpClient& http, const std::string& worker, bool transactional_only = false);
+  // The request budget of a route's account: the integration's own figure (its plan), else the
+  // operator's per-provider setting, else the provider's documented pace.
+  RateLimit limit_for(const Route& route) const;
 
   app::App& app_;
   DispatcherOptions options_;

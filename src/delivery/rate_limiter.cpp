@@ -7,32 +7,36 @@
 
 namespace herald::delivery {
 
-RateLimit default_rate_limit(ProviderId provider) {
-  switch (provider) {
-    case ProviderId::resend:
-      return {5, 10};  // batch calls count once each
-    case ProviderId::sendgrid:
-      return {100, 200};  // no published mail/send figure
-    case ProviderId::mailgun:
-      return {50, 100};
-    case ProviderId::twilio:
-      return {100, 200};  // account API; carriers pace per number
-  }
-  return {10, 20};
+RateLimit default_rate_limit(const providers::ProviderInfo& provider) {
+  return {provider.default_rate_limit, provider.default_rate_limit * 2};
 }
 
 std::string account_key(const Credentials& c) {
-  std::string id = c.account_sid;
-  if (id.empty()) {
-    unsigned char h[16];
-    const std::string& key = c.api_key.reveal();
-    crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                       nullptr, 0);
-    char hex[33];
-    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-    id = hex;
-  }
-  return std::string(to_string(c.provider)) + ":" + id;
+  // A keyed hash over every field of the account, so two integrations of one account share a
+  // bucket and the key reveals nothing.
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, 16);
+  auto absorb = [&](std::string_view name, std::string_view value) {
+    for (std::string_view part :
+         {name, std::string_view("\0", 1), value, std::string_view("\0", 1)})
+      crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(part.data()),
+                                part.size());
+  };
+  const providers::Provider* provider = providers::find_provider(c.provider);
+  auto names_account = [&](std::string_view name) {
+    if (provider == nullptr || provider->info().account_fields.empty()) return true;
+    return std::ranges::find(provider->info().account_fields, name) !=
+           provider->info().account_fields.end();
+  };
+  for (const auto& [name, value] : c.params)
+    if (names_account(name)) absorb(name, value);
+  for (const auto& [name, value] : c.secrets)
+    if (names_account(name)) absorb(name, value.reveal());
+  unsigned char h[16];
+  crypto_generichash_final(&state, h, sizeof h);
+  char hex[33];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  return c.provider + ":" + hex;
 }
 
 std::optional<std::chrono::milliseconds> RateLimiter::try_acquire(const std::string& key,

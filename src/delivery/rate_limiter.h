@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/route.h"
+#include "providers/provider.h"
 
 namespace herald::delivery {
 
@@ -18,12 +19,11 @@ struct RateLimit {
   double burst = 20;       // bucket size
 };
 
-// Default request rates per provider account, from the providers' docs where they publish
-// one (Resend: 2–5 req/s per team; provider-specs/README.md), otherwise conservative.
-RateLimit default_rate_limit(ProviderId provider);
+// The provider's own pace per account (its registry entry), with a burst of twice that.
+RateLimit default_rate_limit(const providers::ProviderInfo& provider);
 
-// A stable key for the account behind `credentials`: the provider plus the Twilio SID or a
-// hash of the API key. Never contains the key itself.
+// A stable key for the account behind `credentials`: the provider plus a hash of the account's
+// fields. Never contains a secret.
 std::string account_key(const Credentials& credentials);
 
 class RateLimiter {

@@ -73,9 +73,17 @@ std::string clean_reason(std::string_view text) {
   for (char& c : s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
   }
-  // Key shapes: Resend re_…, SendGrid SG.<id>.<secret>, Mailgun key-<hex> and bare 32-hex
-  // tokens (Mailgun's newer keys start with one, and so does a Twilio Auth Token).
-  static const std::regex kKeyLike(R"((re_|SG\.|key-)[A-Za-z0-9_.\-]{8,}|\b[0-9a-fA-F]{32}\b)");
+  // Every registered provider's key shapes (ProviderInfo::redact).
+  static const std::regex kKeyLike = [] {
+    std::string alternatives;
+    for (const Provider* p : all_providers()) {
+      for (std::string_view pattern : p->info().redact) {
+        if (!alternatives.empty()) alternatives += '|';
+        alternatives.append("(?:").append(pattern).append(")");
+      }
+    }
+    return std::regex(alternatives.empty() ? std::string("$^") : alternatives);
+  }();
   s = std::regex_replace(s, kKeyLike, "[redacted]");
   const auto first = s.find_first_not_of(' ');
   if (first == std::string::npos) return {};
@@ -91,9 +99,23 @@ std::string clean_reason(std::string_view text) {
   return s;
 }
 
+// What a status means, in words an agent reads (the status itself stays in the attempt log).
+static std::string plain_status(int status, std::string_view provider) {
+  const std::string p(provider);
+  if (status == 401) return p + " did not accept the credentials";
+  if (status == 403) return p + " refused the request for this account";
+  if (status == 404) return p + " could not find what was asked for";
+  if (status == 408 || status == 504) return p + " took too long to answer";
+  if (status == 413) return "the message is too large for " + p;
+  if (status == 429) return p + " asked to slow down (too many requests)";
+  if (status >= 500) return p + " had a problem on its side";
+  if (status >= 400) return p + " refused the message as invalid";
+  return p + " gave an unexpected answer";
+}
+
 std::string fallback_reason(const HttpResponse& response, std::string_view provider) {
   if (response.status == 0) return "no response from " + std::string(provider);
-  std::string reason = "HTTP " + std::to_string(response.status);
+  std::string reason = plain_status(response.status, provider);
   constexpr std::size_t kMaxExcerpt = 200;
   const std::string excerpt = clean_reason(std::string_view(response.body).substr(0, kMaxExcerpt));
   // A JSON body that held no usable message is not worth quoting.

@@ -105,20 +105,60 @@ HttpRequest authorized(std::string method, std::string url, const Credentials& c
   return HttpRequest{
       .method = std::move(method),
       .url = std::move(url),
-      .headers = {{"Authorization", basic_auth("api", credentials.api_key.reveal())},
+      .headers = {{"Authorization", basic_auth("api", credentials.secrets.get("apiKey").reveal())},
                   {"User-Agent", std::string(kUserAgent)}},
   };
 }
 
+const ProviderInfo kInfo{
+    .id = "mailgun",
+    .display_name = "Mailgun",
+    .channel = Channel::email,
+    .fields = {{.name = "apiKey",
+                .label = "API Key",
+                .kind = FieldKind::secret,
+                .placeholder = "key-…",
+                .help = "Your Mailgun private API key (Settings → API Security).",
+                .max_length = 512,
+                .env = "MAILGUN_API_KEY"},
+               sender_email_field("An address on your Mailgun sending domain."),
+               {.name = "domain",
+                .label = "Domain",
+                .placeholder = "mg.example.com",
+                .help = "The domain you send from, as set up in Mailgun.",
+                .pattern = R"(([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})",
+                .pattern_message = "is not a valid domain name, e.g. mg.example.com",
+                .max_length = 253,
+                .env = "MAILGUN_DOMAIN"},
+               {.name = "region",
+                .label = "Region",
+                .kind = FieldKind::choice,
+                .required = false,
+                .help = "Where your Mailgun account lives: US or EU.",
+                .choices = {{"us", "US (api.mailgun.net)"}, {"eu", "EU (api.eu.mailgun.net)"}},
+                .default_value = "us",
+                .env = "MAILGUN_REGION"}},
+    .base_url_env = "HERALD_MAILGUN_BASE_URL",
+    .default_base_url = "https://api.mailgun.net",
+    .rate_limit_env = "HERALD_RATE_LIMIT_MAILGUN",
+    .default_rate_limit = 50,
+    .max_batch = kMaxBatch,
+    .shared_content = true,
+    // key-<hex> keys, and the bare 32-hex tokens Mailgun's newer keys start with.
+    .redact = {R"(key-[A-Za-z0-9_.\-]{8,})", R"(\b[0-9a-fA-F]{32}\b)"},
+    .webhooks = {.delivery_events = true, .signature = "hmac-sha256", .registration_api = true},
+};
+
 class Mailgun final : public Provider {
  public:
-  ProviderId id() const override { return ProviderId::mailgun; }
+  const ProviderInfo& info() const override { return kInfo; }
 
-  Capabilities capabilities() const override {
-    return {.channel = Channel::email,
-            .max_batch = kMaxBatch,
-            .idempotency_keys = false,
-            .shared_content = true};
+  // An account lives in one region, which fixes the API host; one override (the sandbox)
+  // serves both.
+  std::string base_url(const Credentials& credentials) const override {
+    if (!credentials.base_url.empty()) return credentials.base_url;
+    return credentials.params.get("region") == "eu" ? "https://api.eu.mailgun.net"
+                                                    : std::string(kInfo.default_base_url);
   }
 
   std::string placeholder(std::string_view name) const override { return recipient_tag(name); }
@@ -127,9 +167,11 @@ class Mailgun final : public Provider {
   // url-encoded bodies with "Supported content types: multipart/form-data").
   HttpRequest build_send(const Credentials& credentials,
                          std::span<const OutboundMessage> messages) const override {
-    HttpRequest request = authorized(
-        "POST", credentials.base_url + "/v3/" + percent_encode(credentials.domain) + "/messages",
-        credentials);
+    HttpRequest request =
+        authorized("POST",
+                   base_url(credentials) + "/v3/" +
+                       percent_encode(credentials.params.get("domain")) + "/messages",
+                   credentials);
     Multipart form = multipart_form(message_fields(messages));
     request.headers.emplace_back("Content-Type", std::move(form.content_type));
     request.body = std::move(form.body);
@@ -165,9 +207,10 @@ class Mailgun final : public Provider {
   // for the account's primary key (https://documentation.mailgun.com/docs/mailgun/
   // api-reference, "two key kinds").
   HttpRequest build_verify(const Credentials& credentials) const override {
-    return authorized("GET",
-                      credentials.base_url + "/v4/domains/" + percent_encode(credentials.domain),
-                      credentials);
+    return authorized(
+        "GET",
+        base_url(credentials) + "/v4/domains/" + percent_encode(credentials.params.get("domain")),
+        credentials);
   }
 
   VerifyOutcome classify_verify(const HttpResponse& response) const override {

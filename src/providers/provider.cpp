@@ -21,19 +21,32 @@ std::string_view to_string(OutcomeKind k) {
   return "unknown";
 }
 
-const Provider& provider_for(ProviderId id) {
-  switch (id) {
-    case ProviderId::resend:
-      return resend_adapter();
-    case ProviderId::sendgrid:
-      return sendgrid_adapter();
-    case ProviderId::mailgun:
-      return mailgun_adapter();
-    case ProviderId::twilio:
-      return twilio_adapter();
-  }
-  // Only reachable with a ProviderId cast from an out-of-range integer: a bug.
+const CredentialField* ProviderInfo::field(std::string_view name) const {
+  for (const auto& f : fields)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+const CredentialField* ProviderInfo::sender_field() const {
+  for (const auto& f : fields)
+    if (f.kind == FieldKind::email || f.kind == FieldKind::phone) return &f;
+  return nullptr;
+}
+
+const Provider* find_provider(std::string_view id) {
+  for (const Provider* p : all_providers())
+    if (p->info().id == id) return p;
+  return nullptr;
+}
+
+const Provider& provider_for(std::string_view id) {
+  if (const Provider* p = find_provider(id)) return *p;
   std::abort();
+}
+
+std::string display_name(std::string_view id) {
+  const Provider* p = find_provider(id);
+  return std::string(p ? p->info().display_name : id);
 }
 
 std::optional<std::chrono::seconds> parse_retry_after(const HttpResponse& response) {

@@ -4,11 +4,14 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/error.h"
 #include "core/http_message.h"
 #include "core/message.h"
 #include "core/route.h"
@@ -40,22 +43,116 @@ struct VerifyOutcome {
   int http_status = 0;
 };
 
-// What a provider can do.
-struct Capabilities {
+// How a credential field is entered and checked.
+enum class FieldKind {
+  text,    // a single line (max_length applies)
+  secret,  // sealed at rest, shown as a hint only, never returned
+  email,   // the account's sender address (the route's From)
+  phone,   // the account's sender number, normalized to E.164 (the route's From)
+  choice,  // one of `choices`
+  port,    // a TCP port, 1–65535
+  host,    // a host name or IP address
+};
+
+// One value of a choice field: what is stored and what the dashboard shows ("eu", "EU").
+struct Choice {
+  std::string_view value;
+  std::string_view label;
+};
+
+// One field a provider needs for an account (the API's JSON field and the dashboard's input).
+struct CredentialField {
+  std::string_view name;   // JSON field: apiKey, fromEmail, domain, accountSid, host, …
+  std::string_view label;  // the dashboard's label
+  FieldKind kind = FieldKind::text;
+  bool required = true;
+  std::string_view placeholder;      // an example value for the input
+  std::string_view help;             // one line of plain advice under the input
+  std::vector<Choice> choices;       // kind == choice
+  std::string_view default_value;    // used when the field is left out
+  std::string_view pattern;          // an ECMAScript regex the whole value must match
+  std::string_view pattern_message;  // the error when it does not ("must be AC followed…")
+  std::size_t max_length = 256;
+  // The platform's environment variable for this field (RESEND_API_KEY, EMAIL_FROM, …).
+  std::string_view env;
+};
+
+// What a provider's delivery webhooks can do (used by delivery tracking).
+struct WebhookCapabilities {
+  bool delivery_events = false;   // posts delivered / bounced / … events
+  std::string_view signature;     // how they are signed: svix, ecdsa, hmac-sha256, …
+  bool registration_api = false;  // receivers can be registered through the provider's API
+};
+
+// A provider's description of itself: everything outside providers/ reads this instead of
+// naming providers.
+struct ProviderInfo {
+  std::string_view id;            // registry id, stored with integrations ("sendgrid")
+  std::string_view display_name;  // spelled the vendor's way ("SendGrid")
   Channel channel = Channel::email;
-  std::size_t max_batch = 1;      // messages per send request (1 = no batch API used)
-  bool idempotency_keys = false;  // provider dedupes retries by key (Resend)
+  std::vector<CredentialField> fields;
+  std::string_view base_url_env;      // HERALD_<PROVIDER>_BASE_URL
+  std::string_view default_base_url;  // the provider's API host (empty: none, e.g. SMTP)
+  std::string_view rate_limit_env;    // HERALD_RATE_LIMIT_<PROVIDER>
+  double default_rate_limit = 10;     // requests per second per account (burst: twice that)
+  std::size_t max_batch = 1;          // messages per send request (1 = no batch API used)
+  bool idempotency_keys = false;      // the provider dedupes retries by key (Resend)
   // A batch shares one from, reply-to, subject and content; what differs per recipient goes
   // through the provider's substitutions (SendGrid, Mailgun). False: each message in a batch
   // carries its own content (Resend).
+  bool shared_content = false;
+  // Regexes matching this provider's key shapes, replaced by [redacted] in any error text.
+  std::vector<std::string_view> redact;
+  // The fields that name one account at the provider, which shares one rate limit however
+  // many integrations use it (Twilio: the Account SID). Empty: every field.
+  std::vector<std::string_view> account_fields;
+  WebhookCapabilities webhooks;
+
+  // The field named `name`, or nullptr.
+  const CredentialField* field(std::string_view name) const;
+  // The field that holds the sender (kind email or phone), or nullptr.
+  const CredentialField* sender_field() const;
+};
+
+// The From address field every email provider has (the platform's is EMAIL_FROM).
+inline CredentialField sender_email_field(std::string_view help) {
+  return {.name = "fromEmail",
+          .label = "From Email",
+          .kind = FieldKind::email,
+          .placeholder = "you@yourdomain.com",
+          .help = help,
+          .max_length = 254,
+          .env = "EMAIL_FROM"};
+}
+
+// What a provider can do (the send path's view of ProviderInfo).
+struct Capabilities {
+  Channel channel = Channel::email;
+  std::size_t max_batch = 1;
+  bool idempotency_keys = false;
   bool shared_content = false;
 };
 
 class Provider {
  public:
   virtual ~Provider() = default;
-  virtual ProviderId id() const = 0;
-  virtual Capabilities capabilities() const = 0;
+  // The provider's description of itself (static; lives as long as the program).
+  virtual const ProviderInfo& info() const = 0;
+  ProviderId id() const { return ProviderId(info().id); }
+  Capabilities capabilities() const {
+    const ProviderInfo& i = info();
+    return {i.channel, i.max_batch, i.idempotency_keys, i.shared_content};
+  }
+
+  // Checks the fields together, beyond what each field's description says (e.g. SMTP's
+  // "none" security only for a loopback host); appends one error per offending field.
+  virtual void check(const Params& /*params*/, std::vector<FieldError>& /*errors*/) const {}
+
+  // The API host: the operator's override (credentials.base_url) or the provider's own.
+  virtual std::string base_url(const Credentials& credentials) const {
+    return credentials.base_url.empty() ? std::string(info().default_base_url)
+                                        : credentials.base_url;
+  }
 
   // The request that sends `messages` (1 ≤ size ≤ capabilities().max_batch).
   virtual HttpRequest build_send(const Credentials& credentials,
@@ -75,8 +172,18 @@ class Provider {
   virtual VerifyOutcome classify_verify(const HttpResponse& response) const = 0;
 };
 
-// The adapter for a provider (static instances; never null).
-const Provider& provider_for(ProviderId id);
+// Every provider Herald speaks to, in the registry's order (src/providers/registry.cpp).
+std::span<const Provider* const> all_providers();
+
+// The provider registered under `id`, or nullptr when Herald does not know it.
+const Provider* find_provider(std::string_view id);
+
+// The provider registered under `id`, where `id` is known to be one (validated when it was
+// stored or configured); anything else is a bug and aborts.
+const Provider& provider_for(std::string_view id);
+
+// The display name of `id` ("SendGrid"), or `id` itself when Herald does not know it.
+std::string display_name(std::string_view id);
 
 // Parses a Retry-After header value given in seconds (HTTP-date forms are ignored).
 std::optional<std::chrono::seconds> parse_retry_after(const HttpResponse& response);

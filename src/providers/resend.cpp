@@ -80,28 +80,48 @@ std::string reason_of(const ResendError& error, const HttpResponse& response) {
   return fallback_reason(response, "Resend");
 }
 
+const ProviderInfo kInfo{
+    .id = "resend",
+    .display_name = "Resend",
+    .channel = Channel::email,
+    .fields = {{.name = "apiKey",
+                .label = "API Key",
+                .kind = FieldKind::secret,
+                .placeholder = "re_…",
+                .help = "Create one under API Keys in Resend (sending access is enough).",
+                .max_length = 512,
+                .env = "RESEND_API_KEY"},
+               sender_email_field("An address on a domain you verified in Resend.")},
+    .base_url_env = "HERALD_RESEND_BASE_URL",
+    .default_base_url = "https://api.resend.com",
+    .rate_limit_env = "HERALD_RATE_LIMIT_RESEND",
+    // 2–5 requests per second per team (provider-specs/README.md § Resend); a batch call
+    // counts once.
+    .default_rate_limit = 5,
+    .max_batch = kMaxBatch,
+    .idempotency_keys = true,
+    .redact = {R"(re_[A-Za-z0-9_.\-]{8,})"},
+    .webhooks = {.delivery_events = true, .signature = "svix", .registration_api = true},
+};
+
 class Resend final : public Provider {
  public:
-  ProviderId id() const override { return ProviderId::resend; }
-
-  Capabilities capabilities() const override {
-    return {.channel = Channel::email, .max_batch = kMaxBatch, .idempotency_keys = true};
-  }
+  const ProviderInfo& info() const override { return kInfo; }
 
   HttpRequest build_send(const Credentials& credentials,
                          std::span<const OutboundMessage> messages) const override {
     HttpRequest request{.method = "POST"};
     nlohmann::json body;
     if (messages.size() == 1) {
-      request.url = credentials.base_url + "/emails";
+      request.url = base_url(credentials) + "/emails";
       body = email_json(messages.front());
     } else {
-      request.url = credentials.base_url + "/emails/batch";
+      request.url = base_url(credentials) + "/emails/batch";
       body = nlohmann::json::array();
       for (const auto& m : messages) body.push_back(email_json(m));
     }
     request.headers = {
-        {"Authorization", bearer_auth(credentials.api_key.reveal())},
+        {"Authorization", bearer_auth(credentials.secrets.get("apiKey").reveal())},
         {"Content-Type", "application/json"},
         {"User-Agent", std::string(kUserAgent)},
         {"Idempotency-Key", idempotency_key(messages)},
@@ -122,8 +142,8 @@ class Resend final : public Provider {
   HttpRequest build_verify(const Credentials& credentials) const override {
     return HttpRequest{
         .method = "GET",
-        .url = credentials.base_url + "/domains",
-        .headers = {{"Authorization", bearer_auth(credentials.api_key.reveal())},
+        .url = base_url(credentials) + "/domains",
+        .headers = {{"Authorization", bearer_auth(credentials.secrets.get("apiKey").reveal())},
                     {"User-Agent", std::string(kUserAgent)}},
     };
   }

@@ -121,16 +121,31 @@ std::optional<std::chrono::seconds> rate_limit_reset(const HttpResponse& respons
   return std::max(wait, std::chrono::seconds(0));
 }
 
+const ProviderInfo kInfo{
+    .id = "sendgrid",
+    .display_name = "SendGrid",
+    .channel = Channel::email,
+    .fields = {{.name = "apiKey",
+                .label = "API Key",
+                .kind = FieldKind::secret,
+                .placeholder = "SG.…",
+                .help = "Create one under Settings → API Keys in SendGrid (Mail Send access).",
+                .max_length = 512,
+                .env = "SENDGRID_API_KEY"},
+               sender_email_field("A sender or domain you verified in SendGrid.")},
+    .base_url_env = "HERALD_SENDGRID_BASE_URL",
+    .default_base_url = "https://api.sendgrid.com",
+    .rate_limit_env = "HERALD_RATE_LIMIT_SENDGRID",
+    .default_rate_limit = 100,  // no published mail/send figure
+    .max_batch = kMaxBatch,
+    .shared_content = true,
+    .redact = {R"(SG\.[A-Za-z0-9_.\-]{8,})"},
+    .webhooks = {.delivery_events = true, .signature = "ecdsa", .registration_api = true},
+};
+
 class SendGrid final : public Provider {
  public:
-  ProviderId id() const override { return ProviderId::sendgrid; }
-
-  Capabilities capabilities() const override {
-    return {.channel = Channel::email,
-            .max_batch = kMaxBatch,
-            .idempotency_keys = false,
-            .shared_content = true};
-  }
+  const ProviderInfo& info() const override { return kInfo; }
 
   std::string placeholder(std::string_view name) const override { return substitution_tag(name); }
 
@@ -138,8 +153,8 @@ class SendGrid final : public Provider {
                          std::span<const OutboundMessage> messages) const override {
     return HttpRequest{
         .method = "POST",
-        .url = credentials.base_url + "/v3/mail/send",
-        .headers = {{"Authorization", bearer_auth(credentials.api_key.reveal())},
+        .url = base_url(credentials) + "/v3/mail/send",
+        .headers = {{"Authorization", bearer_auth(credentials.secrets.get("apiKey").reveal())},
                     {"Content-Type", "application/json"},
                     {"User-Agent", std::string(kUserAgent)}},
         .body = json_body(mail_json(messages)),
@@ -175,8 +190,8 @@ class SendGrid final : public Provider {
   HttpRequest build_verify(const Credentials& credentials) const override {
     return HttpRequest{
         .method = "GET",
-        .url = credentials.base_url + "/v3/scopes",
-        .headers = {{"Authorization", bearer_auth(credentials.api_key.reveal())},
+        .url = base_url(credentials) + "/v3/scopes",
+        .headers = {{"Authorization", bearer_auth(credentials.secrets.get("apiKey").reveal())},
                     {"User-Agent", std::string(kUserAgent)}},
     };
   }

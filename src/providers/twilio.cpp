@@ -13,8 +13,8 @@ namespace {
 // The Messages resource creates one message per request; Twilio has no batch send.
 constexpr std::size_t kMaxBatch = 1;
 
-std::string account_url(const Credentials& credentials) {
-  return credentials.base_url + "/2010-04-01/Accounts/" + percent_encode(credentials.account_sid);
+std::string account_url(const std::string& base_url, const Credentials& credentials) {
+  return base_url + "/2010-04-01/Accounts/" + percent_encode(credentials.params.get("accountSid"));
 }
 
 // Twilio's error body {"code", "message", "more_info", "status"} (SDK RestException) as
@@ -35,25 +35,55 @@ HttpRequest authorized(std::string method, std::string url, const Credentials& c
   return HttpRequest{
       .method = std::move(method),
       .url = std::move(url),
-      .headers = {{"Authorization",
-                   basic_auth(credentials.account_sid, credentials.auth_token.reveal())},
+      .headers = {{"Authorization", basic_auth(credentials.params.get("accountSid"),
+                                               credentials.secrets.get("authToken").reveal())},
                   {"User-Agent", std::string(kUserAgent)}},
   };
 }
 
+const ProviderInfo kInfo{
+    .id = "twilio",
+    .display_name = "Twilio",
+    .channel = Channel::sms,
+    .fields = {{.name = "accountSid",
+                .label = "Account SID",
+                .placeholder = "AC…",
+                .help = "On your Twilio Console's home page.",
+                .pattern = "AC[0-9a-fA-F]{32}",
+                .pattern_message = "must be AC followed by 32 hexadecimal characters",
+                .max_length = 34,
+                .env = "TWILIO_ACCOUNT_SID"},
+               {.name = "authToken",
+                .label = "Auth Token",
+                .kind = FieldKind::secret,
+                .help = "Beside the Account SID in your Twilio Console.",
+                .env = "TWILIO_AUTH_TOKEN"},
+               {.name = "phoneNumber",
+                .label = "Phone Number",
+                .kind = FieldKind::phone,
+                .placeholder = "+14155552671",
+                .help = "A number on your Twilio account that can send SMS.",
+                .max_length = 32,
+                .env = "TWILIO_PHONE_NUMBER"}},
+    .base_url_env = "HERALD_TWILIO_BASE_URL",
+    .default_base_url = "https://api.twilio.com",
+    .rate_limit_env = "HERALD_RATE_LIMIT_TWILIO",
+    .default_rate_limit = 100,  // the account API; carriers pace per number
+    .max_batch = kMaxBatch,
+    .redact = {R"(\b[0-9a-fA-F]{32}\b)"},  // Auth Tokens are 32 hex characters
+    .account_fields = {"accountSid"},
+    .webhooks = {.delivery_events = true, .signature = "twilio", .registration_api = false},
+};
+
 class Twilio final : public Provider {
  public:
-  ProviderId id() const override { return ProviderId::twilio; }
-
-  Capabilities capabilities() const override {
-    return {.channel = Channel::sms, .max_batch = kMaxBatch, .idempotency_keys = false};
-  }
+  const ProviderInfo& info() const override { return kInfo; }
 
   HttpRequest build_send(const Credentials& credentials,
                          std::span<const OutboundMessage> messages) const override {
     const OutboundMessage& m = messages.front();
-    HttpRequest request =
-        authorized("POST", account_url(credentials) + "/Messages.json", credentials);
+    HttpRequest request = authorized(
+        "POST", account_url(base_url(credentials), credentials) + "/Messages.json", credentials);
     FormFields fields = {{"To", m.to_phone}, {"From", m.from_phone}, {"Body", m.body}};
     // Per-message delivery webhook (spec `StatusCallback`).
     if (!m.status_callback.empty()) fields.emplace_back("StatusCallback", m.status_callback);
@@ -81,7 +111,8 @@ class Twilio final : public Provider {
   }
 
   HttpRequest build_verify(const Credentials& credentials) const override {
-    return authorized("GET", account_url(credentials) + ".json", credentials);
+    return authorized("GET", account_url(base_url(credentials), credentials) + ".json",
+                      credentials);
   }
 
   // GET /Accounts/{Sid}.json: 200 proves the pair; a suspended or closed account answers

@@ -29,18 +29,21 @@ struct AgentRow {
   TimePoint created_at;
 };
 
-// A connected integration as stored: the secret is sealed, only its hint is plain.
-// Email: secret = API key, address = From email. SMS: secret = auth token,
-// account_sid = Twilio Account SID, address = the sending phone number.
+// A secret field as stored: sealed (AEAD, bound to the agent and the field), with its hint.
+struct SealedField {
+  std::string sealed;
+  std::string hint;
+  bool operator==(const SealedField&) const = default;
+};
+
+// A connected integration as stored, in one shape for every provider: the provider's id, the
+// sender (From address or number), its plain fields, and its secret fields sealed.
 struct IntegrationRow {
   Channel channel = Channel::email;
-  ProviderId provider = ProviderId::resend;
-  std::string secret_sealed;
-  std::string secret_hint;
-  std::string account_sid;
-  std::string address;
-  std::string domain;
-  Region region = Region::us;
+  ProviderId provider;
+  std::string sender;
+  Params params;
+  FieldMap<SealedField> secrets;
   bool active = true;
   IntegrationStatus status = IntegrationStatus::ok;
   std::string status_reason;
@@ -202,10 +205,11 @@ class Store {
   virtual Result<void> set_integration_status(const std::string& agent_id, Channel channel,
                                               IntegrationStatus status, const std::string& reason,
                                               TimePoint now) = 0;
-  // Every sealed secret, for key rotation: (agent id, channel, sealed value).
+  // Every sealed secret, for key rotation: (agent id, channel, field, sealed value).
   struct SealedSecret {
     std::string agent_id;
     Channel channel;
+    std::string field;
     std::string sealed;
   };
   virtual Result<std::vector<SealedSecret>> all_sealed_secrets() = 0;

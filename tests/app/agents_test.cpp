@@ -9,6 +9,7 @@
 
 #include "app/listings.h"
 #include "core/id.h"
+#include "support/accounts.h"
 
 namespace herald::app {
 namespace {
@@ -25,8 +26,7 @@ class AgentsTest : public ::testing::Test {
     Config config;
     config.data_dir = dir_.string();
     config.database_url = dir_.string();
-    config.platform.email_api_key = Secret("re_platform");
-    config.platform.email_from = Mailbox{"", "noreply@platform.com"};
+    test::platform_email(config.platform, "re_platform");
     auto store = store::open_store(config.database_url);
     ASSERT_TRUE(store.has_value());
     app_ = std::make_unique<App>(config, std::move(*store),
@@ -71,8 +71,8 @@ TEST_F(AgentsTest, SecretsAreNowhereInTheDatabaseFileInPlaintext) {
   // Invariant: provider keys and auth tokens are sealed before they touch storage.
   auto id = agent("matt@wrightrealty.com");
   ASSERT_TRUE(
-      connect_email(*app_, id, {"sendgrid", kSendGridKey, "matt@wrightrealty.com", "", ""}));
-  ASSERT_TRUE(connect_sms(
+      test::connect_email(*app_, id, {"sendgrid", kSendGridKey, "matt@wrightrealty.com", "", ""}));
+  ASSERT_TRUE(test::connect_sms(
       *app_, id, {"twilio", "AC0123456789abcdef0123456789abcdef", kTwilioToken, "+14155552671"}));
   std::string bytes = database_bytes();
   ASSERT_FALSE(bytes.empty());
@@ -82,23 +82,24 @@ TEST_F(AgentsTest, SecretsAreNowhereInTheDatabaseFileInPlaintext) {
   // The hint is all that is readable, and the key still opens for sending.
   auto rec = get_agent(*app_, id);
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->email->secret_hint, "…WRGT");
+  ASSERT_NE(rec->email->secrets.find("apiKey"), nullptr);
+  EXPECT_EQ(rec->email->secrets.find("apiKey")->hint, "…WRGT");
   auto opened = load_agent(*app_, id);
   ASSERT_TRUE(opened.has_value());
-  EXPECT_EQ(opened->email->api_key.reveal(), kSendGridKey);
-  EXPECT_EQ(opened->sms->auth_token.reveal(), kTwilioToken);
+  EXPECT_EQ(opened->email->secrets.get("apiKey").reveal(), kSendGridKey);
+  EXPECT_EQ(opened->sms->secrets.get("authToken").reveal(), kTwilioToken);
 }
 
 TEST_F(AgentsTest, CiphertextMovedToAnotherAgentFailsToOpen) {
   // Invariant: a sealed key copied onto another agent's row is useless there.
   auto wright = agent("matt@wrightrealty.com");
   auto thief = agent("thief@example.com");
-  ASSERT_TRUE(
-      connect_email(*app_, wright, {"sendgrid", kSendGridKey, "matt@wrightrealty.com", "", ""}));
-  ASSERT_TRUE(
-      connect_email(*app_, thief, {"resend", "re_thief_key_000000", "t@example.com", "", ""}));
+  ASSERT_TRUE(test::connect_email(*app_, wright,
+                                  {"sendgrid", kSendGridKey, "matt@wrightrealty.com", "", ""}));
+  ASSERT_TRUE(test::connect_email(*app_, thief,
+                                  {"resend", "re_thief_key_000000", "t@example.com", "", ""}));
   auto stolen = get_agent(*app_, wright)->email;
-  stolen->address = "t@example.com";
+  stolen->sender = "t@example.com";
   ASSERT_TRUE(app_->store().put_integration(thief, *stolen).has_value());
   auto opened = load_agent(*app_, thief);
   ASSERT_FALSE(opened.has_value());
@@ -108,7 +109,8 @@ TEST_F(AgentsTest, CiphertextMovedToAnotherAgentFailsToOpen) {
   auto own = get_agent(*app_, wright)->email;
   store::IntegrationRow as_sms = *own;
   as_sms.channel = Channel::sms;
-  as_sms.account_sid = "AC0123456789abcdef0123456789abcdef";
+  as_sms.provider = "twilio";
+  as_sms.params.set("accountSid", "AC0123456789abcdef0123456789abcdef");
   ASSERT_TRUE(app_->store().put_integration(wright, as_sms).has_value());
   EXPECT_FALSE(load_agent(*app_, wright).has_value());
 }
@@ -120,14 +122,19 @@ TEST_F(AgentsTest, InvalidInputNamesEveryField) {
   EXPECT_EQ(fields(bad_agent.error()), (std::vector<std::string>{"name", "email"}));
 
   auto id = agent("matt@wrightrealty.com");
-  auto bad_email = connect_email(*app_, id, {"postmark", "", "x@", "", ""});
+  // A provider Herald does not know has no fields to check: only it is named.
+  auto unknown = test::connect_email(*app_, id, {"postmark", "", "x@", "", ""});
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(fields(unknown.error()), (std::vector<std::string>{"provider"}));
+  EXPECT_NE(unknown.error().fields[0].message.find("resend"), std::string::npos);
+  auto bad_email = test::connect_email(*app_, id, {"resend", "", "x@", "", ""});
   ASSERT_FALSE(bad_email.has_value());
-  EXPECT_EQ(fields(bad_email.error()),
-            (std::vector<std::string>{"provider", "apiKey", "fromEmail"}));
-  auto mailgun = connect_email(*app_, id, {"mailgun", "key-1", "a@mg.example.com", "", "mars"});
+  EXPECT_EQ(fields(bad_email.error()), (std::vector<std::string>{"apiKey", "fromEmail"}));
+  auto mailgun =
+      test::connect_email(*app_, id, {"mailgun", "key-1", "a@mg.example.com", "", "mars"});
   ASSERT_FALSE(mailgun.has_value());
   EXPECT_EQ(fields(mailgun.error()), (std::vector<std::string>{"domain", "region"}));
-  auto bad_sms = connect_sms(*app_, id, {"twilio", "ACshort", "", "555-1234"});
+  auto bad_sms = test::connect_sms(*app_, id, {"twilio", "ACshort", "", "555-1234"});
   ASSERT_FALSE(bad_sms.has_value());
   EXPECT_EQ(fields(bad_sms.error()),
             (std::vector<std::string>{"accountSid", "authToken", "phoneNumber"}));
@@ -147,13 +154,15 @@ TEST_F(AgentsTest, AnIntegrationCarriesItsOwnRateLimitIntoTheRoute) {
   // route's credentials (where the dispatcher's token bucket reads it); absent means default.
   auto id = agent("matt@wrightrealty.com");
   for (double bad : {0.0, -1.0, 1e9}) {
-    auto r = connect_email(*app_, id, {"sendgrid", "SG.k", "matt@wrightrealty.com", "", "", bad});
+    auto r =
+        test::connect_email(*app_, id, {"sendgrid", "SG.k", "matt@wrightrealty.com", "", "", bad});
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(fields(r.error()), std::vector<std::string>{"rateLimitPerSecond"});
   }
-  ASSERT_TRUE(connect_email(*app_, id, {"sendgrid", "SG.k", "matt@wrightrealty.com", "", "", 3.5}));
-  ASSERT_TRUE(connect_sms(*app_, id,
-                          {"twilio", "AC0123456789abcdef0123456789abcdef", "tok", "+14155550100"}));
+  ASSERT_TRUE(
+      test::connect_email(*app_, id, {"sendgrid", "SG.k", "matt@wrightrealty.com", "", "", 3.5}));
+  ASSERT_TRUE(test::connect_sms(
+      *app_, id, {"twilio", "AC0123456789abcdef0123456789abcdef", "tok", "+14155550100"}));
   auto agent = load_agent(*app_, id);
   ASSERT_TRUE(agent.has_value());
   PlatformConfig platform;

@@ -9,6 +9,7 @@
 #include "app/agents.h"
 #include "app/app.h"
 #include "core/id.h"
+#include "support/accounts.h"
 
 namespace herald::app::testing {
 
@@ -29,7 +30,7 @@ class ContactsFixture : public ::testing::Test {
     config.data_dir = dir_.string();
     config.database_url = dir_.string();
     config.public_url = "https://herald.example.com";
-    config.platform.twilio_auth_token = Secret("platform_twilio_token");
+    test::platform_sms(config.platform, "platform_twilio_token");
     config.platform.name = "RealtorAI";
     configure(config);
     auto store = store::open_store(config.database_url);

@@ -3,6 +3,7 @@
 #include "app/suppressions.h"
 
 #include "app/contacts_fixture.h"
+#include "support/accounts.h"
 #include "webhooks/twilio_inbound.h"
 
 namespace herald::app {
@@ -64,9 +65,9 @@ class TwilioInboundTest : public ContactsFixture {
     b.company_name = "Wright & Sons <Realty>";
     b.sms_phone = "+14155559999";
     ASSERT_TRUE(put_branding(*app_, alice_, b).has_value());
-    ASSERT_TRUE(
-        connect_sms(*app_, alice_,
-                    {"twilio", "AC0123456789abcdef0123456789abcdef", kAgentToken, "+15017122661"}));
+    ASSERT_TRUE(test::connect_sms(
+        *app_, alice_,
+        {"twilio", "AC0123456789abcdef0123456789abcdef", kAgentToken, "+15017122661"}));
   }
 
   // A request as Twilio would send it for `agent_id`, signed with `token`.

@@ -166,14 +166,14 @@ Credentials credentials(ProviderId provider, std::string base_url) {
   Credentials c;
   c.provider = provider;
   c.base_url = std::move(base_url);
-  c.api_key = Secret(provider == ProviderId::sendgrid ? "SG.contract.test" : "re_contract_test");
-  if (provider == ProviderId::mailgun) {
-    c.api_key = Secret("key-contracttest");
-    c.domain = "mg.wrightrealty.com";
+  c.secrets.set("apiKey", Secret(provider == "sendgrid" ? "SG.contract.test" : "re_contract_test"));
+  if (provider == "mailgun") {
+    c.secrets.set("apiKey", Secret("key-contracttest"));
+    c.params.set("domain", "mg.wrightrealty.com");
   }
-  if (provider == ProviderId::twilio) {
-    c.account_sid = "AC0123456789abcdef0123456789abcdef";
-    c.auth_token = Secret("contract-test-token");
+  if (provider == "twilio") {
+    c.params.set("accountSid", "AC0123456789abcdef0123456789abcdef");
+    c.secrets.set("authToken", Secret("contract-test-token"));
   }
   return c;
 }
@@ -204,7 +204,7 @@ TEST(ResendContract, SingleSendMatchesSpec) {
   // Invariant: POST /emails as built validates against Resend's official spec.
   const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
   ASSERT_FALSE(url.empty());
-  expect_send_valid(ProviderId::resend, url, emails(1));
+  expect_send_valid("resend", url, emails(1));
 }
 
 TEST(ResendContract, BatchSendMatchesSpec) {
@@ -214,14 +214,14 @@ TEST(ResendContract, BatchSendMatchesSpec) {
   auto batch = emails(3);
   batch[2].subject = "Price drop: 9 Elm St";
   batch[2].text.clear();
-  expect_send_valid(ProviderId::resend, url, batch);
+  expect_send_valid("resend", url, batch);
 }
 
 TEST(ResendContract, VerifyMatchesSpec) {
   // Invariant: GET /domains validates against the spec and reads as a valid key.
   const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
   ASSERT_FALSE(url.empty());
-  expect_verify_valid(ProviderId::resend, url);
+  expect_verify_valid("resend", url);
 }
 
 TEST(ResendContract, RefereeRefusesAMissingRecipient) {
@@ -229,8 +229,7 @@ TEST(ResendContract, RefereeRefusesAMissingRecipient) {
   const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
   ASSERT_FALSE(url.empty());
   const auto ms = emails(1);
-  HttpRequest request =
-      provider_for(ProviderId::resend).build_send(credentials(ProviderId::resend, url), ms);
+  HttpRequest request = provider_for("resend").build_send(credentials("resend", url), ms);
   auto body = nlohmann::json::parse(request.body);
   body.erase("to");
   request.body = body.dump();
@@ -241,28 +240,28 @@ TEST(SendGridContract, SingleSendMatchesSpec) {
   // Invariant: POST /v3/mail/send as built (custom_args inside the personalization) validates.
   const std::string url = mock_url("HERALD_PRISM_SENDGRID_URL");
   ASSERT_FALSE(url.empty());
-  expect_send_valid(ProviderId::sendgrid, url, emails(1));
+  expect_send_valid("sendgrid", url, emails(1));
 }
 
 TEST(SendGridContract, PersonalizationBatchMatchesSpec) {
   // Invariant: the shared-content batch shape (one personalization per message) validates.
   const std::string url = mock_url("HERALD_PRISM_SENDGRID_URL");
   ASSERT_FALSE(url.empty());
-  expect_send_valid(ProviderId::sendgrid, url, emails(3));
+  expect_send_valid("sendgrid", url, emails(3));
 }
 
 TEST(SendGridContract, PersonalizedBatchWithSubstitutionsMatchesSpec) {
   // Invariant: substitutions and headers inside each personalization validate.
   const std::string url = mock_url("HERALD_PRISM_SENDGRID_URL");
   ASSERT_FALSE(url.empty());
-  expect_send_valid(ProviderId::sendgrid, url, personalized(ProviderId::sendgrid, 3));
+  expect_send_valid("sendgrid", url, personalized("sendgrid", 3));
 }
 
 TEST(SendGridContract, VerifyMatchesScopesSpec) {
   // Invariant: GET /v3/scopes validates against SendGrid's scopes spec and finds mail.send.
   const std::string url = mock_url("HERALD_PRISM_SENDGRID_SCOPES_URL");
   ASSERT_FALSE(url.empty());
-  expect_verify_valid(ProviderId::sendgrid, url);
+  expect_verify_valid("sendgrid", url);
 }
 
 TEST(SendGridContract, RefereeRefusesMissingPersonalizations) {
@@ -270,8 +269,7 @@ TEST(SendGridContract, RefereeRefusesMissingPersonalizations) {
   const std::string url = mock_url("HERALD_PRISM_SENDGRID_URL");
   ASSERT_FALSE(url.empty());
   const auto ms = emails(1);
-  HttpRequest request =
-      provider_for(ProviderId::sendgrid).build_send(credentials(ProviderId::sendgrid, url), ms);
+  HttpRequest request = provider_for("sendgrid").build_send(credentials("sendgrid", url), ms);
   auto body = nlohmann::json::parse(request.body);
   body.erase("personalizations");
   request.body = body.dump();
@@ -282,14 +280,14 @@ TEST(MailgunContract, SingleSendMatchesSpec) {
   // Invariant: multipart POST /v3/{domain}/messages as built validates against Mailgun's spec.
   const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
   ASSERT_FALSE(url.empty());
-  expect_send_valid(ProviderId::mailgun, url, emails(1));
+  expect_send_valid("mailgun", url, emails(1));
 }
 
 TEST(MailgunContract, RecipientVariablesBatchMatchesSpec) {
   // Invariant: the shared-content batch shape (repeated to + recipient-variables) validates.
   const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
   ASSERT_FALSE(url.empty());
-  expect_send_valid(ProviderId::mailgun, url, emails(3));
+  expect_send_valid("mailgun", url, emails(3));
 }
 
 TEST(MailgunContract, PersonalizedBatchWithRecipientVariablesMatchesSpec) {
@@ -297,14 +295,14 @@ TEST(MailgunContract, PersonalizedBatchWithRecipientVariablesMatchesSpec) {
   // validate.
   const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
   ASSERT_FALSE(url.empty());
-  expect_send_valid(ProviderId::mailgun, url, personalized(ProviderId::mailgun, 3));
+  expect_send_valid("mailgun", url, personalized("mailgun", 3));
 }
 
 TEST(MailgunContract, VerifyMatchesSpec) {
   // Invariant: GET /v4/domains/{name} validates against the spec and reads as valid.
   const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
   ASSERT_FALSE(url.empty());
-  expect_verify_valid(ProviderId::mailgun, url);
+  expect_verify_valid("mailgun", url);
 }
 
 TEST(MailgunContract, RefereeRefusesAMissingRecipient) {
@@ -312,8 +310,7 @@ TEST(MailgunContract, RefereeRefusesAMissingRecipient) {
   const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
   ASSERT_FALSE(url.empty());
   const auto ms = emails(1);
-  HttpRequest request =
-      provider_for(ProviderId::mailgun).build_send(credentials(ProviderId::mailgun, url), ms);
+  HttpRequest request = provider_for("mailgun").build_send(credentials("mailgun", url), ms);
   // Rename the `to` part so the body stays well-formed multipart.
   const std::string part = "name=\"to\"";
   const auto at = request.body.find(part);
@@ -327,17 +324,17 @@ TEST(TwilioContract, SendMatchesSpec) {
   const std::string url = mock_url("HERALD_PRISM_TWILIO_URL");
   ASSERT_FALSE(url.empty());
   const OutboundMessage with_callback = sms();
-  expect_send_valid(ProviderId::twilio, url, std::span(&with_callback, 1));
+  expect_send_valid("twilio", url, std::span(&with_callback, 1));
   OutboundMessage without_callback = sms();
   without_callback.status_callback.clear();
-  expect_send_valid(ProviderId::twilio, url, std::span(&without_callback, 1));
+  expect_send_valid("twilio", url, std::span(&without_callback, 1));
 }
 
 TEST(TwilioContract, VerifyMatchesSpec) {
   // Invariant: GET Accounts/{sid}.json validates against the spec and reads as an active account.
   const std::string url = mock_url("HERALD_PRISM_TWILIO_URL");
   ASSERT_FALSE(url.empty());
-  expect_verify_valid(ProviderId::twilio, url);
+  expect_verify_valid("twilio", url);
 }
 
 TEST(TwilioContract, RefereeRefusesAMissingTo) {
@@ -345,8 +342,8 @@ TEST(TwilioContract, RefereeRefusesAMissingTo) {
   const std::string url = mock_url("HERALD_PRISM_TWILIO_URL");
   ASSERT_FALSE(url.empty());
   const OutboundMessage m = sms();
-  HttpRequest request = provider_for(ProviderId::twilio)
-                            .build_send(credentials(ProviderId::twilio, url), std::span(&m, 1));
+  HttpRequest request =
+      provider_for("twilio").build_send(credentials("twilio", url), std::span(&m, 1));
   request.body = request.body.substr(request.body.find('&') + 1);  // drop "To=…"
   EXPECT_TRUE(spec_refused(request, perform(request), "To"));
 }

@@ -7,14 +7,16 @@ namespace herald {
 namespace {
 
 PlatformConfig platform() {
-  PlatformConfig p;  // name defaults to RealtorAI, provider to Resend
-  p.email_api_key = Secret("re_platform_key_0001");
-  p.email_from = parse_mailbox("noreply@platform.com");
-  p.twilio_account_sid = "AC00000000000000000000000000000000";
-  p.twilio_auth_token = Secret("platform_token_0000");
-  p.twilio_phone_number = "+15550000000";
-  p.base_urls.resend = "http://127.0.0.1:9/resend";
-  p.base_urls.sendgrid = "http://127.0.0.1:9/sendgrid";
+  PlatformConfig p;  // name defaults to RealtorAI
+  p.email.provider = "resend";
+  p.email.sender = "noreply@platform.com";
+  p.email.secrets.set("apiKey", Secret("re_platform_key_0001"));
+  p.sms.provider = "twilio";
+  p.sms.sender = "+15550000000";
+  p.sms.params.set("accountSid", "AC00000000000000000000000000000000");
+  p.sms.secrets.set("authToken", Secret("platform_token_0000"));
+  p.base_urls.set("resend", "http://127.0.0.1:9/resend");
+  p.base_urls.set("sendgrid", "http://127.0.0.1:9/sendgrid");
   return p;
 }
 
@@ -24,15 +26,16 @@ Agent wright_realty() {
   a.name = "Matt Wright";
   a.branding.company_name = "Wright Realty";
   a.branding.reply_email = "matt@wrightrealty.com";
-  EmailIntegration e;
-  e.provider = ProviderId::sendgrid;
-  e.api_key = Secret("SG.wright-key-xxxxx");
-  e.from_email = "matt@wrightrealty.com";
+  Integration e;
+  e.provider = "sendgrid";
+  e.secrets.set("apiKey", Secret("SG.wright-key-xxxxx"));
+  e.sender = "matt@wrightrealty.com";
   a.email = e;
-  SmsIntegration s;
-  s.account_sid = "AC11111111111111111111111111111111";
-  s.auth_token = Secret("wright_auth_token_1");
-  s.phone_number = "+15551234567";
+  Integration s;
+  s.provider = "twilio";
+  s.params.set("accountSid", "AC11111111111111111111111111111111");
+  s.secrets.set("authToken", Secret("wright_auth_token_1"));
+  s.sender = "+15551234567";
   a.sms = s;
   return a;
 }
@@ -57,39 +60,39 @@ TEST(Route, Scenario1FullIntegrationUsesAgentsSendGridAndTwilio) {
   // Invariant: an agent with active integrations sends through its own accounts and pays.
   auto email = resolve_email_route(wright_realty(), platform());
   ASSERT_TRUE(email.has_value());
-  EXPECT_EQ(email->provider, ProviderId::sendgrid);
+  EXPECT_EQ(email->provider, "sendgrid");
   EXPECT_EQ(email->via, Via::agent);
   EXPECT_EQ(email->payer(), Via::agent);
   EXPECT_EQ(email->from_display(), "Wright Realty <matt@wrightrealty.com>");
   EXPECT_EQ(email->reply_to, "");  // same as From: not repeated
-  EXPECT_EQ(email->credentials.api_key.reveal(), "SG.wright-key-xxxxx");
+  EXPECT_EQ(email->credentials.secrets.get("apiKey").reveal(), "SG.wright-key-xxxxx");
   EXPECT_EQ(email->credentials.base_url, "http://127.0.0.1:9/sendgrid");
 
   auto sms = resolve_sms_route(wright_realty(), platform());
   ASSERT_TRUE(sms.has_value());
-  EXPECT_EQ(sms->provider, ProviderId::twilio);
+  EXPECT_EQ(sms->provider, "twilio");
   EXPECT_EQ(sms->via, Via::agent);
   EXPECT_EQ(sms->from_display(), "+15551234567");
-  EXPECT_EQ(sms->credentials.account_sid, "AC11111111111111111111111111111111");
-  EXPECT_EQ(sms->credentials.auth_token.reveal(), "wright_auth_token_1");
+  EXPECT_EQ(sms->credentials.params.get("accountSid"), "AC11111111111111111111111111111111");
+  EXPECT_EQ(sms->credentials.secrets.get("authToken").reveal(), "wright_auth_token_1");
 }
 
 TEST(Route, Scenario2BrandingOnlyUsesPlatformResendWithAgentsName) {
   // Invariant: branding without integrations goes via the platform, branded, platform pays.
   auto email = resolve_email_route(sunset_properties(), platform());
   ASSERT_TRUE(email.has_value());
-  EXPECT_EQ(email->provider, ProviderId::resend);
+  EXPECT_EQ(email->provider, "resend");
   EXPECT_EQ(email->via, Via::platform);
   EXPECT_EQ(email->payer(), Via::platform);
   EXPECT_EQ(email->from_display(), "Sunset Properties <noreply@platform.com>");
   EXPECT_EQ(email->reply_to, "lisa@sunsetprops.com");
-  EXPECT_EQ(email->credentials.api_key.reveal(), "re_platform_key_0001");
+  EXPECT_EQ(email->credentials.secrets.get("apiKey").reveal(), "re_platform_key_0001");
 
   auto sms = resolve_sms_route(sunset_properties(), platform());
   ASSERT_TRUE(sms.has_value());
   EXPECT_EQ(sms->via, Via::platform);
   EXPECT_EQ(sms->from_display(), "+15550000000");
-  EXPECT_EQ(sms->credentials.account_sid, "AC00000000000000000000000000000000");
+  EXPECT_EQ(sms->credentials.params.get("accountSid"), "AC00000000000000000000000000000000");
 }
 
 TEST(Route, Scenario3NothingUsesPlatformNameAndAccounts) {
@@ -119,7 +122,7 @@ TEST(Route, InactiveIntegrationCountsAsAbsent) {
   auto email = resolve_email_route(a, platform());
   ASSERT_TRUE(email.has_value());
   EXPECT_EQ(email->via, Via::platform);
-  EXPECT_EQ(email->provider, ProviderId::resend);
+  EXPECT_EQ(email->provider, "resend");
   EXPECT_EQ(email->from_display(), "Wright Realty <noreply@platform.com>");
   EXPECT_EQ(email->reply_to, "matt@wrightrealty.com");
 }
@@ -139,29 +142,40 @@ TEST(Route, EmailAndSmsResolveIndependently) {
 TEST(Route, PlatformProviderCanBeSendGridOrMailgun) {
   // Invariant: HERALD_PLATFORM_EMAIL_PROVIDER picks the platform's provider and its URL.
   auto p = platform();
-  p.email_provider = ProviderId::mailgun;
-  p.mailgun_domain = "mg.platform.com";
-  p.mailgun_region = Region::eu;
+  p.email.provider = "mailgun";
+  p.email.params.set("domain", "mg.platform.com");
+  p.email.params.set("region", "eu");
   auto route = resolve_email_route(sunset_properties(), p);
   ASSERT_TRUE(route.has_value());
-  EXPECT_EQ(route->provider, ProviderId::mailgun);
-  EXPECT_EQ(route->credentials.domain, "mg.platform.com");
-  EXPECT_EQ(route->credentials.base_url, "https://api.eu.mailgun.net");
+  EXPECT_EQ(route->provider, "mailgun");
+  EXPECT_EQ(route->credentials.params.get("domain"), "mg.platform.com");
+  EXPECT_EQ(route->credentials.params.get("region"), "eu");
+  EXPECT_EQ(route->credentials.base_url, "") << "no override: the provider picks its host";
 }
 
-TEST(Route, AgentMailgunRegionPicksHost) {
-  // Invariant: an agent's Mailgun EU account is called on the EU host.
+TEST(Route, AgentIntegrationFieldsReachTheCredentials) {
+  // Invariant: an agent's account reaches its provider with every field it was connected with
+  // (here Mailgun EU), the sender as From, and the operator's base URL override if any.
   Agent a = sunset_properties();
-  EmailIntegration e;
-  e.provider = ProviderId::mailgun;
-  e.api_key = Secret("key-abc");
-  e.from_email = "lisa@mg.sunsetprops.com";
-  e.domain = "mg.sunsetprops.com";
-  e.region = Region::eu;
+  Integration e;
+  e.provider = "mailgun";
+  e.secrets.set("apiKey", Secret("key-abc"));
+  e.sender = "lisa@mg.sunsetprops.com";
+  e.params.set("domain", "mg.sunsetprops.com");
+  e.params.set("region", "eu");
+  e.rate_limit = 7;
   a.email = e;
-  auto route = resolve_email_route(a, platform());
+  auto p = platform();
+  p.base_urls.set("mailgun", "http://127.0.0.1:9/mailgun");
+  auto route = resolve_email_route(a, p);
   ASSERT_TRUE(route.has_value());
-  EXPECT_EQ(route->credentials.base_url, "https://api.eu.mailgun.net");
+  EXPECT_EQ(route->provider, "mailgun");
+  EXPECT_EQ(route->credentials.params.get("region"), "eu");
+  EXPECT_EQ(route->credentials.params.get("domain"), "mg.sunsetprops.com");
+  EXPECT_EQ(route->credentials.secrets.get("apiKey").reveal(), "key-abc");
+  EXPECT_EQ(route->credentials.base_url, "http://127.0.0.1:9/mailgun");
+  EXPECT_EQ(route->credentials.rate_limit, 7);
+  EXPECT_EQ(route->from_display(), "Sunset Properties <lisa@mg.sunsetprops.com>");
   EXPECT_EQ(route->reply_to, "lisa@sunsetprops.com");
 }
 
@@ -177,6 +191,10 @@ TEST(Route, FallbackRouteKeepsBranding) {
 TEST(Route, UnconfiguredPlatformIsAConfigErrorNamingTheSettings) {
   // Invariant: a missing platform account is reported, never sent with empty credentials.
   PlatformConfig p;
+  p.email.provider = "resend";
+  p.email.missing = "RESEND_API_KEY, EMAIL_FROM";
+  p.sms.provider = "twilio";
+  p.sms.missing = "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER";
   auto email = resolve_email_route(defaults_agent(), p);
   ASSERT_FALSE(email.has_value());
   EXPECT_EQ(email.error().code, Errc::config);

@@ -196,3 +196,25 @@ TEST(UrlTest, RejectsOtherSchemesAndMalformedUrls) {
 
 }  // namespace
 }  // namespace herald
+
+namespace herald {
+namespace {
+
+TEST(CheckPhone, SaysWhatIsWrongWithANumber) {
+  // Invariant: a refused phone number gets a reason a person can act on, not a format name:
+  // the seed's own +1-555-123-4567 is well-formed but not an assigned US number.
+  EXPECT_EQ(check_phone("+1-555-123-4567").error().message,
+            "is not a valid number for the United States");
+  EXPECT_EQ(check_phone("+44 20 7946 0958 1234 99").error().message,
+            "has the wrong number of digits for the United Kingdom");
+  EXPECT_EQ(check_phone("4155552671").error().message,
+            "must start with + and the country code, e.g. +14155552671");
+  EXPECT_EQ(check_phone("+1 415 abc").error().message,
+            "may hold only digits, spaces, dashes, dots and brackets after the +");
+  ASSERT_TRUE(check_phone(" +1 (415) 555-2671 ").has_value());
+  EXPECT_EQ(*check_phone(" +1 (415) 555-2671 "), "+14155552671");
+  EXPECT_EQ(to_e164("+1-555-123-4567"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace herald

@@ -16,6 +16,7 @@
 #include "net/http_client.h"
 #include "sandbox/sandbox.h"
 #include "store/sqlite/db.h"
+#include "support/accounts.h"
 
 namespace herald::delivery {
 namespace {
@@ -32,16 +33,15 @@ class CampaignTest : public ::testing::Test {
     config.database_url = dir_.string();
     config.public_url = "https://herald.example.com";
     auto& p = config.platform;
-    p.email_api_key = Secret("re_platform_key_0001");
-    p.email_from = Mailbox{"", "noreply@platform.com"};
-    p.base_urls = BaseUrls{url_, url_, url_, url_, url_};
+    test::platform_email(p);
+    test::all_providers_at(p, url_);
     auto store = store::open_store(dir_.string());
     ASSERT_TRUE(store.has_value());
     app_ = std::make_unique<app::App>(config, std::move(*store),
                                       secrets::Sealer(secrets::MasterKey::generate()), clock_);
     DispatcherOptions options;
     options.batch = 64;
-    options.rate_limits[static_cast<std::size_t>(ProviderId::resend)] = 100000;
+    options.rate_limits["resend"] = 100000;
     dispatcher_ =
         std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
     http_ = net::make_curl_client();
@@ -95,7 +95,7 @@ class CampaignTest : public ::testing::Test {
     DispatcherOptions options;
     options.batch = n;
     options.campaign_batch = n;
-    options.rate_limits[static_cast<std::size_t>(ProviderId::resend)] = 100000;
+    options.rate_limits["resend"] = 100000;
     return std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
   }
 
@@ -217,9 +217,9 @@ class SharedContentCampaignTest : public CampaignTest,
     std::string provider = GetParam();
     std::string key = provider == "sendgrid" ? "SG.agent-key-0001" : "key-agent-1";
     if (revoked) key = "revoked-" + key;
-    app::EmailConnect connect{provider, key, "lisa@sunsetprops.com",
-                              provider == "mailgun" ? "mg.sunsetprops.com" : "", ""};
-    ASSERT_TRUE(app::connect_email(*app_, agent_, connect).has_value());
+    test::EmailAccount connect{provider, key, "lisa@sunsetprops.com",
+                               provider == "mailgun" ? "mg.sunsetprops.com" : "", ""};
+    ASSERT_TRUE(test::connect_email(*app_, agent_, connect).has_value());
   }
 };
 

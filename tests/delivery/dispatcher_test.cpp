@@ -13,6 +13,7 @@
 #include "core/id.h"
 #include "net/http_client.h"
 #include "sandbox/sandbox.h"
+#include "support/accounts.h"
 
 namespace herald::delivery {
 namespace {
@@ -38,12 +39,9 @@ class DispatcherTest : public ::testing::Test {
     app::Config config;
     config.database_url = dir_.string();
     auto& p = config.platform;
-    p.email_api_key = Secret("re_platform_key_0001");
-    p.email_from = Mailbox{"", "noreply@platform.com"};
-    p.twilio_account_sid = "AC00000000000000000000000000000000";
-    p.twilio_auth_token = Secret("platform_auth_token_00");
-    p.twilio_phone_number = "+14155550100";
-    p.base_urls = BaseUrls{url, url, url, url, url};
+    test::platform_email(p);
+    test::platform_sms(p);
+    test::all_providers_at(p, url);
     auto store = store::open_store(dir_.string());
     ASSERT_TRUE(store.has_value());
     app_ = std::make_unique<app::App>(config, std::move(*store),
@@ -144,7 +142,7 @@ TEST_F(DispatcherTest, GivesUpAfterMaxAttemptsWithTheLastReason) {
 
 TEST_F(DispatcherTest, PermanentErrorFailsFastWithProvidersReason) {
   // Invariant: a 4xx validation error is not retried; the provider's reason is kept.
-  auto r = app::connect_sms(
+  auto r = test::connect_sms(
       *app_, agent_,
       {"twilio", "AC11111111111111111111111111111111", "agent_token_0000000001", "+14155550199"});
   ASSERT_TRUE(r.has_value());
@@ -162,8 +160,8 @@ TEST_F(DispatcherTest, PermanentErrorFailsFastWithProvidersReason) {
 
 TEST_F(DispatcherTest, SuccessClearsAFailingIntegration) {
   // Invariant: once the agent's key works again, the integration is shown healthy.
-  ASSERT_TRUE(app::connect_email(*app_, agent_,
-                                 {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
+  ASSERT_TRUE(test::connect_email(*app_, agent_,
+                                  {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
   ASSERT_TRUE(app_->store().set_integration_status(
       agent_, Channel::email, IntegrationStatus::failing, "old failure", clock_.now()));
   listing("a@example.com");
@@ -174,10 +172,10 @@ TEST_F(DispatcherTest, SuccessClearsAFailingIntegration) {
 TEST_F(DispatcherTest, OverTheAccountsRateMessagesWaitWithoutSpendingAnAttempt) {
   // Invariant: a rate-limited message is deferred in the queue, not failed and not counted.
   // (One request per pass here, so one token each.)
-  ASSERT_TRUE(app::connect_email(*app_, agent_,
-                                 {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
+  ASSERT_TRUE(test::connect_email(*app_, agent_,
+                                  {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
   DispatcherOptions options;
-  options.rate_limits[static_cast<std::size_t>(ProviderId::sendgrid)] = 1;  // burst 2
+  options.rate_limits["sendgrid"] = 1;  // burst 2
   Dispatcher limited(*app_, options, [] { return net::make_curl_client(); });
   std::vector<std::string> ids;
   for (const char* to : {"a@example.com", "b@example.com", "c@example.com"}) {
@@ -199,10 +197,10 @@ TEST_F(DispatcherTest, OverTheAccountsRateMessagesWaitWithoutSpendingAnAttempt) 
 TEST_F(DispatcherTest, AnIntegrationsOwnRateLimitWinsOverTheProviderSetting) {
   // Invariant: the agent's integration says its account takes 1 request/s (burst 2); that
   // holds even where the operator allows the provider far more.
-  app::EmailConnect connect{"sendgrid", "SG.agent-key-0001", "pat@example.com", "", "", 1.0};
-  ASSERT_TRUE(app::connect_email(*app_, agent_, connect));
+  test::EmailAccount connect{"sendgrid", "SG.agent-key-0001", "pat@example.com", "", "", 1.0};
+  ASSERT_TRUE(test::connect_email(*app_, agent_, connect));
   DispatcherOptions options;
-  options.rate_limits[static_cast<std::size_t>(ProviderId::sendgrid)] = 10000;
+  options.rate_limits["sendgrid"] = 10000;
   Dispatcher limited(*app_, options, [] { return net::make_curl_client(); });
   std::vector<std::string> ids;
   for (const char* to : {"a@example.com", "b@example.com", "c@example.com"}) {

@@ -43,18 +43,28 @@ TEST(RateLimiter, AccountsDoNotShareBudgets) {
 TEST(RateLimiter, AccountKeyNeverHoldsTheSecret) {
   // Invariant: limiter keys identify accounts without carrying API keys.
   Credentials c;
-  c.provider = ProviderId::sendgrid;
-  c.api_key = Secret("SG.very-secret-key-1234");
+  c.provider = "sendgrid";
+  c.secrets.set("apiKey", Secret("SG.very-secret-key-1234"));
   std::string key = account_key(c);
   EXPECT_EQ(key.find("very-secret"), std::string::npos);
   EXPECT_EQ(key.rfind("sendgrid:", 0), 0u);
   Credentials other = c;
-  other.api_key = Secret("SG.another-key-5678");
+  other.secrets.set("apiKey", Secret("SG.another-key-5678"));
   EXPECT_NE(account_key(other), key);
-  Credentials twilio;
-  twilio.provider = ProviderId::twilio;
-  twilio.account_sid = "AC123";
-  EXPECT_EQ(account_key(twilio), "twilio:AC123");
+}
+
+TEST(RateLimiter, OneTwilioAccountIsOneBucketWhateverTheToken) {
+  // Invariant: Twilio's account is its Account SID; a second token for it shares the limit.
+  Credentials a;
+  a.provider = "twilio";
+  a.params.set("accountSid", "AC123");
+  a.secrets.set("authToken", Secret("token-one"));
+  Credentials b = a;
+  b.secrets.set("authToken", Secret("token-two"));
+  EXPECT_EQ(account_key(a), account_key(b));
+  Credentials c = a;
+  c.params.set("accountSid", "AC456");
+  EXPECT_NE(account_key(c), account_key(a));
 }
 
 }  // namespace

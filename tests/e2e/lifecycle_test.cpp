@@ -163,7 +163,7 @@ TEST(Lifecycle, RejectedAgentKeyWithoutFallbackFailsWithTheReason) {
   auto log = stack.settled_messages(w, 1);
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0]["status"], "failed");
-  EXPECT_NE(log[0]["lastError"].get<std::string>().find("rejected"), std::string::npos);
+  EXPECT_NE(log[0]["lastError"].get<std::string>().find("did not accept"), std::string::npos);
   EXPECT_TRUE(stack.received("nf@example.com").empty());
 }
 

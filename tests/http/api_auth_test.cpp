@@ -11,6 +11,7 @@
 #include "core/id.h"
 #include "http/api/api.h"
 #include "net/http_client.h"
+#include "support/accounts.h"
 
 namespace herald::api {
 namespace {
@@ -47,8 +48,7 @@ class ApiAuthTest : public ::testing::Test {
     config.operator_email = "ops@platform.com";
     config.operator_password_hash = *app::hash_password("operator-password-1");
     config.session_ttl_minutes = 60;
-    config.platform.email_api_key = Secret("re_platform");
-    config.platform.email_from = Mailbox{"", "noreply@platform.com"};
+    test::platform_email(config.platform, "re_platform");
     auto store = store::open_store(dir_.string());
     ASSERT_TRUE(store.has_value());
     app_ = std::make_unique<app::App>(config, std::move(*store),
@@ -218,8 +218,8 @@ TEST_F(ApiAuthTest, AnotherAgentsIdsAnswer404OnEveryEndpoint) {
   auto alice_tokens =
       call("GET", "/api/v1/agents/" + alice_ + "/tokens", nullptr, {{"Cookie", alice_cookie}});
   std::string alice_token_id = alice_tokens.body["items"][0]["id"];
-  ASSERT_TRUE(app::connect_email(*app_, alice_,
-                                 {"resend", "re_alice_key_0001", "alice@example.com", "", ""}));
+  ASSERT_TRUE(test::connect_email(*app_, alice_,
+                                  {"resend", "re_alice_key_0001", "alice@example.com", "", ""}));
   auto listing = call("POST", "/api/v1/agents/" + alice_ + "/listings",
                       {{"address", "1 A St"},
                        {"price", 1},
@@ -291,7 +291,7 @@ TEST_F(ApiAuthTest, OperatorSeesUsagePerAgentSplitByWhoPaid) {
     o.agent_id = alice_;
     o.status = i == 2 ? MessageStatus::failed : MessageStatus::sent;
     Via via = i == 0 ? Via::agent : Via::platform;
-    o.route = RouteSummary{ProviderId::resend, via, "A <a@example.com>", "", via};
+    o.route = RouteSummary{"resend", via, "A <a@example.com>", "", via};
     outcomes.push_back(o);
   }
   ASSERT_TRUE(app_->store().record_outcomes(outcomes).has_value());

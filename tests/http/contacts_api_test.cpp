@@ -13,6 +13,7 @@
 #include "http/api/api.h"
 #include "http/api/contacts_api.h"
 #include "net/http_client.h"
+#include "support/accounts.h"
 #include "webhooks/twilio_signature.h"
 
 namespace herald::api {
@@ -44,7 +45,7 @@ class ContactsApiTest : public ::testing::Test {
     config.database_url = dir_.string();
     config.platform_token = Secret(kPlatformToken);
     config.public_url = kPublicUrl;  // as seen through the proxy in front of Herald
-    config.platform.twilio_auth_token = Secret("platform_twilio_token");
+    test::platform_sms(config.platform, "platform_twilio_token");
     auto store = store::open_store(dir_.string());
     ASSERT_TRUE(store.has_value());
     app_ = std::make_unique<app::App>(config, std::move(*store),
@@ -436,7 +437,7 @@ TEST_F(ContactsApiTest, ForgedUnsubscribeLinksAre404Pages) {
 TEST_F(ContactsApiTest, TwilioInboundStopIsVerifiedAndRecordedPerAgent) {
   // Invariant: a correctly signed STOP suppresses the sender for the agent in the URL and is
   // answered with empty TwiML; a forged one is 403 and records nothing; HELP gets a reply.
-  ASSERT_TRUE(app::connect_sms(
+  ASSERT_TRUE(test::connect_sms(
       *app_, alice_,
       {"twilio", "AC0123456789abcdef0123456789abcdef", "alice_auth_token", "+15017122661"}));
   ASSERT_EQ(call("PUT", "/api/v1/agents/" + alice_ + "/branding",

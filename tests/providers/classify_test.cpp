@@ -42,10 +42,11 @@ TEST(CleanReason, StripsControlCharactersAndCapsLength) {
 TEST(FallbackReason, QuotesOnlyNonJsonBodies) {
   // Invariant: with no provider message, the reason names the status and a short body excerpt.
   EXPECT_EQ(fallback_reason(response(0), "Twilio"), "no response from Twilio");
-  EXPECT_EQ(fallback_reason(response(502), "Resend"), "HTTP 502");
+  EXPECT_EQ(fallback_reason(response(502), "Resend"), "Resend had a problem on its side");
   EXPECT_EQ(fallback_reason(response(403, "error code: 1010"), "Resend"),
-            "HTTP 403: error code: 1010");
-  EXPECT_EQ(fallback_reason(response(400, R"({"unexpected":true})"), "Resend"), "HTTP 400");
+            "Resend refused the request for this account: error code: 1010");
+  EXPECT_EQ(fallback_reason(response(400, R"({"unexpected":true})"), "Resend"),
+            "Resend refused the message as invalid");
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ using nlohmann::json;
 using namespace fixtures;
 
 const Provider& mailgun() {
-  return provider_for(ProviderId::mailgun);
+  return provider_for("mailgun");
 }
 
 TEST(Mailgun, CapabilitiesBatchUpTo1000SharingContent) {
@@ -169,7 +169,7 @@ TEST(Mailgun, UnauthorizedBareForbiddenIsBadCredentials) {
   // Invariant: 401 with the non-JSON body `Forbidden` (or the JSON string) is bad credentials.
   const auto bare = mailgun().classify_send(response(401, "Forbidden"), 1);
   EXPECT_EQ(bare[0].kind, OutcomeKind::bad_credentials);
-  EXPECT_EQ(bare[0].reason, "HTTP 401: Forbidden");
+  EXPECT_EQ(bare[0].reason, "Mailgun did not accept the credentials: Forbidden");
   const auto quoted = mailgun().classify_send(response(401, R"("Forbidden")"), 1);
   EXPECT_EQ(quoted[0].kind, OutcomeKind::bad_credentials);
   EXPECT_EQ(quoted[0].reason, "Forbidden");

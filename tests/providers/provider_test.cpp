@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <set>
 #include <vector>
 
 #include "providers/test_support.h"
@@ -15,15 +16,71 @@ namespace {
 using namespace fixtures;
 
 TEST(ProviderRegistry, EachIdMapsToItsAdapter) {
-  // Invariant: provider_for returns the adapter for exactly the id asked for, on its channel.
-  for (ProviderId id :
-       {ProviderId::resend, ProviderId::sendgrid, ProviderId::mailgun, ProviderId::twilio}) {
-    const Provider& p = provider_for(id);
-    EXPECT_EQ(p.id(), id);
-    EXPECT_EQ(p.capabilities().channel, channel_of(id));
-    EXPECT_GE(p.capabilities().max_batch, 1u);
-    EXPECT_EQ(&p, &provider_for(id)) << "adapters are static instances";
+  // Invariant: the registry finds exactly the adapter asked for, and nothing for an unknown id.
+  for (std::string_view id : {"resend", "sendgrid", "mailgun", "twilio"}) {
+    const Provider* p = find_provider(id);
+    ASSERT_NE(p, nullptr) << id;
+    EXPECT_EQ(p->id(), id);
+    EXPECT_GE(p->capabilities().max_batch, 1u);
+    EXPECT_EQ(p, &provider_for(id)) << "adapters are static instances";
   }
+  EXPECT_EQ(find_provider("postmark"), nullptr);
+  EXPECT_EQ(find_provider(""), nullptr);
+  EXPECT_EQ(display_name("sendgrid"), "SendGrid");
+  EXPECT_EQ(display_name("postmark"), "postmark");
+}
+
+TEST(ProviderRegistry, EveryEntryDescribesItselfCompletely) {
+  // Invariant: each registered provider names its id, vendor spelling, channel, a sender field,
+  // the platform's environment variable for every field, its base URL and rate-limit settings,
+  // and ids are unique: what configuration, validation, the API and the dashboard read.
+  std::set<std::string_view> ids;
+  for (const Provider* p : all_providers()) {
+    const ProviderInfo& info = p->info();
+    SCOPED_TRACE(info.id);
+    EXPECT_TRUE(ids.insert(info.id).second) << "duplicate id";
+    EXPECT_FALSE(info.display_name.empty());
+    ASSERT_NE(info.sender_field(), nullptr);
+    EXPECT_EQ(info.sender_field()->kind,
+              info.channel == Channel::email ? FieldKind::email : FieldKind::phone);
+    EXPECT_TRUE(info.rate_limit_env.starts_with("HERALD_RATE_LIMIT_"));
+    EXPECT_GT(info.default_rate_limit, 0);
+    EXPECT_GE(info.max_batch, 1u);
+    EXPECT_FALSE(info.redact.empty()) << "its keys must be redacted from error text";
+    bool has_secret = false;
+    for (const CredentialField& f : info.fields) {
+      EXPECT_FALSE(f.name.empty());
+      EXPECT_FALSE(f.label.empty()) << f.name;
+      EXPECT_FALSE(f.env.empty()) << f.name << " has no platform variable";
+      EXPECT_EQ(info.field(f.name), &f);
+      if (f.kind == FieldKind::choice) {
+        EXPECT_FALSE(f.choices.empty()) << f.name;
+      }
+      if (!f.pattern.empty()) {
+        EXPECT_FALSE(f.pattern_message.empty()) << f.name;
+      }
+      has_secret = has_secret || f.kind == FieldKind::secret;
+    }
+    EXPECT_TRUE(has_secret);
+    if (!info.default_base_url.empty()) {
+      EXPECT_TRUE(info.base_url_env.starts_with("HERALD_"));
+      EXPECT_TRUE(info.default_base_url.starts_with("https://"));
+    }
+  }
+  EXPECT_GE(ids.size(), 4u);
+}
+
+TEST(ProviderRegistry, BaseUrlIsTheOverrideElseTheProvidersOwnHost) {
+  // Invariant: HERALD_<P>_BASE_URL (credentials.base_url) wins; without it each provider uses
+  // its own host, Mailgun's by region.
+  Credentials c = mailgun_credentials("");
+  EXPECT_EQ(provider_for("mailgun").base_url(c), "https://api.eu.mailgun.net");
+  c.params.set("region", "us");
+  EXPECT_EQ(provider_for("mailgun").base_url(c), "https://api.mailgun.net");
+  c.base_url = "http://127.0.0.1:9";
+  EXPECT_EQ(provider_for("mailgun").base_url(c), "http://127.0.0.1:9");
+  EXPECT_EQ(provider_for("resend").base_url(resend_credentials("")), "https://api.resend.com");
+  EXPECT_EQ(provider_for("twilio").base_url(twilio_credentials("")), "https://api.twilio.com");
 }
 
 TEST(OutcomeKind, NamesMatchTheMessageLogVocabulary) {
@@ -62,12 +119,10 @@ struct Case {
 
 std::vector<Case> all_cases() {
   return {
-      {ProviderId::resend, resend_credentials(), email_message(), "re_TestKey_4f9a8b7c6d5e"},
-      {ProviderId::sendgrid, sendgrid_credentials(), email_message(),
-       "SG.testKeyId123.testSecretPart456789"},
-      {ProviderId::mailgun, mailgun_credentials(), email_message(),
-       "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"},
-      {ProviderId::twilio, twilio_credentials(), sms_message(), "f00dbabe0123456789abcdef01234567"},
+      {"resend", resend_credentials(), email_message(), "re_TestKey_4f9a8b7c6d5e"},
+      {"sendgrid", sendgrid_credentials(), email_message(), "SG.testKeyId123.testSecretPart456789"},
+      {"mailgun", mailgun_credentials(), email_message(), "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"},
+      {"twilio", twilio_credentials(), sms_message(), "f00dbabe0123456789abcdef01234567"},
   };
 }
 
@@ -157,9 +212,7 @@ TEST_P(EveryProvider, MaxBatchRequestBuilds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Adapters, EveryProvider, ::testing::ValuesIn(all_cases()),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           return std::string(to_string(info.param.id));
-                         });
+                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.id; });
 
 }  // namespace
 }  // namespace herald::providers

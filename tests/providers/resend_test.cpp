@@ -16,7 +16,7 @@ using nlohmann::json;
 using namespace fixtures;
 
 const Provider& resend() {
-  return provider_for(ProviderId::resend);
+  return provider_for("resend");
 }
 
 HttpResponse resend_error(int status, std::string_view name, std::string_view message,
@@ -300,7 +300,7 @@ TEST(Resend, UserAgentBlockIsPermanentNotBadCredentials) {
   // Invariant: Cloudflare's 403 "error code: 1010" (no User-Agent) is our bug, not the key's.
   const auto out = resend().classify_send(response(403, "error code: 1010"), 1);
   EXPECT_EQ(out[0].kind, OutcomeKind::permanent);
-  EXPECT_EQ(out[0].reason, "HTTP 403: error code: 1010");
+  EXPECT_EQ(out[0].reason, "Resend refused the request for this account: error code: 1010");
 }
 
 TEST(Resend, ReasonNeverCarriesAKey) {

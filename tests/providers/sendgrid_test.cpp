@@ -15,7 +15,7 @@ using nlohmann::json;
 using namespace fixtures;
 
 const Provider& sendgrid() {
-  return provider_for(ProviderId::sendgrid);
+  return provider_for("sendgrid");
 }
 
 HttpResponse sendgrid_error(int status, std::string_view message, Headers headers = {}) {
@@ -255,7 +255,7 @@ TEST(SendGrid, ValidationErrorsArePermanentWithJoinedMessages) {
   EXPECT_EQ(too_large[0].reason, "content too large");
   const auto not_json = sendgrid().classify_send(response(400, "Bad Request"), 1);
   EXPECT_EQ(not_json[0].kind, OutcomeKind::permanent);
-  EXPECT_EQ(not_json[0].reason, "HTTP 400: Bad Request");
+  EXPECT_EQ(not_json[0].reason, "SendGrid refused the message as invalid: Bad Request");
 }
 
 TEST(SendGrid, VerifyRequiresMailSendScope) {

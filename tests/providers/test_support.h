@@ -51,35 +51,35 @@ inline OutboundMessage sms_message(std::string id = "0190b2a4-7c1e-7d3a-9f00-3c4
 
 inline Credentials resend_credentials(std::string base_url = "https://api.resend.test") {
   Credentials c;
-  c.provider = ProviderId::resend;
-  c.api_key = Secret("re_TestKey_4f9a8b7c6d5e");
+  c.provider = "resend";
+  c.secrets.set("apiKey", Secret("re_TestKey_4f9a8b7c6d5e"));
   c.base_url = std::move(base_url);
   return c;
 }
 
 inline Credentials sendgrid_credentials(std::string base_url = "https://api.sendgrid.test") {
   Credentials c;
-  c.provider = ProviderId::sendgrid;
-  c.api_key = Secret("SG.testKeyId123.testSecretPart456789");
+  c.provider = "sendgrid";
+  c.secrets.set("apiKey", Secret("SG.testKeyId123.testSecretPart456789"));
   c.base_url = std::move(base_url);
   return c;
 }
 
 inline Credentials mailgun_credentials(std::string base_url = "https://api.eu.mailgun.test") {
   Credentials c;
-  c.provider = ProviderId::mailgun;
-  c.api_key = Secret("key-3ax6xnjp29jd6fds4gc373sgvjxteol0");
-  c.domain = "mg.wrightrealty.com";
-  c.region = Region::eu;
+  c.provider = "mailgun";
+  c.secrets.set("apiKey", Secret("key-3ax6xnjp29jd6fds4gc373sgvjxteol0"));
+  c.params.set("domain", "mg.wrightrealty.com");
+  c.params.set("region", "eu");
   c.base_url = std::move(base_url);
   return c;
 }
 
 inline Credentials twilio_credentials(std::string base_url = "https://api.twilio.test") {
   Credentials c;
-  c.provider = ProviderId::twilio;
-  c.account_sid = "AC0123456789abcdef0123456789abcdef";
-  c.auth_token = Secret("f00dbabe0123456789abcdef01234567");
+  c.provider = "twilio";
+  c.params.set("accountSid", "AC0123456789abcdef0123456789abcdef");
+  c.secrets.set("authToken", Secret("f00dbabe0123456789abcdef01234567"));
   c.base_url = std::move(base_url);
   return c;
 }

@@ -13,7 +13,7 @@ using nlohmann::json;
 using namespace fixtures;
 
 const Provider& twilio() {
-  return provider_for(ProviderId::twilio);
+  return provider_for("twilio");
 }
 
 HttpResponse twilio_error(int status, int code, std::string_view message) {

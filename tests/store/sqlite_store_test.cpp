@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/id.h"
+#include "secrets/sealer.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
@@ -92,12 +93,11 @@ TEST_F(SqliteStoreTest, BrandingAndIntegrationsRoundTrip) {
   ASSERT_TRUE(store_->put_branding(a.id, b).has_value());
   IntegrationRow email;
   email.channel = Channel::email;
-  email.provider = ProviderId::mailgun;
-  email.secret_sealed = "v1.sealed";
-  email.secret_hint = "…abcd";
-  email.address = "matt@mg.w.com";
-  email.domain = "mg.w.com";
-  email.region = Region::eu;
+  email.provider = "mailgun";
+  email.secrets.set("apiKey", SealedField{"v1.sealed", "…abcd"});
+  email.sender = "matt@mg.w.com";
+  email.params.set("domain", "mg.w.com");
+  email.params.set("region", "eu");
   email.connected_at = email.updated_at = Clock::now();
   ASSERT_TRUE(store_->put_integration(a.id, email).has_value());
 
@@ -106,9 +106,10 @@ TEST_F(SqliteStoreTest, BrandingAndIntegrationsRoundTrip) {
   EXPECT_EQ((*rec)->branding.company_name, "Wright Realty");
   EXPECT_EQ((*rec)->branding.postal_address, "1 Main St");
   ASSERT_TRUE((*rec)->email.has_value());
-  EXPECT_EQ((*rec)->email->provider, ProviderId::mailgun);
-  EXPECT_EQ((*rec)->email->region, Region::eu);
-  EXPECT_EQ((*rec)->email->domain, "mg.w.com");
+  EXPECT_EQ((*rec)->email->provider, "mailgun");
+  EXPECT_EQ((*rec)->email->params, email.params);
+  EXPECT_EQ((*rec)->email->secrets, email.secrets);
+  EXPECT_EQ((*rec)->email->sender, "matt@mg.w.com");
   EXPECT_FALSE((*rec)->sms.has_value());
 
   EXPECT_TRUE(*store_->set_integration_active(a.id, Channel::email, false, Clock::now()));
@@ -163,9 +164,8 @@ TEST_F(SqliteStoreTest, OutcomesRecordStatusRouteAttemptsAndHistory) {
   auto a = agent("a@example.com");
   Message m = claimed_message(a.id);
   auto now = Clock::now();
-  RouteSummary agent_route{ProviderId::sendgrid, Via::agent, "W <w@w.com>", "", Via::agent};
-  RouteSummary platform{ProviderId::resend, Via::platform, "W <noreply@p.com>", "r@w.com",
-                        Via::platform};
+  RouteSummary agent_route{"sendgrid", Via::agent, "W <w@w.com>", "", Via::agent};
+  RouteSummary platform{"resend", Via::platform, "W <noreply@p.com>", "r@w.com", Via::platform};
   Outcome o = sent(m, 2, "pm-1", platform);
   o.rendered = true;
   o.subject = "Hello";
@@ -197,7 +197,7 @@ TEST_F(SqliteStoreTest, AFirstTryAcceptanceReadsBackExactlyAsRecorded) {
   // keeps its rows.
   auto a = agent("a@example.com");
   Message m = claimed_message(a.id);
-  RouteSummary route{ProviderId::mailgun, Via::agent, "W <w@w.com>", "r@w.com", Via::agent};
+  RouteSummary route{"mailgun", Via::agent, "W <w@w.com>", "r@w.com", Via::agent};
   TimePoint at = from_millis(to_millis(Clock::now()) + 5);
   Outcome o = sent(m, 1, "<20261124.1@mg.w.com>", route);
   o.attempts_made = {Attempt{1, at, route, "accepted", 200, "", o.provider_message_id}};
@@ -212,7 +212,7 @@ TEST_F(SqliteStoreTest, AFirstTryAcceptanceReadsBackExactlyAsRecorded) {
   EXPECT_EQ(got.outcome, "accepted");
   EXPECT_EQ(got.http_status, 200);
   EXPECT_EQ(got.provider_message_id, "<20261124.1@mg.w.com>");
-  EXPECT_EQ(got.route.provider, ProviderId::mailgun);
+  EXPECT_EQ(got.route.provider, "mailgun");
   EXPECT_EQ(got.route.via, Via::agent);
   EXPECT_EQ(got.route.from, "W <w@w.com>");
   EXPECT_EQ(got.route.reply_to, "r@w.com");
@@ -339,6 +339,77 @@ TEST(SqliteMigrationTest, CampaignCountersStartFromTheMessagesAlreadyQueued) {
     EXPECT_EQ(counts->suppressed, 1);
     EXPECT_EQ((*store)->campaigns().backlog(agent, campaign).value(), 2);
   }
+  fs::remove_all(dir);
+}
+
+TEST(SqliteMigrationTest, IntegrationsKeepWorkingInTheGenericShape) {
+  // Invariant: upgrading a database whose integrations have the per-provider columns (schema
+  // 14) keeps every agent's accounts: provider, sender, fields, status, rate limit, and sealed
+  // secrets that still open under their original field binding.
+  fs::path dir = fs::temp_directory_path() / ("herald-migrate-" + new_id());
+  fs::create_directories(dir);
+  const std::string agent = new_id();
+  const secrets::Sealer sealer(secrets::MasterKey::generate());
+  const std::string key = sealer.seal("key-0123456789abcdef", agent, "email.api_key");
+  const std::string token = sealer.seal("twilio-token-abcdef", agent, "sms.auth_token");
+  {
+    auto conn = sqlite::Connection::open((dir / "herald.db").string());
+    ASSERT_TRUE(conn.has_value());
+    ASSERT_TRUE(
+        conn->exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT"
+                   " NOT NULL, applied_at INTEGER NOT NULL)"));
+    for (const auto& m : sqlite::migrations()) {
+      if (m.version > 14) break;
+      ASSERT_TRUE(conn->exec(m.sql)) << m.name;
+      ASSERT_TRUE(conn->exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
+                             ", 'old', 0)"));
+    }
+    ASSERT_TRUE(
+        conn->exec("INSERT INTO agents (id, name, email, created_at, updated_at) VALUES"
+                   " ('" +
+                   agent + "', 'A', 'a@example.com', 0, 0)"));
+    ASSERT_TRUE(conn->exec(
+        "INSERT INTO integrations (agent_id, channel, provider, secret_sealed, secret_hint,"
+        " account_sid, address, domain, region, active, status, status_reason, connected_at,"
+        " updated_at, rate_limit) VALUES ('" +
+        agent + "', 'email', 'mailgun', '" + key +
+        "', '…cdef', '', 'matt@mg.w.com', 'mg.w.com', 'eu', 0, 'failing', 'key revoked', 5, 6,"
+        " 12.5), ('" +
+        agent + "', 'sms', 'twilio', '" + token +
+        "', '…cdef',"
+        " 'AC0123456789abcdef0123456789abcdef', '+14155552671', '', 'us', 1, 'ok', '', 7, 8, 0)"));
+  }
+  auto store = open_store(dir.string());
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  auto rec = (*store)->find_agent(agent);
+  ASSERT_TRUE(rec.has_value() && rec->has_value());
+  const auto& email = (*rec)->email;
+  ASSERT_TRUE(email.has_value());
+  EXPECT_EQ(email->provider, "mailgun");
+  EXPECT_EQ(email->sender, "matt@mg.w.com");
+  EXPECT_EQ(email->params.get("domain"), "mg.w.com");
+  EXPECT_EQ(email->params.get("region"), "eu");
+  EXPECT_FALSE(email->active);
+  EXPECT_EQ(email->status, IntegrationStatus::failing);
+  EXPECT_EQ(email->status_reason, "key revoked");
+  EXPECT_EQ(email->rate_limit, 12.5);
+  ASSERT_NE(email->secrets.find("apiKey"), nullptr);
+  EXPECT_EQ(email->secrets.find("apiKey")->hint, "…cdef");
+  EXPECT_EQ(sealer.open(email->secrets.find("apiKey")->sealed, agent, "email.api_key")->reveal(),
+            "key-0123456789abcdef");
+  const auto& sms = (*rec)->sms;
+  ASSERT_TRUE(sms.has_value());
+  EXPECT_EQ(sms->provider, "twilio");
+  EXPECT_EQ(sms->sender, "+14155552671");
+  EXPECT_EQ(sms->params.get("accountSid"), "AC0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(sms->params.find("domain"), nullptr);
+  ASSERT_NE(sms->secrets.find("authToken"), nullptr);
+  EXPECT_EQ(sealer.open(sms->secrets.find("authToken")->sealed, agent, "sms.auth_token")->reveal(),
+            "twilio-token-abcdef");
+  // Key rotation sees each sealed field.
+  auto all = (*store)->all_sealed_secrets();
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->size(), 2u);
   fs::remove_all(dir);
 }
 

@@ -122,6 +122,7 @@ export const api = {
     test: (id, channel) => request('POST', `/agents/${enc(id)}/integrations/${channel}/test`),
   },
   routes: (id) => request('GET', `/agents/${enc(id)}/routes`),
+  providers: (channel) => request('GET', `/providers${query({ channel })}`),
   messages: {
     list: (id, params, opts) => request('GET', `/agents/${enc(id)}/messages${query(params)}`, undefined, opts),
     get: (mid, opts) => request('GET', `/messages/${enc(mid)}`, undefined, opts),

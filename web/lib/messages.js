@@ -5,7 +5,7 @@ import { providerName } from './ui.js';
 // "Your account · SendGrid" / "Platform · Resend".
 export function routeVia(route) {
   if (!route) return 'Not routed yet';
-  return `${route.via === 'agent' ? 'Your account' : 'Platform'} · ${providerName(route.provider)}`;
+  return `${route.via === 'agent' ? 'Your account' : 'Platform'} · ${providerName(route)}`;
 }
 
 export function payerLabel(payer) {

@@ -23,8 +23,8 @@ export function field({ label, name, kind = 'input', type = 'text', hint, option
   const hintEl = hint ? h('p', { class: 'field-hint', id: hintId }, hint) : null;
   if (hintEl) control.setAttribute('aria-describedby', hintId);
   const errorEl = h('p', { class: 'field-error', id: errorId, hidden: true });
-  const root = h('div', { class: 'field', dataset: { field: name } },
-    h('label', { for: id }, label), control, hintEl, errorEl);
+  const labelEl = h('label', { for: id }, label);
+  const root = h('div', { class: 'field', dataset: { field: name } }, labelEl, control, hintEl, errorEl);
 
   function setError(message) {
     const on = Boolean(message);
@@ -38,7 +38,10 @@ export function field({ label, name, kind = 'input', type = 'text', hint, option
   function setHint(text) {
     if (hintEl) hintEl.textContent = text;
   }
-  return { root, control, setError, setHint, name, label };
+  function setLabel(text) {
+    labelEl.textContent = text;
+  }
+  return { root, control, setError, setHint, setLabel, name, label };
 }
 
 // An alert area for a form: role=alert so a failed save is announced.
@@ -136,9 +139,12 @@ export function integrationBadge(integration, attrs = {}) {
   return badge(statusLabel(status), 'neutral', attrs);
 }
 
-export const PROVIDER_NAMES = { resend: 'Resend', sendgrid: 'SendGrid', mailgun: 'Mailgun', twilio: 'Twilio', smtp: 'SMTP' };
-export function providerName(id) {
-  return PROVIDER_NAMES[id] ?? id ?? '';
+// A provider's name as its vendor spells it, from what the server sent with it (a route, an
+// integration or a provider description), else its id.
+export function providerName(item) {
+  if (!item) return '';
+  if (typeof item === 'string') return item;
+  return item.providerName ?? item.name ?? item.provider ?? item.id ?? '';
 }
 
 // A loading placeholder with a fixed height so the page does not jump when data arrives.

@@ -91,7 +91,7 @@ export async function render(main, ctx) {
           h('div', { class: 'attempt-head' },
             h('span', { class: 'attempt-number' }, `Attempt ${a.number}`),
             h('span', { class: `attempt-outcome ${a.outcome === 'accepted' ? 'is-ok' : 'is-bad'}` },
-              outcomeLabel(a.outcome), a.httpStatus ? ` (HTTP ${a.httpStatus})` : ''),
+              outcomeLabel(a.outcome)),
             h('time', { datetime: a.at }, formatTime(a.at, { seconds: true }))),
           h('p', {}, a.route
             ? `${routeVia(a.route)}, from ${a.route.from}. Paid by ${payerLabel(a.route.payer).toLowerCase()}.`

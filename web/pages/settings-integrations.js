@@ -8,28 +8,19 @@ import {
   confirmDialog, announce,
 } from '../lib/ui.js';
 
-const EMAIL_PROVIDERS = [
-  { value: 'resend', label: 'Resend' },
-  { value: 'sendgrid', label: 'SendGrid' },
-  { value: 'mailgun', label: 'Mailgun' },
-];
-const KEY_HINTS = {
-  resend: 'Your Resend API key (starts with re_). Sending access is enough.',
-  sendgrid: 'Your SendGrid API key (starts with SG.) with Mail Send permission.',
-  mailgun: 'Your Mailgun private API key, or a domain sending key.',
-};
-
 export async function integrationsPanel(panel, { agentId, ctx }) {
-  const [agent, first, firstRoutes] = await Promise.all([
+  const [agent, first, firstRoutes, offered] = await Promise.all([
     api.agent.get(agentId),
     api.integrations.get(agentId),
     api.routes(agentId),
+    api.providers(),
   ]);
   const state = { agent, integrations: first, routes: firstRoutes };
 
   const routesPanel = createRoutesPanel(state, agentId);
-  const email = createCard(emailSpec(), state, agentId, refresh);
-  const sms = createCard(smsSpec(), state, agentId, refresh);
+  const on = (channel) => offered.items.filter((p) => p.channel === channel);
+  const email = createCard(channelSpec('email', on('email')), state, agentId, refresh);
+  const sms = createCard(channelSpec('sms', on('sms')), state, agentId, refresh);
 
   // Re-reads integrations and routes, then redraws the cards and the routes panel.
   async function refresh({ routesOnly = false } = {}) {
@@ -120,7 +111,7 @@ export function routeSentence(channel, route) {
   const what = channel === 'email' ? 'Email' : 'SMS';
   if (!route) return `${what}: not known yet.`;
   if (route.error) return `${what} can’t be sent right now: ${route.error}.`;
-  const provider = providerName(route.provider);
+  const provider = providerName(route);
   const whose = route.via === 'agent' ? `your ${provider} account` : `the platform’s ${provider} account`;
   const sender = channel === 'email' ? ` as ${route.from}` : ` from ${route.from}`;
   const reply = route.replyTo ? ` Replies go to ${route.replyTo}.` : '';
@@ -132,10 +123,10 @@ function routeRow(channel, route, integration, fallback) {
   const notes = [];
   if (integration?.status === 'failing') {
     notes.push(fallback
-      ? `Your ${providerName(integration.provider)} account is failing: messages it rejects are re-sent through the platform’s account.`
-      : `Your ${providerName(integration.provider)} account is failing and fallback is off: messages it rejects fail.`);
+      ? `Your ${providerName(integration)} account is failing: messages it rejects are re-sent through the platform’s account.`
+      : `Your ${providerName(integration)} account is failing and fallback is off: messages it rejects fail.`);
   } else if (integration?.status === 'inactive') {
-    notes.push(`Your ${providerName(integration.provider)} account is inactive, so the platform’s account is used.`);
+    notes.push(`Your ${providerName(integration)} account is inactive, so the platform’s account is used.`);
   }
   const payer = route && !route.error
     ? h('span', { class: `pill ${route.payer === 'agent' ? 'pill-agent' : 'pill-platform'}` },
@@ -151,115 +142,124 @@ function routeRow(channel, route, integration, fallback) {
 
 // ---- the provider cards ----
 
-function emailSpec() {
-  return {
-    channel: 'email',
-    title: 'Email Provider',
-    lead: 'Send email through your own Resend, SendGrid or Mailgun account.',
-    fields: () => {
-      const provider = field({ label: 'Provider', name: 'provider', kind: 'select', options: EMAIL_PROVIDERS });
-      const apiKey = field({ label: 'API Key', name: 'apiKey', type: 'password', hint: KEY_HINTS.resend,
-        attrs: { autocomplete: 'new-password', spellcheck: 'false', autocapitalize: 'none' } });
-      const fromEmail = field({ label: 'From Email', name: 'fromEmail', type: 'email',
-        hint: 'An address on a domain you have verified with your provider.',
-        attrs: { autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' } });
-      const domain = field({ label: 'Domain', name: 'domain', hint: 'Your Mailgun sending domain, e.g. mg.example.com.',
-        attrs: { autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' } });
-      const region = field({ label: 'Region', name: 'region', kind: 'select',
-        hint: 'Where your Mailgun account lives.',
-        options: [{ value: 'us', label: 'US (api.mailgun.net)' }, { value: 'eu', label: 'EU (api.eu.mailgun.net)' }] });
-      const sync = () => {
-        const p = provider.control.value;
-        domain.root.hidden = p !== 'mailgun';
-        region.root.hidden = p !== 'mailgun';
-        apiKey.setHint(apiKey.savedHint ? `${KEY_HINTS[p]} ${apiKey.savedHint}` : KEY_HINTS[p]);
-      };
-      provider.control.addEventListener('change', sync);
-      return { fields: { provider, apiKey, fromEmail, domain, region }, sync, secret: apiKey };
-    },
-    fill(f, integration) {
-      f.provider.control.value = integration?.provider ?? 'resend';
-      f.fromEmail.control.value = integration?.fromEmail ?? '';
-      f.domain.control.value = integration?.domain ?? '';
-      f.region.control.value = integration?.region ?? 'us';
-      f.apiKey.control.value = '';
-      f.apiKey.savedHint = integration?.apiKeyHint
-        ? `The saved key ends in ${integration.apiKeyHint}; enter the key again to save changes.` : '';
-    },
-    body(f) {
-      const provider = f.provider.control.value;
-      const b = { provider, apiKey: f.apiKey.control.value.trim(), fromEmail: f.fromEmail.control.value.trim() };
-      if (provider === 'mailgun') {
-        b.domain = f.domain.control.value.trim();
-        b.region = f.region.control.value;
-      }
-      return b;
-    },
-    required: (f) => [
-      [f.apiKey, 'Enter the API key.'],
-      [f.fromEmail, 'Enter the address to send from.'],
-      ...(f.provider.control.value === 'mailgun' ? [[f.domain, 'Enter your Mailgun domain.']] : []),
-    ],
-    summary(i) {
-      return [
-        ['Provider', providerName(i.provider)],
-        ['From Email', i.fromEmail],
-        ['API key', i.apiKeyHint ? `ending in ${i.apiKeyHint}` : 'saved'],
-        ...(i.provider === 'mailgun' ? [['Domain', i.domain], ['Region', String(i.region ?? '').toUpperCase()]] : []),
-        ['Connected since', timeEl(i.connectedAt)],
-      ];
-    },
-  };
+// "a, b or c".
+function oneOf(words) {
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? '');
 }
 
-function smsSpec() {
+// What a credential check proves: "API key" when the provider has one, else "credentials".
+function credentialWords(provider) {
+  const secrets = (provider?.fields ?? []).filter((f) => f.kind === 'secret');
+  return secrets.length === 1 && secrets[0].name === 'apiKey' ? 'API key' : 'credentials';
+}
+
+// "Your saved API key is deleted" / "Your saved credentials are deleted".
+function savedDeleted(provider) {
+  const what = credentialWords(provider);
+  return `Your saved ${what} ${what === 'API key' ? 'is' : 'are'} deleted`;
+}
+
+// The input for one credential field, as its provider describes it.
+function credentialInput(f) {
+  const plain = { autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' };
+  if (f.kind === 'choice') {
+    return field({ label: f.label, name: f.name, kind: 'select', hint: f.help,
+      options: f.choices.map((c) => ({ value: c.value, label: c.label })) });
+  }
+  const types = { secret: 'password', email: 'email', phone: 'tel', port: 'text' };
+  const attrs = f.kind === 'secret'
+    ? { autocomplete: 'new-password', spellcheck: 'false', autocapitalize: 'none' }
+    : f.kind === 'port' ? { ...plain, inputmode: 'numeric' } : plain;
+  if (f.placeholder) attrs.placeholder = f.placeholder;
+  if (f.maxLength) attrs.maxlength = String(f.maxLength);
+  return field({ label: f.label, name: f.name, type: types[f.kind] ?? 'text', hint: f.help, attrs });
+}
+
+// A channel's card, drawn from the providers Herald offers on it (GET /api/v1/providers):
+// a Provider choice when there are several, and each provider's own fields.
+function channelSpec(channel, providers) {
+  const byId = new Map(providers.map((p) => [p.id, p]));
+  const first = providers[0];
+  const names = providers.map((p) => p.name);
+  const selected = (f) => byId.get(f.provider ? f.provider.control.value : first?.id) ?? first;
   return {
-    channel: 'sms',
-    title: 'SMS Provider',
-    lead: 'Send SMS from your own Twilio number.',
+    channel,
+    title: channel === 'email' ? 'Email Provider' : 'SMS Provider',
+    lead: channel === 'email'
+      ? `Send email through your own ${oneOf(names)} account.`
+      : `Send SMS from your own ${oneOf(names)} number.`,
     fields: () => {
-      const accountSid = field({ label: 'Account SID', name: 'accountSid',
-        hint: 'From your Twilio console; starts with AC.',
-        attrs: { autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' } });
-      const authToken = field({ label: 'Auth Token', name: 'authToken', type: 'password',
-        hint: 'Your Twilio auth token.', attrs: { autocomplete: 'new-password', spellcheck: 'false' } });
-      const phoneNumber = field({ label: 'Phone Number', name: 'phoneNumber', type: 'tel',
-        hint: 'A Twilio number on this account, with the country code, e.g. +1 415 555 0123.',
-        attrs: { autocomplete: 'off' } });
+      const inputs = {};
+      if (providers.length > 1) {
+        inputs.provider = field({ label: 'Provider', name: 'provider', kind: 'select',
+          options: providers.map((p) => ({ value: p.id, label: p.name })) });
+      }
+      // One input per field name across the channel's providers (a From address typed for
+      // one provider stays when another is picked).
+      for (const p of providers) {
+        for (const f of p.fields) if (!inputs[f.name]) inputs[f.name] = credentialInput(f);
+      }
       const sync = () => {
-        authToken.setHint(authToken.savedHint ? `Your Twilio auth token. ${authToken.savedHint}` : 'Your Twilio auth token.');
+        const p = selected(inputs);
+        const own = new Map(p.fields.map((f) => [f.name, f]));
+        for (const [name, input] of Object.entries(inputs)) {
+          if (name === 'provider') continue;
+          const f = own.get(name);
+          input.root.hidden = !f;
+          if (!f) continue;
+          input.setLabel(f.label);
+          const saved = f.kind === 'secret' && input.savedFor === p.id ? input.savedHint : '';
+          input.setHint(saved ? `${f.help} ${saved}` : f.help);
+        }
       };
-      return { fields: { accountSid, authToken, phoneNumber }, sync, secret: authToken };
+      inputs.provider?.control.addEventListener('change', sync);
+      return { fields: inputs, sync, secrets: () => selected(inputs).fields.filter((f) => f.kind === 'secret').map((f) => inputs[f.name]) };
     },
-    fill(f, integration) {
-      f.accountSid.control.value = integration?.accountSid ?? '';
-      f.phoneNumber.control.value = integration?.phoneNumber ?? '';
-      f.authToken.control.value = '';
-      f.authToken.savedHint = integration?.authTokenHint
-        ? `The saved token ends in ${integration.authTokenHint}; enter it again to save changes.` : '';
+    fill(inputs, integration) {
+      if (inputs.provider) inputs.provider.control.value = byId.has(integration?.provider) ? integration.provider : first.id;
+      const p = selected(inputs);
+      for (const f of providers.flatMap((x) => x.fields)) {
+        const input = inputs[f.name];
+        if (f.kind === 'secret') {
+          input.control.value = '';
+          const hint = integration?.provider === p.id ? integration?.[`${f.name}Hint`] : '';
+          input.savedHint = hint ? `The saved value ends in ${hint}; enter it again to save changes.` : '';
+          input.savedFor = integration?.provider;
+        } else if (input.control.tagName === 'SELECT') {
+          input.control.value = integration?.[f.name] ?? f.default ?? f.choices?.[0]?.value ?? '';
+        } else {
+          input.control.value = integration?.[f.name] ?? f.default ?? '';
+        }
+      }
     },
-    body(f) {
-      return {
-        provider: 'twilio',
-        accountSid: f.accountSid.control.value.trim(),
-        authToken: f.authToken.control.value.trim(),
-        phoneNumber: f.phoneNumber.control.value.trim(),
-      };
+    body(inputs) {
+      const p = selected(inputs);
+      const b = { provider: p.id };
+      for (const f of p.fields) b[f.name] = inputs[f.name].control.value.trim();
+      return b;
     },
-    required: (f) => [
-      [f.accountSid, 'Enter your Account SID.'],
-      [f.authToken, 'Enter your auth token.'],
-      [f.phoneNumber, 'Enter your Twilio phone number.'],
-    ],
+    required(inputs) {
+      return selected(inputs).fields
+        .filter((f) => f.required && f.kind !== 'choice')
+        .map((f) => [inputs[f.name], `Enter the ${f.label}.`]);
+    },
     summary(i) {
-      return [
-        ['Provider', 'Twilio'],
-        ['Account SID', i.accountSid],
-        ['Auth token', i.authTokenHint ? `ending in ${i.authTokenHint}` : 'saved'],
-        ['Phone Number', i.phoneNumber],
-        ['Connected since', timeEl(i.connectedAt)],
-      ];
+      const p = byId.get(i.provider);
+      const rows = [['Provider', providerName(i)]];
+      for (const f of p?.fields ?? []) {
+        if (f.kind === 'secret') {
+          rows.push([f.label, i[`${f.name}Hint`] ? `ending in ${i[`${f.name}Hint`]}` : 'saved']);
+        } else if (f.kind === 'choice') {
+          const c = f.choices.find((x) => x.value === i[f.name]);
+          if (i[f.name]) rows.push([f.label, c?.label ?? i[f.name]]);
+        } else if (i[f.name]) {
+          rows.push([f.label, i[f.name]]);
+        }
+      }
+      rows.push(['Connected since', timeEl(i.connectedAt)]);
+      return rows;
     },
+    provider: (i) => byId.get(i?.provider),
   };
 }
 
@@ -271,7 +271,7 @@ function createCard(spec, state, agentId, refresh) {
   const badgeSlot = h('div', { class: 'badge-slot' });
   const body = h('div', { class: 'card-body' });
   const testResult = h('div', { class: 'test-result', role: 'status', 'aria-live': 'polite' });
-  const { fields, sync, secret } = spec.fields();
+  const { fields, sync, secrets } = spec.fields();
   const alert = formAlert();
   const actionAlert = formAlert();
   const connect = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Connect');
@@ -304,11 +304,11 @@ function createCard(spec, state, agentId, refresh) {
       try {
         const b = spec.body(fields);
         await api.integrations.put(agentId, spec.channel, b);
-        secret.control.value = '';
+        for (const input of secrets()) input.control.value = '';
         editing = false;
         lastTest = null;
         await refresh();
-        announce(`${providerName(b.provider)} connected.`);
+        announce(`${providerName(integration())} connected.`);
         title.focus();
       } catch (err) {
         showFormError(err, { fields, alert });
@@ -318,12 +318,12 @@ function createCard(spec, state, agentId, refresh) {
 
   async function runTest(button) {
     await busy(button, async () => {
-      const provider = providerName(integration()?.provider);
+      const provider = providerName(integration());
       lastTest = { tone: 'info', text: `Checking your ${provider} credentials…` };
       drawTest();
       try {
         const r = await api.integrations.test(agentId, spec.channel);
-        lastTest = describeTest(r, provider, spec.channel);
+        lastTest = describeTest(r, provider, credentialWords(spec.provider(integration())));
       } catch (err) {
         lastTest = { tone: 'error', text: `The test could not run: ${describeError(err)}` };
       }
@@ -347,10 +347,10 @@ function createCard(spec, state, agentId, refresh) {
   async function disconnect() {
     const i = integration();
     const ok = await confirmDialog({
-      title: `Disconnect ${providerName(i?.provider)}?`,
+      title: `Disconnect ${providerName(i)}?`,
       text: spec.channel === 'email'
-        ? 'Your saved API key is deleted, and email goes out through the platform’s account under your brand.'
-        : 'Your saved auth token is deleted, and SMS goes out from the platform’s number.',
+        ? `${savedDeleted(spec.provider(i))}, and email goes out through the platform’s account under your brand.`
+        : `${savedDeleted(spec.provider(i))}, and SMS goes out from the platform’s number.`,
       confirmLabel: 'Disconnect',
     });
     if (!ok) return;
@@ -359,7 +359,7 @@ function createCard(spec, state, agentId, refresh) {
       lastTest = null;
       editing = false;
       await refresh();
-      announce(`${providerName(i?.provider)} disconnected.`);
+      announce(`${providerName(i)} disconnected.`);
       title.focus();
     } catch (err) {
       actionAlert.show(describeError(err));
@@ -400,7 +400,7 @@ function createCard(spec, state, agentId, refresh) {
       const notes = [];
       if (i.status === 'failing') {
         notes.push(h('div', { class: 'alert alert-error' },
-          h('p', {}, `${providerName(i.provider)} is rejecting your credentials.`),
+          h('p', {}, `${providerName(i)} is rejecting your credentials.`),
           i.statusReason && !lastTest ? h('p', { class: 'test-result-detail' }, i.statusReason) : null,
           h('p', {}, 'Replace them with Change, then Test connection.')));
       } else if (i.status === 'inactive') {
@@ -439,15 +439,13 @@ function createCard(spec, state, agentId, refresh) {
 }
 
 // Plain words for a credential check result.
-function describeTest(r, provider, channel) {
-  const what = channel === 'email' ? 'API key' : 'credentials';
-  const status = r.httpStatus ? ` (HTTP ${r.httpStatus})` : '';
+function describeTest(r, provider, what) {
   if (r.ok) return { tone: 'ok', text: `Connection works: ${provider} accepted your ${what}.` };
   if (r.badCredentials) {
-    return { tone: 'error', text: `${provider} rejected your ${what}${status}.`, detail: r.detail };
+    return { tone: 'error', text: `${provider} rejected your ${what}.`, detail: r.detail };
   }
   if (r.retryable) {
-    return { tone: 'warn', text: `Couldn’t reach ${provider}${status}. Try again in a moment.`, detail: r.detail };
+    return { tone: 'warn', text: `Couldn’t reach ${provider}. Try again in a moment.`, detail: r.detail };
   }
-  return { tone: 'error', text: `The test failed${status}.`, detail: r.detail };
+  return { tone: 'error', text: 'The test failed.', detail: r.detail };
 }

@@ -209,24 +209,40 @@ Response get_integrations(app::App& app, const Principal&, Request& req) {
   return ok_json(200, integrations_view(*rec));
 }
 
+// The connect body: "provider" and the provider's own fields (strings; a port may be a
+// number). Without "provider", a channel with one provider means that one (SMS: Twilio).
+Result<app::ConnectInput> connect_input(Input& in, Channel channel) {
+  app::ConnectInput out;
+  out.provider = in.str("provider");
+  if (!in.has("provider")) {
+    std::vector<const providers::Provider*> on_channel;
+    for (const auto* p : providers::all_providers())
+      if (p->info().channel == channel) on_channel.push_back(p);
+    if (on_channel.size() == 1) out.provider = on_channel.front()->id();
+  }
+  out.rate_limit = in.number("rateLimitPerSecond");
+  if (const auto* provider = providers::find_provider(out.provider)) {
+    for (const auto& f : provider->info().fields) {
+      const std::string name(f.name);
+      if (f.kind == providers::FieldKind::port && in.has(name)) {
+        if (auto n = in.integer_text(name)) out.fields.emplace_back(name, std::move(*n));
+      } else {
+        out.fields.emplace_back(name, in.str(name));
+      }
+    }
+  }
+  if (auto c = in.check(); !c) return std::unexpected(c.error());
+  return out;
+}
+
 Response put_integration(app::App& app, const Principal&, Request& req) {
   auto channel = channel_param(req);
   if (!channel) return problem(Error::not_found("no such integration (email or sms)"));
   auto in = Input::parse(req.body);
   if (!in) return problem(in.error());
-  Result<store::IntegrationRow> row;
-  if (*channel == Channel::email) {
-    app::EmailConnect e{in->str("provider"), in->str("apiKey"), in->str("fromEmail"),
-                        in->str("domain"),   in->str("region"), in->number("rateLimitPerSecond")};
-    if (auto c = in->check(); !c) return problem(c.error());
-    row = app::connect_email(app, req.param("id"), e);
-  } else {
-    app::SmsConnect s{in->has("provider") ? in->str("provider") : "twilio", in->str("accountSid"),
-                      in->str("authToken"), in->str("phoneNumber"),
-                      in->number("rateLimitPerSecond")};
-    if (auto c = in->check(); !c) return problem(c.error());
-    row = app::connect_sms(app, req.param("id"), s);
-  }
+  auto input = connect_input(*in, *channel);
+  if (!input) return problem(input.error());
+  auto row = app::connect_integration(app, req.param("id"), *channel, *input);
   if (!row) return problem(row.error());
   return ok_json(200, integration_view(*row));
 }
@@ -544,6 +560,7 @@ std::shared_ptr<http::Router> make_router(
   r.add("GET", base + "/admin/usage", guarded(app, usage));
   register_contact_routes(r, app);
   register_template_routes(r, app);
+  register_provider_routes(r, app);
   register_campaign_routes(r, app);
 
   auto throttle = std::make_shared<app::LoginThrottle>();

@@ -144,6 +144,17 @@ std::string Input::str(const std::string& path) {
   return v->get<std::string>();
 }
 
+std::optional<std::string> Input::integer_text(const std::string& path) {
+  const json* v = find(path);
+  if (!v || v->is_null()) return std::nullopt;
+  if (v->is_string()) return v->get<std::string>();
+  if (!v->is_number_integer()) {
+    errors_.push_back({path, "must be a whole number"});
+    return std::nullopt;
+  }
+  return std::to_string(v->get<long long>());
+}
+
 std::optional<double> Input::number(const std::string& path) {
   const json* v = find(path);
   if (!v || v->is_null()) return std::nullopt;

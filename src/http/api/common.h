@@ -55,6 +55,8 @@ class Input {
   // A string field ("" when absent). `path` may be nested: "seller.email".
   std::string str(const std::string& path);
   std::optional<double> number(const std::string& path);
+  // A whole number given as a number or a string, as text ("587").
+  std::optional<std::string> integer_text(const std::string& path);
   std::optional<bool> boolean(const std::string& path);
   // An array of strings (empty when absent).
   std::vector<std::string> strings(const std::string& path);

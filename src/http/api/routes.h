@@ -10,6 +10,8 @@ namespace herald::api {
 void register_contact_routes(http::Router& router, app::App& app);
 // /api/v1/agents/{id}/campaigns… (create, launch, pause, resume, cancel, live counts)
 void register_campaign_routes(http::Router& router, app::App& app);
+// /api/v1/providers (the registry, for the dashboard's Integrations cards)
+void register_provider_routes(http::Router& router, app::App& app);
 // /api/v1/agents/{id}/templates…
 void register_template_routes(http::Router& router, app::App& app);
 

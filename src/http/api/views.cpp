@@ -1,6 +1,30 @@
 #include "http/api/views.h"
 
+#include "providers/provider.h"
+
 namespace herald::api {
+
+// The kind's name as the API and dashboard spell it.
+static std::string_view field_kind_name(providers::FieldKind k) {
+  using providers::FieldKind;
+  switch (k) {
+    case FieldKind::text:
+      return "text";
+    case FieldKind::secret:
+      return "secret";
+    case FieldKind::email:
+      return "email";
+    case FieldKind::phone:
+      return "phone";
+    case FieldKind::choice:
+      return "choice";
+    case FieldKind::port:
+      return "port";
+    case FieldKind::host:
+      return "host";
+  }
+  return "text";
+}
 
 json agent_view(const store::AgentRow& a) {
   return {{"id", a.id},
@@ -22,7 +46,8 @@ json integration_view(const std::optional<store::IntegrationRow>& row) {
   std::string status = !row->active                                ? "inactive"
                        : row->status == IntegrationStatus::failing ? "failing"
                                                                    : "connected";
-  json j = {{"provider", to_string(row->provider)},
+  json j = {{"provider", row->provider},
+            {"providerName", providers::display_name(row->provider)},
             {"active", row->active},
             {"status", status},
             {"statusReason", row->status_reason},
@@ -30,18 +55,14 @@ json integration_view(const std::optional<store::IntegrationRow>& row) {
             {"rateLimitPerSecond", row->rate_limit > 0 ? json(row->rate_limit) : json(nullptr)},
             {"connectedAt", format_time(row->connected_at)},
             {"updatedAt", format_time(row->updated_at)}};
-  if (row->channel == Channel::email) {
-    j["apiKeyHint"] = row->secret_hint;
-    j["fromEmail"] = row->address;
-    if (row->provider == ProviderId::mailgun) {
-      j["domain"] = row->domain;
-      j["region"] = to_string(row->region);
-    }
-  } else {
-    j["accountSid"] = row->account_sid;
-    j["authTokenHint"] = row->secret_hint;
-    j["phoneNumber"] = row->address;
-  }
+  // The provider's fields by their own names; the sender under its field's name (fromEmail,
+  // phoneNumber); secrets only as "<field>Hint".
+  const providers::Provider* provider = providers::find_provider(row->provider);
+  const providers::CredentialField* sender = provider ? provider->info().sender_field() : nullptr;
+  j[sender ? std::string(sender->name)
+           : (row->channel == Channel::email ? "fromEmail" : "phoneNumber")] = row->sender;
+  for (const auto& [name, value] : row->params) j[name] = value;
+  for (const auto& [name, field] : row->secrets) j[name + "Hint"] = field.hint;
   return j;
 }
 
@@ -51,7 +72,8 @@ json integrations_view(const store::AgentRecord& rec) {
 
 json route_view(const Result<Route>& route) {
   if (!route) return {{"error", route.error().message}};
-  json j = {{"provider", to_string(route->provider)},
+  json j = {{"provider", route->provider},
+            {"providerName", providers::display_name(route->provider)},
             {"via", to_string(route->via)},
             {"from", route->from_display()},
             {"payer", to_string(route->payer())}};
@@ -61,7 +83,8 @@ json route_view(const Result<Route>& route) {
 
 static json summary_view(const std::optional<RouteSummary>& r) {
   if (!r) return nullptr;
-  return {{"provider", to_string(r->provider)},
+  return {{"provider", r->provider},
+          {"providerName", providers::display_name(r->provider)},
           {"via", to_string(r->via)},
           {"from", r->from},
           {"replyTo", r->reply_to.empty() ? json(nullptr) : json(r->reply_to)},
@@ -91,6 +114,15 @@ json message_view(const Message& m) {
   return j;
 }
 
+// A status entry's words: the log keeps "accepted by <provider id>", an agent reads the
+// provider's own name ("accepted by SendGrid").
+static std::string history_detail(const StatusEvent& e) {
+  constexpr std::string_view kAccepted = "accepted by ";
+  if (e.status != MessageStatus::sent || !e.detail.starts_with(kAccepted)) return e.detail;
+  return std::string(kAccepted) +
+         providers::display_name(std::string_view(e.detail).substr(kAccepted.size()));
+}
+
 json message_detail_view(const store::MessageDetail& d) {
   json j = message_view(d.message);
   j["content"] = {
@@ -110,11 +142,47 @@ json message_detail_view(const store::MessageDetail& d) {
   j["attemptLog"] = std::move(attempts);
   json history = json::array();
   for (const auto& e : d.history) {
-    history.push_back(
-        {{"at", format_time(e.at)}, {"status", to_string(e.status)}, {"detail", e.detail}});
+    history.push_back({{"at", format_time(e.at)},
+                       {"status", to_string(e.status)},
+                       {"detail", history_detail(e)}});
   }
   j["history"] = std::move(history);
   return j;
+}
+
+}  // namespace herald::api
+
+namespace herald::api {
+
+json provider_view(const providers::Provider& provider) {
+  const providers::ProviderInfo& info = provider.info();
+  json fields = json::array();
+  for (const auto& f : info.fields) {
+    json field = {{"name", f.name},
+                  {"label", f.label},
+                  {"kind", field_kind_name(f.kind)},
+                  {"required", f.required},
+                  {"placeholder", f.placeholder},
+                  {"help", f.help},
+                  {"maxLength", f.max_length}};
+    if (!f.choices.empty()) {
+      json choices = json::array();
+      for (const providers::Choice& c : f.choices)
+        choices.push_back({{"value", c.value}, {"label", c.label}});
+      field["choices"] = std::move(choices);
+    }
+    if (!f.default_value.empty()) field["default"] = f.default_value;
+    if (!f.pattern.empty()) field["pattern"] = f.pattern;
+    fields.push_back(std::move(field));
+  }
+  return {{"id", info.id},
+          {"name", info.display_name},
+          {"channel", to_string(info.channel)},
+          {"fields", std::move(fields)},
+          {"defaultRateLimitPerSecond", info.default_rate_limit},
+          {"maxBatch", info.max_batch},
+          {"idempotencyKeys", info.idempotency_keys},
+          {"deliveryEvents", info.webhooks.delivery_events}};
 }
 
 }  // namespace herald::api

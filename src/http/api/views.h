@@ -3,6 +3,7 @@
 
 #include "app/agents.h"
 #include "http/api/common.h"
+#include "providers/provider.h"
 #include "store/store.h"
 
 namespace herald::api {
@@ -14,5 +15,8 @@ json integrations_view(const store::AgentRecord& rec);
 json route_view(const Result<Route>& route);
 json message_view(const Message& m);
 json message_detail_view(const store::MessageDetail& d);
+// A provider's registry entry as GET /api/v1/providers shows it (what the dashboard's
+// Integrations cards are drawn from).
+json provider_view(const providers::Provider& provider);
 
 }  // namespace herald::api

@@ -206,11 +206,32 @@ DROP INDEX messages_batch;
 CREATE INDEX messages_batch ON messages(batch_id) WHERE batch_id <> '' AND status IN ('queued','retrying');
 )sql";
 
+// Integrations in one shape for every provider: the provider's plain fields as a JSON object
+// (Mailgun's domain and region, Twilio's accountSid) and its secret fields sealed, each with its
+// hint (email: apiKey, SMS: authToken: the only secrets before this). Sealed values move as they
+// are: their associated data names the field (email.api_key, sms.auth_token), unchanged.
+constexpr std::string_view kV15 = R"sql(
+ALTER TABLE integrations ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE integrations ADD COLUMN secrets TEXT NOT NULL DEFAULT '{}';
+UPDATE integrations SET
+  params = CASE provider
+    WHEN 'mailgun' THEN json_object('domain', domain, 'region', region)
+    WHEN 'twilio' THEN json_object('accountSid', account_sid)
+    ELSE '{}' END,
+  secrets = json_object(CASE channel WHEN 'email' THEN 'apiKey' ELSE 'authToken' END,
+                        json_object('sealed', secret_sealed, 'hint', secret_hint));
+ALTER TABLE integrations DROP COLUMN secret_sealed;
+ALTER TABLE integrations DROP COLUMN secret_hint;
+ALTER TABLE integrations DROP COLUMN account_sid;
+ALTER TABLE integrations DROP COLUMN domain;
+ALTER TABLE integrations DROP COLUMN region;
+)sql";
+
 }  // namespace
 
 std::span<const Migration> migrations() {
   // Later migrations live beside the sub-store that owns their tables.
-  static const std::array<Migration, 14> kMigrations{{
+  static const std::array<Migration, 15> kMigrations{{
       {1, "initial schema", kV1},
       {2, "logins: passwords, sessions, API tokens", kV2},
       {3, "contacts and suppressions", kMigrationV3},
@@ -225,6 +246,7 @@ std::span<const Migration> migrations() {
       {12, "campaign counters", kV12},
       {13, "campaign chunks taken straight from the audience", kMigrationV13},
       {14, "batch index of unsent messages only", kV14},
+      {15, "integrations in one shape for every provider", kV15},
   }};
   return kMigrations;
 }

@@ -73,8 +73,8 @@ Message read_message(const Statement& s) {
   m.next_attempt_at = from_millis(s.int64(15));
   m.last_error = s.text(16);
   m.provider_message_id = s.text(17);
-  if (auto provider = parse_provider(s.text(18))) {
-    m.route = RouteSummary{*provider, parse_via(s.text(19)), s.text(20), s.text(21),
+  if (std::string provider = s.text(18); !provider.empty()) {
+    m.route = RouteSummary{std::move(provider), parse_via(s.text(19)), s.text(20), s.text(21),
                            parse_via(s.text(22))};
   }
   m.created_at = from_millis(s.int64(23));
@@ -83,22 +83,57 @@ Message read_message(const Statement& s) {
   return m;
 }
 
+// Plain fields as stored: a JSON object of strings.
+std::string params_json(const Params& params) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, value] : params) j[name] = value;
+  return j.dump();
+}
+
+Params parse_params(const std::string& text) {
+  Params out;
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return out;
+  for (const auto& [name, value] : j.items())
+    if (value.is_string()) out.set(name, value.get<std::string>());
+  return out;
+}
+
+// Secret fields as stored: {"<field>": {"sealed": "…", "hint": "…"}}.
+std::string secrets_json(const FieldMap<SealedField>& secrets) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, f] : secrets) j[name] = {{"sealed", f.sealed}, {"hint", f.hint}};
+  return j.dump();
+}
+
+FieldMap<SealedField> parse_secrets(const std::string& text) {
+  FieldMap<SealedField> out;
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return out;
+  for (const auto& [name, f] : j.items()) {
+    if (!f.is_object()) continue;
+    out.set(name, SealedField{f.value("sealed", ""), f.value("hint", "")});
+  }
+  return out;
+}
+
+constexpr std::string_view kIntegrationColumns =
+    "channel, provider, address, params, secrets, active, status, status_reason, connected_at,"
+    " updated_at, rate_limit";
+
 IntegrationRow read_integration(const Statement& s, int c) {
   IntegrationRow r;
   r.channel = parse_channel(s.text(c)).value_or(Channel::email);
-  r.provider = parse_provider(s.text(c + 1)).value_or(ProviderId::resend);
-  r.secret_sealed = s.text(c + 2);
-  r.secret_hint = s.text(c + 3);
-  r.account_sid = s.text(c + 4);
-  r.address = s.text(c + 5);
-  r.domain = s.text(c + 6);
-  r.region = parse_region(s.text(c + 7)).value_or(Region::us);
-  r.active = s.int64(c + 8) != 0;
-  r.status = s.text(c + 9) == "failing" ? IntegrationStatus::failing : IntegrationStatus::ok;
-  r.status_reason = s.text(c + 10);
-  r.connected_at = from_millis(s.int64(c + 11));
-  r.updated_at = from_millis(s.int64(c + 12));
-  r.rate_limit = s.real(c + 13);
+  r.provider = s.text(c + 1);
+  r.sender = s.text(c + 2);
+  r.params = parse_params(s.text(c + 3));
+  r.secrets = parse_secrets(s.text(c + 4));
+  r.active = s.int64(c + 5) != 0;
+  r.status = s.text(c + 6) == "failing" ? IntegrationStatus::failing : IntegrationStatus::ok;
+  r.status_reason = s.text(c + 7);
+  r.connected_at = from_millis(s.int64(c + 8));
+  r.updated_at = from_millis(s.int64(c + 9));
+  r.rate_limit = s.real(c + 10);
   return r;
 }
 
@@ -173,11 +208,8 @@ class SqliteStore final : public Store {
     rec.branding =
         Branding{st->text(5), st->text(6), st->text(7), st->text(8), st->text(9), st->text(10)};
     st->reset();
-    TRY(in,
-        db_->conn.prepare(
-            "SELECT channel, provider, secret_sealed, secret_hint, account_sid, address, domain,"
-            " region, active, status, status_reason, connected_at, updated_at, rate_limit"
-            " FROM integrations WHERE agent_id = ?"));
+    TRY(in, db_->conn.prepare("SELECT " + std::string(kIntegrationColumns) +
+                              " FROM integrations WHERE agent_id = ?"));
     in->bind(1, id);
     while (in->step() == SQLITE_ROW) {
       IntegrationRow row = read_integration(*in, 0);
@@ -378,16 +410,13 @@ class SqliteStore final : public Store {
 
   Result<void> put_integration(const std::string& agent_id, const IntegrationRow& r) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "INSERT OR REPLACE INTO integrations (agent_id, channel, provider, secret_sealed,"
-                " secret_hint, account_sid, address, domain, region, active, status, status_reason,"
-                " connected_at, updated_at, rate_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                " ?, ?, ?)"));
-    st->bind(1, agent_id).bind(2, to_string(r.channel)).bind(3, to_string(r.provider));
-    st->bind(4, r.secret_sealed).bind(5, r.secret_hint).bind(6, r.account_sid);
-    st->bind(7, r.address).bind(8, r.domain).bind(9, to_string(r.region)).bind(10, r.active);
-    st->bind(11, to_string(r.status)).bind(12, r.status_reason);
-    st->bind(13, ms(r.connected_at)).bind(14, ms(r.updated_at)).bind(15, r.rate_limit);
+    TRY(st, db_->conn.prepare("INSERT OR REPLACE INTO integrations (agent_id, " +
+                              std::string(kIntegrationColumns) +
+                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st->bind(1, agent_id).bind(2, to_string(r.channel)).bind(3, r.provider).bind(4, r.sender);
+    st->bind(5, params_json(r.params)).bind(6, secrets_json(r.secrets)).bind(7, r.active);
+    st->bind(8, to_string(r.status)).bind(9, r.status_reason);
+    st->bind(10, ms(r.connected_at)).bind(11, ms(r.updated_at)).bind(12, r.rate_limit);
     return db_->conn.run(*st);
   }
 
@@ -424,11 +453,12 @@ class SqliteStore final : public Store {
 
   Result<std::vector<SealedSecret>> all_sealed_secrets() override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare("SELECT agent_id, channel, secret_sealed FROM integrations"));
+    TRY(st, db_->conn.prepare("SELECT agent_id, channel, secrets FROM integrations"));
     std::vector<SealedSecret> out;
     while (st->step() == SQLITE_ROW) {
-      out.push_back(
-          {st->text(0), parse_channel(st->text(1)).value_or(Channel::email), st->text(2)});
+      const Channel channel = parse_channel(st->text(1)).value_or(Channel::email);
+      for (const auto& [field, f] : parse_secrets(st->text(2)))
+        out.push_back({st->text(0), channel, field, f.sealed});
     }
     st->reset();
     return out;
@@ -439,10 +469,11 @@ class SqliteStore final : public Store {
     Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
     TRY(st, db_->conn.prepare(
-                "UPDATE integrations SET secret_sealed = ? WHERE agent_id = ? AND channel = ?"));
+                "UPDATE integrations SET secrets = json_set(secrets, '$.' || json_quote(?) ||"
+                " '.sealed', ?) WHERE agent_id = ? AND channel = ?"));
     for (const auto& s : secrets) {
       st->reset();
-      st->bind(1, s.sealed).bind(2, s.agent_id).bind(3, to_string(s.channel));
+      st->bind(1, s.field).bind(2, s.sealed).bind(3, s.agent_id).bind(4, to_string(s.channel));
       TRY_VOID(db_->conn.run(*st));
     }
     return tx.commit();
@@ -528,9 +559,8 @@ class SqliteStore final : public Store {
         a.outcome = ev->text(4);
         a.http_status = static_cast<int>(ev->int64(5));
         a.error = ev->text(2);
-        a.route =
-            RouteSummary{parse_provider(ev->text(6)).value_or(ProviderId::resend),
-                         parse_via(ev->text(7)), ev->text(9), ev->text(10), parse_via(ev->text(8))};
+        a.route = RouteSummary{ev->text(6), parse_via(ev->text(7)), ev->text(9), ev->text(10),
+                               parse_via(ev->text(8))};
         a.provider_message_id = ev->text(11);
         d.attempts.push_back(std::move(a));
       } else {
@@ -716,7 +746,7 @@ class SqliteStore final : public Store {
       st->bind_ref(1, to_string(o.status)).bind(2, o.attempts).bind(3, ms(o.next_attempt_at));
       st->bind_ref(4, o.last_error).bind_ref(5, o.provider_message_id);
       if (o.route) {
-        st->bind_ref(6, to_string(o.route->provider)).bind_ref(7, to_string(o.route->via));
+        st->bind_ref(6, o.route->provider).bind_ref(7, to_string(o.route->via));
         st->bind_ref(8, o.route->from).bind_ref(9, o.route->reply_to);
         st->bind_ref(10, to_string(o.route->payer));
       } else {
@@ -871,7 +901,7 @@ class SqliteStore final : public Store {
                 " provider_message_id) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     st->bind(1, o.message_id).bind(2, o.agent_id).bind(3, ms(a.at)).bind(4, a.error);
     st->bind(5, a.number).bind(6, a.outcome).bind(7, a.http_status);
-    st->bind(8, to_string(a.route.provider)).bind(9, to_string(a.route.via));
+    st->bind(8, a.route.provider).bind(9, to_string(a.route.via));
     st->bind(10, to_string(a.route.payer)).bind(11, a.route.from).bind(12, a.route.reply_to);
     st->bind(13, a.provider_message_id);
     return db_->conn.run(*st);
