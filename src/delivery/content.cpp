@@ -40,6 +40,26 @@ Result<Rendered> rendering(Pass& pass, const Job& job) {
   return rendered;
 }
 
+// render_job's work, which may throw.
+bool render_into(Pass& pass, Job& job) {
+  auto rendered = rendering(pass, job);
+  if (!rendered) {
+    finish(job, pass.now, MessageStatus::failed, "cannot render: " + rendered.error().message);
+    return false;
+  }
+  job.outcome.rendered = true;
+  job.outcome.subject = rendered->subject;
+  // The log keeps the body only where keep_body says so (not campaign email): otherwise the
+  // outbound message holds the one copy.
+  if (job.outcome.keep_body) {
+    job.outcome.text = job.message->channel == Channel::sms ? rendered->body : rendered->text;
+    job.outcome.html = rendered->html;
+  }
+  set_content(*job.outbound, std::move(*rendered));
+  job.unrendered = false;
+  return true;
+}
+
 }  // namespace
 
 OutboundMessage make_outbound(const Message& m, const Route& route) {
@@ -68,30 +88,13 @@ void set_content(OutboundMessage& out, Rendered r) {
   }
 }
 
-void finish(Job& job, TimePoint at, MessageStatus status, std::string why) {
-  job.outcome.status = status;
-  job.outcome.last_error = why;
-  job.outcome.events.push_back({at, status, std::move(why)});
-  job.done = true;
-}
-
 bool render_job(Pass& pass, Job& job) {
-  auto rendered = rendering(pass, job);
-  if (!rendered) {
-    finish(job, pass.now, MessageStatus::failed, "cannot render: " + rendered.error().message);
+  try {
+    return render_into(pass, job);
+  } catch (const std::exception& e) {
+    fail_internally(pass, job, e.what());
     return false;
   }
-  job.outcome.rendered = true;
-  job.outcome.subject = rendered->subject;
-  // The log keeps the body only where keep_body says so (not campaign email): otherwise the
-  // outbound message holds the one copy.
-  if (job.outcome.keep_body) {
-    job.outcome.text = job.message->channel == Channel::sms ? rendered->body : rendered->text;
-    job.outcome.html = rendered->html;
-  }
-  set_content(*job.outbound, std::move(*rendered));
-  job.unrendered = false;
-  return true;
 }
 
 }  // namespace herald::delivery

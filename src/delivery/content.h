@@ -12,8 +12,9 @@ OutboundMessage make_outbound(const Message& m, const Route& route);
 // Rendered content where the message's channel carries it.
 void set_content(OutboundMessage& out, Rendered r);
 
-// Renders a job's content into its outcome and its outbound message; false (the job failed,
-// with the reason) when the template cannot render these variables.
+// Renders a job's content into its outcome and its outbound message; false when the template
+// cannot render these variables (the job failed, with the reason) or rendering threw (the job
+// retries alone, see fail_internally).
 bool render_job(Pass& pass, Job& job);
 
 }  // namespace herald::delivery

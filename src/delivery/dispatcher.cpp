@@ -189,8 +189,15 @@ std::vector<Job*> Dispatcher::send_round(Pass& p, net::HttpClient& http, std::ve
   std::vector<Job*> reroutes;
   for (std::size_t first = 0; first < ready.size(); first += kRequestsPerSlice) {
     const std::size_t count = std::min(ready.size() - first, kRequestsPerSlice);
-    auto answers = send_slice(http, std::span(ready).subspan(first, count));
-    for (Answer& a : answers) settle_answer(p, settle, a, reroutes);
+    auto answers = send_slice(p, http, std::span(ready).subspan(first, count));
+    for (Answer& a : answers) {
+      const int attempts = a.job->outcome.attempts;
+      try {
+        settle_answer(p, settle, a, reroutes);
+      } catch (const std::exception& e) {
+        fail_internally(p, *a.job, e.what(), a.job->outcome.attempts > attempts);
+      }
+    }
     flush(p, app_.store());
   }
   return reroutes;

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -82,6 +83,11 @@ struct Pass {
 
 // Ends `job` for this pass with `status`, the reason kept as its last error and in its history.
 void finish(Job& job, TimePoint at, MessageStatus status, std::string why);
+
+// Ends a job whose handling threw (a bug, or input no stage expected): it retries with the
+// reason ("internal error: …"), attempts counted, after its backoff, or fails at the last
+// attempt, and the rest of its pass goes on. `counted`: the pass already counted this attempt.
+void fail_internally(Pass& pass, Job& job, std::string_view what, bool counted = false);
 
 // The adapter for a route's provider: the one place delivery looks a provider up.
 const providers::Provider& provider_of(const Route& route);

@@ -81,17 +81,34 @@ Fit fit_to_skeleton(Pass& pass, Job& j, const Result<Skeleton>& skeleton, bool& 
   return Fit::joined;
 }
 
+// The batch form of `job`'s template, built from its variables; none (its messages go alone)
+// when building it throws.
+template <class Placeholder>
+Result<Skeleton> skeleton_of(const Job& job, const Placeholder& placeholder) {
+  try {
+    return job.renderer->skeleton(job.vars, placeholder);
+  } catch (const std::exception& e) {
+    return fail(Error::internal(e.what()));
+  }
+}
+
 // Personalizes one shared-content unit; the messages that cannot join go to `alone`.
 void personalize_unit(Pass& pass, SendUnit& unit, std::vector<SendUnit>& alone) {
   const auto& provider = provider_of(*unit.front()->route);
   // In id order (as the request will be), so the first message carries the content.
   sort_by_id(unit);
   auto placeholder = [&](std::string_view name) { return provider.placeholder(name); };
-  auto skeleton = unit.front()->renderer->skeleton(unit.front()->vars, placeholder);
+  auto skeleton = skeleton_of(*unit.front(), placeholder);
   bool proven = false;  // the skeleton reproduced a rendered message exactly
   SendUnit kept;
   for (Job* j : unit) {
-    switch (fit_to_skeleton(pass, *j, skeleton, proven, kept.empty())) {
+    Fit fit = Fit::failed;
+    try {
+      fit = fit_to_skeleton(pass, *j, skeleton, proven, kept.empty());
+    } catch (const std::exception& e) {
+      fail_internally(pass, *j, e.what());
+    }
+    switch (fit) {
       case Fit::failed:
         break;
       case Fit::alone:

@@ -156,7 +156,11 @@ void prepare_jobs(Pass& pass, const PrepareContext& context) {
     job.outcome.agent_id = m.agent_id;
     job.outcome.attempts = m.attempts;
     if (i >= pass.fresh_from) job.outcome.fresh = &m;
-    prepare_job(pass, context, job);
+    try {
+      prepare_job(pass, context, job);
+    } catch (const std::exception& e) {
+      fail_internally(pass, job, e.what());
+    }
   }
 }
 

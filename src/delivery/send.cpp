@@ -33,13 +33,40 @@ void classify_answers(const SendUnit& unit, const Result<HttpResponse>& response
   for (std::size_t k = 0; k < unit.size(); ++k) answers.push_back({unit[k], std::move(got[k])});
 }
 
-std::vector<Answer> send_slice(net::HttpClient& http, std::span<SendUnit> units) {
+namespace {
+
+// Ends every message of a unit whose request could not be built or whose answer could not be
+// read (the adapter threw): one request carries them all.
+void fail_unit(Pass& pass, const SendUnit& unit, const char* what) {
+  for (Job* j : unit) fail_internally(pass, *j, what);
+}
+
+}  // namespace
+
+std::vector<Answer> send_slice(Pass& pass, net::HttpClient& http, std::span<SendUnit> units) {
   std::vector<HttpRequest> requests;
+  std::vector<const SendUnit*> sent;  // the units whose request was built, in request order
   requests.reserve(units.size());
-  for (SendUnit& unit : units) requests.push_back(build_request(unit));
+  sent.reserve(units.size());
+  for (SendUnit& unit : units) {
+    try {
+      requests.push_back(build_request(unit));
+      sent.push_back(&unit);
+    } catch (const std::exception& e) {
+      fail_unit(pass, unit, e.what());
+    }
+  }
   auto responses = http.perform_all(requests);
   std::vector<Answer> answers;
-  for (std::size_t g = 0; g < units.size(); ++g) classify_answers(units[g], responses[g], answers);
+  for (std::size_t g = 0; g < sent.size(); ++g) {
+    const std::size_t before = answers.size();
+    try {
+      classify_answers(*sent[g], responses[g], answers);
+    } catch (const std::exception& e) {
+      answers.resize(before);
+      fail_unit(pass, *sent[g], e.what());
+    }
+  }
   return answers;
 }
 

@@ -32,6 +32,8 @@ void classify_answers(const SendUnit& unit, const Result<HttpResponse>& response
                       std::vector<Answer>& answers);
 
 // Sends `units` (one slice) with `http` and returns every message's answer, in request order.
-std::vector<Answer> send_slice(net::HttpClient& http, std::span<SendUnit> units);
+// A unit whose request cannot be built or whose answer cannot be read (the adapter threw) has
+// no answers: its messages retry (see fail_internally), and the slice goes on without them.
+std::vector<Answer> send_slice(Pass& pass, net::HttpClient& http, std::span<SendUnit> units);
 
 }  // namespace herald::delivery
