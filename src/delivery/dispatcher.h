@@ -34,6 +34,9 @@ struct DispatcherOptions {
   std::string worker_prefix = "w";
 };
 
+struct Pass;
+struct Job;
+
 using ClientFactory = std::function<std::unique_ptr<net::HttpClient>()>;
 
 class Dispatcher {
@@ -59,6 +62,10 @@ class Dispatcher {
   // `transactional_only`: this worker is the transactional lane's own and never takes campaign
   // traffic, so a welcome email waits for no campaign pass to finish.
   int pass(net::HttpClient& http, const std::string& worker, bool transactional_only = false);
+  // The pass's stages that use the dispatcher's own state (its store, options and limiter).
+  bool claim(Pass& p, bool transactional_only);
+  std::vector<Job*> send_round(Pass& p, net::HttpClient& http, std::vector<Job*>& round);
+  std::vector<std::vector<Job*>> admit(Pass& p, std::vector<std::vector<Job*>> units);
   // The request budget of a route's account: the integration's own figure (its plan), else the
   // operator's per-provider setting, else the provider's documented pace.
   RateLimit limit_for(const Route& route) const;

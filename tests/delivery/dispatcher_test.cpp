@@ -232,6 +232,57 @@ TEST_F(DispatcherTest, ResendMessagesShareOneBatchRequestAndKeepTheirBatch) {
   EXPECT_EQ(keys.size(), 1u) << "one request, one idempotency key";
 }
 
+TEST_F(DispatcherTest, AMessageThatThrowsRetriesAloneAndTheRestOfItsPassIsSent) {
+  // Invariant: an exception while handling one message (here: a campaign SMS whose contact's
+  // timeZone is a number, which the quiet-hours check cannot read) makes that message retry
+  // with the reason, its attempt counted, and fail at the last attempt; the other messages of
+  // the same pass are sent and recorded, and nothing is left 'sending'.
+  auto campaign_message = [&](Channel channel, const std::string& to, const std::string& vars) {
+    Message m;
+    m.id = new_id();
+    m.agent_id = agent_;
+    m.channel = channel;
+    m.kind = MessageKind::campaign;
+    m.template_key = "market_update";
+    m.vars_json = vars;
+    m.to_address = to;
+    m.next_attempt_at = m.created_at = m.updated_at = clock_.now();
+    return m;
+  };
+  std::vector<Message> pass = {
+      campaign_message(Channel::email, "a@example.com", R"({"contact":{"name":"Ann"}})"),
+      campaign_message(Channel::sms, "+14155552671", R"({"contact":{"timeZone":5}})"),
+      campaign_message(Channel::email, "b@example.com", R"({"contact":{"name":"Bo"}})")};
+  ASSERT_TRUE(app_->store().enqueue(pass).has_value());
+  EXPECT_EQ(dispatcher_->run_once(*http_), 3);
+
+  EXPECT_EQ(message(pass[0].id).status, MessageStatus::sent);
+  EXPECT_EQ(message(pass[2].id).status, MessageStatus::sent);
+  auto r = sandbox_client_->perform(HttpRequest{"GET", sandbox_url_ + "/sandbox/messages", {}, ""});
+  EXPECT_EQ(nlohmann::json::parse(r->body)["items"].size(), 2u);
+  Message bad = message(pass[1].id);
+  EXPECT_EQ(bad.status, MessageStatus::retrying);
+  EXPECT_EQ(bad.attempts, 1);
+  EXPECT_TRUE(bad.last_error.starts_with("internal error: ")) << bad.last_error;
+  EXPECT_GT(bad.next_attempt_at, clock_.now()) << "it waits its backoff";
+  auto counts = app_->store().count_by_status();
+  ASSERT_TRUE(counts.has_value());
+  for (const auto& [status, n] : *counts)
+    EXPECT_FALSE(status == MessageStatus::sending && n > 0) << n << " left sending";
+
+  for (int i = 0; i < 2; ++i) {
+    clock_.advance(std::chrono::hours(1));
+    EXPECT_EQ(dispatcher_->run_once(*http_), 1);
+  }
+  bad = message(pass[1].id);
+  EXPECT_EQ(bad.status, MessageStatus::failed);
+  EXPECT_EQ(bad.attempts, 3);
+  auto detail = app_->store().find_message(bad.id, "");
+  EXPECT_TRUE(
+      (*detail)->history.back().detail.starts_with("gave up after 3 attempts: internal error: "))
+      << (*detail)->history.back().detail;
+}
+
 TEST(RetryPolicy, DelayGrowsExponentiallyWithJitterAndCap) {
   // Invariant: backoff doubles per attempt within [step/2, step], capped, never below Retry-After.
   RetryPolicy p;

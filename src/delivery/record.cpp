@@ -1,0 +1,31 @@
+#include "delivery/record.h"
+
+#include <spdlog/spdlog.h>
+
+namespace herald::delivery {
+
+void flush(Pass& pass, store::Store& store) {
+  std::vector<store::Outcome> outcomes;
+  for (Job& j : pass.jobs) {
+    if (!j.done || j.recorded) continue;
+    outcomes.push_back(std::move(j.outcome));
+    j.recorded = true;
+  }
+  if (outcomes.empty()) return;
+  if (auto r = store.record_outcomes(outcomes); !r) {
+    spdlog::error("worker {}: recording outcomes failed: {}", pass.worker, r.error().message);
+    pass.all_recorded = false;
+  }
+}
+
+void finish_pass(Pass& pass, store::Store& store) {
+  for (Job& j : pass.jobs) j.done = true;
+  flush(pass, store);
+  if (pass.chunks.empty() || !pass.all_recorded) return;
+  std::vector<std::string> ids;
+  for (const auto& c : pass.chunks) ids.push_back(c.id);
+  if (auto r = store.campaigns().finish_chunks(ids); !r)
+    spdlog::error("worker {}: cannot end campaign chunks: {}", pass.worker, r.error().message);
+}
+
+}  // namespace herald::delivery
