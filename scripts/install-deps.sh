@@ -7,13 +7,13 @@ build_pkgs=(
   g++ cmake make pkg-config clang-format
   libboost-dev libcurl4-openssl-dev libssl-dev
   libsqlite3-dev sqlite3 libpq-dev libpqxx-dev
-  libsodium-dev nlohmann-json3-dev rapidjson-dev libsimdjson-dev libkainjow-mustache-dev
+  libsodium-dev libgmime-3.0-dev nlohmann-json3-dev rapidjson-dev libsimdjson-dev libkainjow-mustache-dev
   libmimalloc-dev
   libphonenumber-dev libprotobuf-dev libicu-dev
   libcli11-dev libspdlog-dev libfmt-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(postgresql chromium wrk nodejs npm curl ca-certificates)
+test_pkgs=(postgresql chromium wrk nodejs npm curl ca-certificates openssl python3 python3-aiosmtpd)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -1,6 +1,7 @@
 #include "app/config.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <thread>
 
 #include <sodium.h>
@@ -155,6 +156,9 @@ Result<Config> load_config(const Getenv& getenv) {
   if (!ttl) return std::unexpected(ttl.error());
   c.session_ttl_minutes = *ttl;
   c.web_dir = env(getenv, "HERALD_WEB_DIR");
+  c.ca_file = env(getenv, "HERALD_CA_FILE");
+  if (!c.ca_file.empty() && !std::filesystem::is_regular_file(c.ca_file))
+    return fail(Errc::config, "HERALD_CA_FILE: no such file: " + c.ca_file);
   if (std::string w = env(getenv, "HERALD_SMS_SEND_WINDOW"); !w.empty()) {
     auto window = parse_send_window(w);
     if (!window)

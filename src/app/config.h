@@ -30,6 +30,7 @@ struct Config {
                                           // HERALD_OPERATOR_PASSWORD at start-up
   int session_ttl_minutes = 720;          // HERALD_SESSION_TTL_MINUTES
   std::string web_dir;                    // HERALD_WEB_DIR: serve the dashboard from disk
+  std::string ca_file;  // HERALD_CA_FILE: CAs to trust for providers (e.g. an internal SMTP relay)
   // HERALD_RATE_LIMIT_<PROVIDER> (the provider's registry entry names it): requests per second
   // per account, by provider id; absent: the provider's default.
   std::map<std::string, double, std::less<>> rate_limits;

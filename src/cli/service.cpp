@@ -47,7 +47,9 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   options.retry.max_attempts = cfg.max_attempts;
   options.retry.base = std::chrono::milliseconds(cfg.retry_base_ms);
   options.rate_limits = cfg.rate_limits;
-  auto make_client = [] { return net::make_curl_client(); };
+  net::ClientOptions client_options;
+  client_options.ca_file = cfg.ca_file;
+  auto make_client = [client_options] { return net::make_curl_client(client_options); };
   dispatcher_ = std::make_unique<delivery::Dispatcher>(*app_, options, make_client);
   dispatcher_->start();
 

@@ -1,6 +1,8 @@
 // The libcurl HttpClient: one curl multi handle with a pool of reusable easy handles, so
 // connections stay alive across calls (the multi handle owns the connection cache).
-// perform() is perform_all() of one request and shares the same connections.
+// perform() is perform_all() of one request and shares the same connections. SMTP submissions
+// go through the same multi handle (libcurl speaks SMTP): connections per server and account
+// are kept and reused, bounded like HTTP's.
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -62,8 +64,15 @@ struct Transfer {
   std::size_t slot = 0;   // which pooled easy handle carries it
   std::size_t index = 0;  // position in the caller's request list
   HttpResponse response;
-  curl_slist* headers = nullptr;
+  curl_slist* headers = nullptr;  // HTTP headers, or SMTP recipients
   bool too_large = false;
+  // SMTP: the message being uploaded, how much is sent, and the server's replies.
+  bool mail = false;
+  std::string_view upload;
+  std::size_t uploaded = 0;
+  std::string reply;       // the reply being read (a multi-line reply's lines so far)
+  std::string last_reply;  // the last complete reply
+  std::string refusal;     // the first 4xx/5xx reply (curl's QUIT's "221 Bye" may follow it)
 
   void reset(std::size_t i) {
     index = i;
@@ -71,9 +80,36 @@ struct Transfer {
     too_large = false;
     curl_slist_free_all(headers);
     headers = nullptr;
+    mail = false;
+    upload = {};
+    uploaded = 0;
+    reply.clear();
+    last_reply.clear();
+    refusal.clear();
   }
   ~Transfer() { curl_slist_free_all(headers); }
 };
+
+std::size_t on_upload(char* buffer, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t len = std::min(size * n, t->upload.size() - t->uploaded);
+  std::copy_n(t->upload.data() + t->uploaded, len, buffer);
+  t->uploaded += len;
+  return len;
+}
+
+// An SMTP server's reply lines ("250-SIZE…", "250 OK"): a line whose fourth character is a
+// space (or that is only a code) ends its reply.
+void on_smtp_line(Transfer& t, std::string_view line) {
+  if (!t.reply.empty()) t.reply += '\n';
+  t.reply.append(line);
+  if (line.size() <= 3 || line[3] == ' ') {
+    t.last_reply = std::move(t.reply);
+    t.reply.clear();
+    if (t.refusal.empty() && (t.last_reply.starts_with('4') || t.last_reply.starts_with('5')))
+      t.refusal = t.last_reply;
+  }
+}
 
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -94,7 +130,9 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   const std::size_t len = size * n;
   std::string_view line(data, len);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  if (line.starts_with("HTTP/")) {
+  if (t->mail) {
+    on_smtp_line(*t, line);
+  } else if (line.starts_with("HTTP/")) {
     t->response.headers.clear();
   } else if (line.empty()) {
     // End of a header block.
@@ -252,27 +290,16 @@ class CurlClient final : public HttpClient {
   // request that must not be sent.
   std::optional<Error> configure(CURL* easy, const HttpRequest& r, Transfer& t) const {
     curl_easy_reset(easy);
+    if (r.mail) return configure_mail(easy, r, t);
     for (const auto& [name, value] : r.headers) {
       if (!header_ok(name, value)) {
         return Error::invalid("headers", "header name or value holds forbidden characters");
       }
     }
 
-    curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    common_options(easy, r, t, "http,https");
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options_.connect_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "herald/0.1");
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
 
     // Method and body. POSTFIELDS points into the caller's request, which outlives the call.
     const std::string method = r.method.empty() ? std::string("GET") : r.method;
@@ -308,8 +335,86 @@ class CurlClient final : public HttpClient {
     return std::nullopt;
   }
 
+  // What every transfer sets: URL, allowed protocols, timeouts, callbacks, trusted CAs.
+  void common_options(CURL* easy, const HttpRequest& r, Transfer& t, const char* protocols) const {
+    curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, protocols);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+    if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+  }
+
+  // An SMTP submission: envelope, AUTH and TLS as the request says; the message is uploaded
+  // from the request's body, which outlives the call. No recipients: a NOOP after AUTH.
+  std::optional<Error> configure_mail(CURL* easy, const HttpRequest& r, Transfer& t) const {
+    const MailEnvelope& m = *r.mail;
+    auto clean = [](std::string_view s) {
+      return std::none_of(s.begin(), s.end(),
+                          [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+    };
+    bool ok = clean(m.mail_from) && clean(m.username) && clean(m.password);
+    for (const std::string& to : m.rcpt_to) ok = ok && clean(to) && !to.empty();
+    if (!ok) return Error::invalid("mail", "an address or login holds forbidden characters");
+    t.mail = true;
+    common_options(easy, r, t, "smtp,smtps");
+    curl_easy_setopt(easy, CURLOPT_USE_SSL,
+                     static_cast<long>(m.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+    if (!m.username.empty()) {
+      curl_easy_setopt(easy, CURLOPT_USERNAME, m.username.c_str());
+      curl_easy_setopt(easy, CURLOPT_PASSWORD, m.password.c_str());
+    }
+    if (m.rcpt_to.empty()) {
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "NOOP");
+      return std::nullopt;
+    }
+    curl_easy_setopt(easy, CURLOPT_MAIL_FROM, ("<" + m.mail_from + ">").c_str());
+    for (const std::string& to : m.rcpt_to)
+      t.headers = curl_slist_append(t.headers, ("<" + to + ">").c_str());
+    curl_easy_setopt(easy, CURLOPT_MAIL_RCPT, t.headers);
+    t.upload = r.body;
+    curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_upload);
+    curl_easy_setopt(easy, CURLOPT_READDATA, &t);
+    curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    return std::nullopt;
+  }
+
+  // An SMTP server's answer is a response whatever its code (250, 451, 535, 550): the last
+  // reply's code and text. No reply at all (refused, timed out, TLS failed) is a network error.
+  static Result<HttpResponse> finish_mail(CURL* easy, const HttpRequest& r, Transfer& t,
+                                          CURLcode rc) {
+    long code = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    if (rc == CURLE_OK || code >= 400) {
+      HttpResponse res;
+      res.status = static_cast<int>(code);
+      if (code >= 400 && !t.refusal.empty()) {
+        res.body = std::move(t.refusal);
+      } else {
+        res.body = t.last_reply.empty() ? std::move(t.response.body) : std::move(t.last_reply);
+      }
+      return res;
+    }
+    if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+      Error e = Error::invalid("url", curl_easy_strerror(rc));
+      e.message = "invalid mail server address";
+      return std::unexpected(std::move(e));
+    }
+    return std::unexpected(network_error(r, curl_easy_strerror(rc), true));
+  }
+
   // Turns a finished transfer into its result. Any HTTP status is a response.
   static Result<HttpResponse> finish(CURL* easy, const HttpRequest& r, Transfer& t, CURLcode rc) {
+    if (t.mail) return finish_mail(easy, r, t, rc);
     if (rc == CURLE_OK) {
       long status = 0;
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);

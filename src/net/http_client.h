@@ -15,9 +15,13 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{15000};
   std::chrono::milliseconds connect_timeout{5000};
   std::size_t max_connections_per_host = 64;
+  // A CA bundle to trust instead of the system's (e.g. an internal SMTP relay's); empty: the
+  // system's.
+  std::string ca_file;
 };
 
-// Performs HTTP requests. One instance is used by one thread at a time.
+// Performs HTTP requests, and SMTP submissions (HttpRequest::mail) over the same connection
+// pool. One instance is used by one thread at a time.
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
