@@ -9,5 +9,6 @@ const Provider& resend_adapter();
 const Provider& sendgrid_adapter();
 const Provider& mailgun_adapter();
 const Provider& twilio_adapter();
+const Provider& smtp_adapter();
 
 }  // namespace herald::providers

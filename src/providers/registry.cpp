@@ -6,10 +6,8 @@ namespace herald::providers {
 
 std::span<const Provider* const> all_providers() {
   static const Provider* const kProviders[] = {
-      &resend_adapter(),
-      &sendgrid_adapter(),
-      &mailgun_adapter(),
-      &twilio_adapter(),
+      &resend_adapter(), &sendgrid_adapter(), &mailgun_adapter(),
+      &twilio_adapter(), &smtp_adapter(),
   };
   return kProviders;
 }

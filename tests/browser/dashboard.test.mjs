@@ -362,6 +362,15 @@ test('integrations: connect Resend, SendGrid and Mailgun (Domain, Region) throug
   await card.getByLabel('Provider', { exact: true }).selectOption({ label: 'Mailgun' });
   assert.ok(await card.getByLabel('Domain', { exact: true }).isVisible());
   assert.ok(await card.getByLabel('Region', { exact: true }).isVisible());
+  // The cards come from the providers' own descriptions: SMTP brings its own fields.
+  await card.getByLabel('Provider', { exact: true }).selectOption({ label: 'SMTP' });
+  for (const label of ['SMTP Server', 'Port', 'Security', 'Username', 'Password', 'From Email']) {
+    assert.ok(await card.getByLabel(label, { exact: true }).isVisible(), label);
+  }
+  assert.ok(await card.getByLabel('API Key', { exact: true }).isHidden());
+  assert.ok(await card.getByLabel('Domain', { exact: true }).isHidden());
+  assert.equal(await card.getByLabel('Password', { exact: true }).getAttribute('type'), 'password');
+  assert.equal(await card.getByLabel('Port', { exact: true }).inputValue(), '587');
   await card.getByLabel('Provider', { exact: true }).selectOption({ label: 'Resend' });
   assert.ok(await card.getByLabel('Domain', { exact: true }).isHidden());
   assert.equal(await card.getByLabel('API Key', { exact: true }).getAttribute('type'), 'password');
