@@ -110,13 +110,30 @@ Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& v
   return std::pair{value.substr(0, colon), static_cast<unsigned short>(port)};
 }
 
+// http://host:port for a listen address; an IPv6 host in brackets.
+static std::string url_for(const std::string& host, unsigned short port) {
+  const bool v6 = host.find(':') != std::string::npos && !host.starts_with('[');
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Result<void> use_listen(Config& config, const std::string& listen, const std::string& setting) {
+  auto parsed = parse_listen(listen, setting);
+  if (!parsed) return std::unexpected(parsed.error());
+  config.listen = listen;
+  if (!config.public_url_set) config.public_url = url_for(parsed->first, parsed->second);
+  return {};
+}
+
 Result<Config> load_config(const Getenv& getenv) {
   Config c;
   c.data_dir = env(getenv, "HERALD_DATA_DIR", "./var");
   c.database_url = env(getenv, "HERALD_DATABASE_URL", c.data_dir);
   c.listen = env(getenv, "HERALD_LISTEN", c.listen);
-  if (auto l = parse_listen(c.listen, "HERALD_LISTEN"); !l) return std::unexpected(l.error());
-  c.public_url = strip_slash(env(getenv, "HERALD_PUBLIC_URL", "http://" + c.listen));
+  if (auto l = use_listen(c, c.listen, "HERALD_LISTEN"); !l) return std::unexpected(l.error());
+  if (std::string url = env(getenv, "HERALD_PUBLIC_URL"); !url.empty()) {
+    c.public_url = strip_slash(url);
+    c.public_url_set = true;
+  }
   c.platform_token = Secret(env(getenv, "HERALD_PLATFORM_TOKEN"));
   c.master_key = env(getenv, "HERALD_MASTER_KEY");
   c.master_key_file = env(getenv, "HERALD_MASTER_KEY_FILE", c.data_dir + "/master.key");

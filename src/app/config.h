@@ -18,6 +18,7 @@ struct Config {
   std::string database_url;               // HERALD_DATABASE_URL (default: SQLite in data_dir)
   std::string listen = "127.0.0.1:8080";  // HERALD_LISTEN
   std::string public_url;                 // HERALD_PUBLIC_URL, for links in messages
+  bool public_url_set = false;            // given by HERALD_PUBLIC_URL (else from `listen`)
   Secret platform_token;                  // HERALD_PLATFORM_TOKEN
   std::string master_key;                 // HERALD_MASTER_KEY (base64 of 32 bytes)
   std::string master_key_file;            // HERALD_MASTER_KEY_FILE (default data_dir/master.key)
@@ -47,5 +48,10 @@ Result<Config> load_config(const Getenv& getenv);
 // "host:port" split; fails naming `setting` when malformed.
 Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& value,
                                                             const std::string& setting);
+
+// Listens on `listen` instead (the --listen flag), named `setting` in errors. Unless
+// HERALD_PUBLIC_URL was given, the public URL (links in messages, the Twilio signature
+// check) follows the address actually listened on.
+Result<void> use_listen(Config& config, const std::string& listen, const std::string& setting);
 
 }  // namespace herald::app

@@ -104,7 +104,12 @@ int run_serve(const std::string& listen_override) {
     std::cerr << "herald: " << config.error().message << "\n";
     return 2;
   }
-  if (!listen_override.empty()) config->listen = listen_override;
+  if (!listen_override.empty()) {
+    if (auto used = app::use_listen(*config, listen_override, "--listen"); !used) {
+      std::cerr << "herald: " << used.error().message << "\n";
+      return 2;
+    }
+  }
   auto listen = app::parse_listen(config->listen, "--listen");
   if (!listen) {
     std::cerr << "herald: " << listen.error().message << "\n";
