@@ -1,6 +1,7 @@
 #include "app/auth.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -182,7 +183,9 @@ Result<std::optional<Identity>> api_token_identity(App& app, const std::string& 
   // Record use at most once a minute: no write per request.
   TimePoint now = app.clock().now();
   if (!(*t)->last_used_at || now - *(*t)->last_used_at > std::chrono::minutes(1)) {
-    (void)app.store().touch_api_token((*t)->id, now);
+    // "Last used" is a hint for the token list: a failed write must not fail the request.
+    if (auto r = app.store().touch_api_token((*t)->id, now); !r)
+      spdlog::warn("could not record an API token's last use: {}", r.error().message);
   }
   return std::optional<Identity>(Identity{"agent", (*t)->agent_id, ""});
 }

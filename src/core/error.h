@@ -56,8 +56,14 @@ struct Error {
   static Error internal(std::string what) { return Error{Errc::internal, std::move(what)}; }
 };
 
+// A value or the Error that kept it from being made. [[nodiscard]]: a failure is handled or
+// passed on, never dropped silently (log it where nothing else can be done).
 template <class T>
-using Result = std::expected<T, Error>;
+class [[nodiscard]] Result : public std::expected<T, Error> {
+ public:
+  using std::expected<T, Error>::expected;
+  Result(std::expected<T, Error> e) : std::expected<T, Error>(std::move(e)) {}  // NOLINT
+};
 
 // Shorthand for returning an error from a function returning Result<T>.
 inline std::unexpected<Error> fail(Error e) {

@@ -1,5 +1,7 @@
 #include "delivery/outcome.h"
 
+#include <spdlog/spdlog.h>
+
 #include "delivery/content.h"
 
 namespace herald::delivery {
@@ -136,8 +138,15 @@ void settle_answer(Pass& pass, const SettleContext& ctx, Answer& answer,
                        pass.random};
   Next next = apply_outcome(state, o, policy);
   if (next.integration) {
-    (void)ctx.store.set_integration_status(j.message->agent_id, j.message->channel,
-                                           *next.integration, next.integration_reason, pass.now);
+    // Not recorded (the store failed): this pass goes on with what it knows, and the next
+    // answer from that account tries again.
+    if (auto r =
+            ctx.store.set_integration_status(j.message->agent_id, j.message->channel,
+                                             *next.integration, next.integration_reason, pass.now);
+        !r) {
+      spdlog::warn("agent {}: could not record the {} integration's health: {}",
+                   j.message->agent_id, to_string(j.message->channel), r.error().message);
+    }
     status = *next.integration;
   }
   if (next.state == NextState::reroute) {

@@ -357,10 +357,12 @@ TEST_F(CampaignTest, CancelFailsUnsentMessagesAndStopsFanOut) {
   contacts(40);
   auto c = campaign();
   auto dispatcher = small_passes(25);
-  http_->perform(HttpRequest{"POST",
-                             url_ + "/sandbox/faults",
-                             {{"Content-Type", "application/json"}},
-                             R"({"provider":"resend","status":500,"count":1})"});
+  ASSERT_TRUE(http_
+                  ->perform(HttpRequest{"POST",
+                                        url_ + "/sandbox/faults",
+                                        {{"Content-Type", "application/json"}},
+                                        R"({"provider":"resend","status":500,"count":1})"})
+                  .has_value());
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
   ASSERT_EQ(dispatcher->run_once(*http_), 25);  // one batch of 25, answered 500: retrying
   ASSERT_EQ(app_->store().campaigns().counts(agent_, c.id)->queued, 25);
@@ -499,7 +501,8 @@ TEST_F(CampaignTest, CampaignEmailCarriesOneClickUnsubscribeThatSuppressesTheNex
   ASSERT_TRUE(done.has_value()) << done.error().message;
   std::string who = done->target.address;
 
-  http_->perform(HttpRequest{"DELETE", url_ + "/sandbox/messages", {}, ""});
+  ASSERT_TRUE(
+      http_->perform(HttpRequest{"DELETE", url_ + "/sandbox/messages", {}, ""}).has_value());
   auto second = campaign();
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, second.id));
   drain();

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "core/error.h"
 
 namespace herald::store::sqlite {
@@ -136,7 +138,11 @@ class Transaction {
     return r;
   }
   ~Transaction() {
-    if (!done_) (void)c_.exec("ROLLBACK");
+    if (done_) return;
+    // A failed ROLLBACK leaves the connection inside a transaction; SQLite rolls it back
+    // itself when the connection closes. Said loudly, since every later write would fail.
+    if (auto r = c_.exec("ROLLBACK"); !r)
+      spdlog::error("sqlite: rollback failed: {}", r.error().message);
   }
 
  private:
