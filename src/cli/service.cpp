@@ -36,10 +36,11 @@ Service::~Service() {
 
 Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port) {
   const app::Config& cfg = app_->config();
-  // SQLite is owned by this one process: whatever was 'sending' when it last stopped was
-  // interrupted, so it goes back to the queue now (at-least-once; Resend dedupes by key).
-  if (auto n = app_->store().requeue_expired(app_->clock().now() + std::chrono::hours(24 * 365));
-      n && *n > 0) {
+  // What the previous run left claimed goes back to the queue (at-least-once; Resend dedupes
+  // by key); the store knows whose claims those can be.
+  if (auto n = app_->store().recover_interrupted(app_->clock().now()); !n) {
+    return std::unexpected(n.error());
+  } else if (*n > 0) {
     spdlog::warn("requeued {} message(s) interrupted by the previous shutdown", *n);
   }
   delivery::DispatcherOptions options;

@@ -238,6 +238,11 @@ class Store {
   virtual Result<void> assign_batches(std::span<const std::vector<std::string>> batches) = 0;
   // Returns messages whose claim lease expired to the queue; returns how many.
   virtual Result<int> requeue_expired(TimePoint now) = 0;
+  // At start-up, before any worker runs: returns to the queue what an earlier run left
+  // claimed (messages and campaign chunks); returns how many. A store one process owns
+  // (SQLite) takes back every claim, since whoever held them is gone; a store several
+  // processes share takes back only expired leases (the live processes hold the rest).
+  virtual Result<int> recover_interrupted(TimePoint now) = 0;
   // When the earliest queued/retrying message becomes due (nullopt if none).
   virtual Result<std::optional<TimePoint>> next_due_at() = 0;
   // Sub-stores (issue 4), sharing this store's database.

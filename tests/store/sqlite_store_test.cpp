@@ -250,6 +250,20 @@ TEST_F(SqliteStoreTest, MessagesAreScopedToTheirAgent) {
   EXPECT_TRUE(store_->list_messages(MessageQuery{b.id})->items.empty());
 }
 
+TEST_F(SqliteStoreTest, AtStartUpEveryClaimOfTheLastRunReturnsToTheQueue) {
+  // Invariant: SQLite has one owner process, so at start-up a claim whose lease still runs was
+  // interrupted all the same and is taken again at once.
+  auto a = agent("a@example.com");
+  ASSERT_TRUE(store_->enqueue(std::vector<Message>{message(a.id)}).has_value());
+  auto now = Clock::now();
+  ASSERT_EQ(store_->claim_due({now, now + std::chrono::minutes(5), "w", 10, std::nullopt})->size(),
+            1u);
+  EXPECT_EQ(*store_->requeue_expired(now), 0) << "the lease still runs";
+  EXPECT_EQ(*store_->recover_interrupted(now), 1);
+  EXPECT_EQ(
+      store_->claim_due({now, now + std::chrono::seconds(30), "w2", 10, std::nullopt})->size(), 1u);
+}
+
 TEST_F(SqliteStoreTest, ExpiredClaimsReturnToTheQueue) {
   // Invariant: a message claimed by a worker that died is taken again after its lease.
   auto a = agent("a@example.com");

@@ -868,6 +868,12 @@ class SqliteStore final : public Store {
     return n + chunks;
   }
 
+  // SQLite is owned by this one process (the file is locked to it): whatever was claimed when
+  // it last stopped was interrupted, leases running or not.
+  Result<int> recover_interrupted(TimePoint now) override {
+    return requeue_expired(now + std::chrono::hours(24 * 365 * 100));
+  }
+
   Result<std::optional<TimePoint>> next_due_at() override {
     std::lock_guard lock(db_->mu);
     // One seek of the (kind, next_attempt_at) index per kind.
