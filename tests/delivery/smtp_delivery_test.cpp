@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "app/agents.h"
 #include "app/listings.h"
@@ -44,7 +45,10 @@ class SmtpDeliveryTest : public ::testing::Test {
     net::ClientOptions client;
     client.ca_file = smtp_->ca_file();
     make_client_ = [client] { return net::make_curl_client(client); };
-    dispatcher_ = std::make_unique<Dispatcher>(*app_, DispatcherOptions{}, make_client_);
+    DispatcherOptions options;
+    options.retry.base = std::chrono::milliseconds(20);  // retries come due within the test
+    options.retry.max_attempts = 3;
+    dispatcher_ = std::make_unique<Dispatcher>(*app_, options, make_client_);
     http_ = make_client_();
     agent_ = app::create_agent(*app_, {"Matt Wright", "matt@wrightrealty.com"})->id;
     ASSERT_TRUE(
@@ -149,6 +153,31 @@ TEST_F(SmtpDeliveryTest, ARefusedLoginFallsBackToThePlatformUnderTheAgentsBrand)
   EXPECT_EQ(rec->email->status, IntegrationStatus::failing);
   EXPECT_NE(rec->email->status_reason.find("did not accept the login"), std::string::npos)
       << rec->email->status_reason;
+}
+
+TEST_F(SmtpDeliveryTest, ATemporaryRefusalIsRetriedAndAPermanentOneFailsWithTheServersWords) {
+  ASSERT_TRUE(connect(SmtpServer::kPassword).has_value());
+  auto later = listing("tempfail-once-" + new_id() + "@example.com");
+  dispatcher_->run_once(*http_);
+  Message m = message(later);
+  EXPECT_EQ(m.status, MessageStatus::retrying);
+  EXPECT_NE(m.last_error.find("try again later"), std::string::npos) << m.last_error;
+  for (int i = 0; i < 250 && message(later).status != MessageStatus::sent; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    dispatcher_->run_once(*http_);
+  }
+  m = message(later);
+  EXPECT_EQ(m.status, MessageStatus::sent) << m.last_error;
+  EXPECT_EQ(m.attempts, 2);
+  EXPECT_EQ(smtp_->wait_for(before_ + 1).size(), before_ + 1);
+
+  auto never = listing("reject-" + new_id() + "@example.com");
+  dispatcher_->run_once(*http_);
+  m = message(never);
+  EXPECT_EQ(m.status, MessageStatus::failed);
+  EXPECT_EQ(m.attempts, 1) << "a 5xx is not retried";
+  EXPECT_NE(m.last_error.find("User unknown"), std::string::npos) << m.last_error;
+  EXPECT_TRUE(platform_received().empty()) << "a refused recipient is not re-routed";
 }
 
 TEST_F(SmtpDeliveryTest, NoEncryptionIsRefusedForAServerElsewhere) {
