@@ -124,6 +124,47 @@ Result<void> use_listen(Config& config, const std::string& listen, const std::st
   return {};
 }
 
+// The platform's own account per channel, and per provider its base URL override and its
+// request rate, from the variables each provider's description names.
+static Result<void> load_providers(const Getenv& getenv, Config& c) {
+  PlatformConfig& p = c.platform;
+  p.name = env(getenv, "HERALD_PLATFORM_NAME", "RealtorAI");
+  // The platform's own account per channel: its provider, and each of the provider's fields
+  // from the environment variable its registry entry names.
+  struct ChannelSetting {
+    Channel channel;
+    const char* provider_var;
+    const char* default_provider;
+    PlatformAccount* account;
+  };
+  for (auto [channel, var, fallback, account] :
+       {ChannelSetting{Channel::email, "HERALD_PLATFORM_EMAIL_PROVIDER", "resend", &p.email},
+        ChannelSetting{Channel::sms, "HERALD_PLATFORM_SMS_PROVIDER", "twilio", &p.sms}}) {
+    auto loaded = platform_account(getenv, channel, var, env(getenv, var, fallback));
+    if (!loaded) return std::unexpected(loaded.error());
+    *account = std::move(*loaded);
+  }
+
+  // Per provider: its base URL override and its default request rate.
+  for (const providers::Provider* provider : providers::all_providers()) {
+    const providers::ProviderInfo& info = provider->info();
+    if (!info.base_url_env.empty()) {
+      const std::string name(info.base_url_env);
+      if (std::string v = env(getenv, name.c_str()); !v.empty()) {
+        if (!is_valid_http_url(v)) return fail(Errc::config, name + " is not a URL: " + v);
+        p.base_urls.set(std::string(info.id), strip_slash(v));
+      }
+    }
+    if (!info.rate_limit_env.empty()) {
+      const std::string name(info.rate_limit_env);
+      auto v = env_int(getenv, name.c_str(), 0, 0, 1000000);
+      if (!v) return std::unexpected(v.error());
+      if (*v > 0) c.rate_limits[std::string(info.id)] = *v;
+    }
+  }
+  return {};
+}
+
 Result<Config> load_config(const Getenv& getenv) {
   Config c;
   c.data_dir = env(getenv, "HERALD_DATA_DIR", "./var");
@@ -188,41 +229,7 @@ Result<Config> load_config(const Getenv& getenv) {
                 "HERALD_DEFAULT_TIME_ZONE is not a known time zone: " + c.default_time_zone);
   }
 
-  PlatformConfig& p = c.platform;
-  p.name = env(getenv, "HERALD_PLATFORM_NAME", "RealtorAI");
-  // The platform's own account per channel: its provider, and each of the provider's fields
-  // from the environment variable its registry entry names.
-  struct ChannelSetting {
-    Channel channel;
-    const char* provider_var;
-    const char* default_provider;
-    PlatformAccount* account;
-  };
-  for (auto [channel, var, fallback, account] :
-       {ChannelSetting{Channel::email, "HERALD_PLATFORM_EMAIL_PROVIDER", "resend", &p.email},
-        ChannelSetting{Channel::sms, "HERALD_PLATFORM_SMS_PROVIDER", "twilio", &p.sms}}) {
-    auto loaded = platform_account(getenv, channel, var, env(getenv, var, fallback));
-    if (!loaded) return std::unexpected(loaded.error());
-    *account = std::move(*loaded);
-  }
-
-  // Per provider: its base URL override and its default request rate.
-  for (const providers::Provider* provider : providers::all_providers()) {
-    const providers::ProviderInfo& info = provider->info();
-    if (!info.base_url_env.empty()) {
-      const std::string name(info.base_url_env);
-      if (std::string v = env(getenv, name.c_str()); !v.empty()) {
-        if (!is_valid_http_url(v)) return fail(Errc::config, name + " is not a URL: " + v);
-        p.base_urls.set(std::string(info.id), strip_slash(v));
-      }
-    }
-    if (!info.rate_limit_env.empty()) {
-      const std::string name(info.rate_limit_env);
-      auto v = env_int(getenv, name.c_str(), 0, 0, 1000000);
-      if (!v) return std::unexpected(v.error());
-      if (*v > 0) c.rate_limits[std::string(info.id)] = *v;
-    }
-  }
+  if (auto p = load_providers(getenv, c); !p) return std::unexpected(p.error());
   return c;
 }
 

@@ -388,6 +388,18 @@ class CurlClient final : public HttpClient {
     return std::nullopt;
   }
 
+  // A transfer that failed without an answer. A request that can never succeed (bad URL) is the
+  // caller's mistake, not the network's; curl_easy_strerror is a fixed text per code: it never
+  // holds the URL, headers, body or password.
+  static Error transfer_error(const HttpRequest& r, CURLcode rc, const char* invalid_url) {
+    if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+      Error e = Error::invalid("url", curl_easy_strerror(rc));
+      e.message = invalid_url;
+      return e;
+    }
+    return network_error(r, curl_easy_strerror(rc), true);
+  }
+
   // An SMTP server's answer is a response whatever its code (250, 451, 535, 550): the last
   // reply's code and text. No reply at all (refused, timed out, TLS failed) is a network error.
   static Result<HttpResponse> finish_mail(CURL* easy, const HttpRequest& r, Transfer& t,
@@ -404,12 +416,7 @@ class CurlClient final : public HttpClient {
       }
       return res;
     }
-    if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
-      Error e = Error::invalid("url", curl_easy_strerror(rc));
-      e.message = "invalid mail server address";
-      return std::unexpected(std::move(e));
-    }
-    return std::unexpected(network_error(r, curl_easy_strerror(rc), true));
+    return std::unexpected(transfer_error(r, rc, "invalid mail server address"));
   }
 
   // Turns a finished transfer into its result. Any HTTP status is a response.
@@ -425,14 +432,7 @@ class CurlClient final : public HttpClient {
       return std::unexpected(network_error(
           r, "response body larger than " + std::to_string(kMaxResponseBytes) + " bytes", false));
     }
-    // A request that can never succeed is the caller's mistake, not the network's.
-    if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
-      Error e = Error::invalid("url", curl_easy_strerror(rc));
-      e.message = "invalid request URL";
-      return std::unexpected(std::move(e));
-    }
-    // curl_easy_strerror is a fixed text per code: it never holds the URL, headers or body.
-    return std::unexpected(network_error(r, curl_easy_strerror(rc), true));
+    return std::unexpected(transfer_error(r, rc, "invalid request URL"));
   }
 
   // Fails every transfer still in flight (the multi handle itself broke).

@@ -21,6 +21,27 @@ std::string_view to_string(OutcomeKind k) {
   return "unknown";
 }
 
+// The kind's name as the API and dashboard spell it.
+std::string_view to_string(FieldKind k) {
+  switch (k) {
+    case FieldKind::text:
+      return "text";
+    case FieldKind::secret:
+      return "secret";
+    case FieldKind::email:
+      return "email";
+    case FieldKind::phone:
+      return "phone";
+    case FieldKind::choice:
+      return "choice";
+    case FieldKind::port:
+      return "port";
+    case FieldKind::host:
+      return "host";
+  }
+  return "text";
+}
+
 const CredentialField* ProviderInfo::field(std::string_view name) const {
   for (const auto& f : fields)
     if (f.name == name) return &f;

@@ -54,6 +54,9 @@ enum class FieldKind {
   host,    // a host name or IP address
 };
 
+// The kind's name as the API and the dashboard spell it ("secret", "port", …).
+std::string_view to_string(FieldKind k);
+
 // One value of a choice field: what is stored and what the dashboard shows ("eu", "EU").
 struct Choice {
   std::string_view value;

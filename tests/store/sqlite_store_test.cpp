@@ -304,6 +304,24 @@ TEST_F(SqliteStoreTest, MessageLogPagesNewestFirstWithFilters) {
   EXPECT_EQ(store_->list_messages(sms)->items.size(), 3u);
 }
 
+// A database as a Herald that knew migrations up to `version` left it.
+std::optional<sqlite::Connection> old_database(const fs::path& dir, int version) {
+  auto conn = sqlite::Connection::open((dir / "herald.db").string());
+  if (!conn) return std::nullopt;
+  bool ok = conn->exec(
+                    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT"
+                    " NOT NULL, applied_at INTEGER NOT NULL)")
+                .has_value();
+  for (const auto& m : sqlite::migrations()) {
+    if (!ok || m.version > version) break;
+    ok = conn->exec(m.sql).has_value() && conn->exec("INSERT INTO schema_migrations VALUES (" +
+                                                     std::to_string(m.version) + ", 'old', 0)")
+                                              .has_value();
+  }
+  if (!ok) return std::nullopt;
+  return std::move(*conn);
+}
+
 TEST(SqliteMigrationTest, CampaignCountersStartFromTheMessagesAlreadyQueued) {
   // Invariant: upgrading a database with campaigns in flight (schema 11) to counters gives
   // the same live counts the messages show, so a running campaign still completes.
@@ -311,17 +329,8 @@ TEST(SqliteMigrationTest, CampaignCountersStartFromTheMessagesAlreadyQueued) {
   fs::create_directories(dir);
   std::string agent = new_id(), campaign = new_id();
   {
-    auto conn = sqlite::Connection::open((dir / "herald.db").string());
+    auto conn = old_database(dir, 11);
     ASSERT_TRUE(conn.has_value());
-    ASSERT_TRUE(
-        conn->exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT"
-                   " NOT NULL, applied_at INTEGER NOT NULL)"));
-    for (const auto& m : sqlite::migrations()) {
-      if (m.version > 11) break;
-      ASSERT_TRUE(conn->exec(m.sql)) << m.name;
-      ASSERT_TRUE(conn->exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
-                             ", 'old', 0)"));
-    }
     ASSERT_TRUE(
         conn->exec("INSERT INTO agents (id, name, email, created_at, updated_at) VALUES"
                    " ('" +
@@ -367,17 +376,8 @@ TEST(SqliteMigrationTest, IntegrationsKeepWorkingInTheGenericShape) {
   const std::string key = sealer.seal("key-0123456789abcdef", agent, "email.api_key");
   const std::string token = sealer.seal("twilio-token-abcdef", agent, "sms.auth_token");
   {
-    auto conn = sqlite::Connection::open((dir / "herald.db").string());
+    auto conn = old_database(dir, 14);
     ASSERT_TRUE(conn.has_value());
-    ASSERT_TRUE(
-        conn->exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT"
-                   " NOT NULL, applied_at INTEGER NOT NULL)"));
-    for (const auto& m : sqlite::migrations()) {
-      if (m.version > 14) break;
-      ASSERT_TRUE(conn->exec(m.sql)) << m.name;
-      ASSERT_TRUE(conn->exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
-                             ", 'old', 0)"));
-    }
     ASSERT_TRUE(
         conn->exec("INSERT INTO agents (id, name, email, created_at, updated_at) VALUES"
                    " ('" +

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -72,6 +73,11 @@ class SmtpServer {
     std::sort(files.begin(), files.end());
     std::vector<Received> out;
     for (const auto& f : files) {
+      // Each message is parsed once (a Python run each), however often it is asked for.
+      if (auto seen = parsed_.find(f.string()); seen != parsed_.end()) {
+        out.push_back(seen->second);
+        continue;
+      }
       Received r;
       std::filesystem::path env = f;
       env.replace_extension(".json");
@@ -79,6 +85,7 @@ class SmtpServer {
       r.raw = read(f);
       r.parsed = nlohmann::json::parse(
           run("/usr/bin/python3 " + source("tests/support/parse_mime.py") + " " + f.string()));
+      parsed_.emplace(f.string(), r);
       out.push_back(std::move(r));
     }
     return out;
@@ -113,6 +120,7 @@ class SmtpServer {
 
   std::filesystem::path dir_;
   std::unique_ptr<Process> server_;
+  mutable std::map<std::string, Received> parsed_;
 };
 
 }  // namespace herald::test

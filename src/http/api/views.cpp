@@ -4,28 +4,6 @@
 
 namespace herald::api {
 
-// The kind's name as the API and dashboard spell it.
-static std::string_view field_kind_name(providers::FieldKind k) {
-  using providers::FieldKind;
-  switch (k) {
-    case FieldKind::text:
-      return "text";
-    case FieldKind::secret:
-      return "secret";
-    case FieldKind::email:
-      return "email";
-    case FieldKind::phone:
-      return "phone";
-    case FieldKind::choice:
-      return "choice";
-    case FieldKind::port:
-      return "port";
-    case FieldKind::host:
-      return "host";
-  }
-  return "text";
-}
-
 json agent_view(const store::AgentRow& a) {
   return {{"id", a.id},
           {"name", a.name},
@@ -160,7 +138,7 @@ json provider_view(const providers::Provider& provider) {
   for (const auto& f : info.fields) {
     json field = {{"name", f.name},
                   {"label", f.label},
-                  {"kind", field_kind_name(f.kind)},
+                  {"kind", providers::to_string(f.kind)},
                   {"required", f.required},
                   {"placeholder", f.placeholder},
                   {"help", f.help},
