@@ -2,6 +2,7 @@
 // the outbound client (which performs them) and the server. No I/O here.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ struct MailEnvelope {
   std::string username;  // empty: no AUTH
   std::string password;
   bool require_tls = true;  // smtp://: STARTTLS or fail (never plain text unless false)
+  // Mails to this server under this login in flight at once, across every client in the
+  // process (a server counts its connections per login); 0: only the client's per-host limit.
+  std::size_t max_connections = 0;
 };
 
 // An outbound (or inbound) HTTP request. `url` is absolute for outbound requests.

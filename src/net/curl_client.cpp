@@ -6,7 +6,11 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +63,79 @@ std::string host_of(std::string_view url) {
   return std::string(rest);
 }
 
+// Mails in flight per mail server and login, shared by every client in the process: each send
+// worker has its own client (and connection cache), but a server limits connections per login
+// however many workers Herald runs. A transfer holds a lease while it is in flight.
+class MailBudget {
+ public:
+  static MailBudget& instance() {
+    static MailBudget budget;
+    return budget;
+  }
+
+  // Holds one of an account's slots until released or destroyed.
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(Lease&& o) noexcept : key_(std::move(o.key_)) { o.key_.clear(); }
+    Lease& operator=(Lease&& o) noexcept {
+      if (this != &o) {
+        release();
+        key_ = std::move(o.key_);
+        o.key_.clear();
+      }
+      return *this;
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { release(); }
+    void release() {
+      if (key_.empty()) return;
+      instance().give(key_);
+      key_.clear();
+    }
+
+   private:
+    friend class MailBudget;
+    explicit Lease(std::string key) : key_(std::move(key)) {}
+    std::string key_;
+  };
+
+  // A slot of `key`'s `cap`, if one is free.
+  std::optional<Lease> try_take(const std::string& key, std::size_t cap) {
+    std::lock_guard lock(mu_);
+    std::size_t& busy = busy_[key];
+    if (busy >= cap) return std::nullopt;
+    ++busy;
+    return Lease(key);
+  }
+
+  // Waits up to `timeout` for any slot to come free.
+  void wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout);
+  }
+
+ private:
+  void give(const std::string& key) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = busy_.find(key);
+      if (it != busy_.end() && --it->second == 0) busy_.erase(it);
+    }
+    cv_.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::size_t> busy_;
+};
+
+// The account a mail's budget is counted under: its server and login.
+std::string mail_account(const HttpRequest& r) {
+  return host_of(r.url) + "\n" + r.mail->username;
+}
+
 // The state of one transfer; a slot is reused for many requests during one call.
 struct Transfer {
   std::size_t slot = 0;   // which pooled easy handle carries it
@@ -70,11 +147,13 @@ struct Transfer {
   bool mail = false;
   std::string_view upload;
   std::size_t uploaded = 0;
-  std::string reply;       // the reply being read (a multi-line reply's lines so far)
-  std::string last_reply;  // the last complete reply
-  std::string refusal;     // the first 4xx/5xx reply (curl's QUIT's "221 Bye" may follow it)
+  std::string reply;        // the reply being read (a multi-line reply's lines so far)
+  std::string last_reply;   // the last complete reply
+  std::string refusal;      // the first 4xx/5xx reply (curl's QUIT's "221 Bye" may follow it)
+  MailBudget::Lease lease;  // its account's slot while in flight (mails with a budget)
 
   void reset(std::size_t i) {
+    lease.release();
     index = i;
     response = HttpResponse{};
     too_large = false;
@@ -224,22 +303,39 @@ class CurlClient final : public HttpClient {
       }
     } detach{multi_, pool_, attached};
 
-    std::size_t next = 0;
+    // Requests not started yet, in order. A mail whose account has every slot busy (here or in
+    // another worker) waits its turn while the requests behind it go on.
+    std::vector<std::size_t> pending(requests.size());
+    for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = requests.size() - 1 - i;
     std::size_t active = 0;
-    // Starts queued requests while a slot is free; a request that cannot start (bad header)
+    bool blocked = false;  // some pending mail waits for its account's budget
+    // Starts pending requests while a slot is free; a request that cannot start (bad header)
     // gets its error at once and its slot goes to the next request.
     auto fill = [&] {
-      while (next < requests.size() && !free_slots.empty()) {
+      blocked = false;
+      for (std::size_t k = pending.size(); k-- > 0 && !free_slots.empty();) {
+        const std::size_t i = pending[k];
+        std::optional<MailBudget::Lease> lease;
+        if (const auto& mail = requests[i].mail; mail && mail->max_connections > 0) {
+          lease = MailBudget::instance().try_take(mail_account(requests[i]), mail->max_connections);
+          if (!lease) {
+            blocked = true;
+            continue;
+          }
+        }
+        pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(k));
         const std::size_t s = free_slots.back();
-        const std::size_t i = next++;
         Transfer& t = slots[s];
         t.reset(i);
+        if (lease) t.lease = std::move(*lease);
         if (auto err = configure(pool_[s], requests[i], t)) {
           results[i] = std::unexpected(std::move(*err));
+          t.lease.release();
           continue;
         }
         if (curl_multi_add_handle(multi_, pool_[s]) != CURLM_OK) {
           results[i] = std::unexpected(Error::internal("curl_multi_add_handle failed"));
+          t.lease.release();
           continue;
         }
         attached[s] = true;
@@ -249,15 +345,22 @@ class CurlClient final : public HttpClient {
     };
 
     fill();
-    while (active > 0) {
+    while (active > 0 || !pending.empty()) {
+      if (active == 0) {
+        // Every pending mail waits for slots other workers hold.
+        MailBudget::instance().wait(std::chrono::milliseconds(50));
+        fill();
+        continue;
+      }
       // Drive every transfer as far as it can go without blocking.
       int running = 0;
       const CURLMcode mc = curl_multi_perform(multi_, &running);
       if (mc != CURLM_OK) {
         fail_active(requests, slots, attached, results, curl_multi_strerror(mc));
+        fail_pending(requests, pending, results, curl_multi_strerror(mc));
         break;
       }
-      // Collect finished transfers and hand their slots to queued requests.
+      // Collect finished transfers and hand their slots to pending requests.
       int queued = 0;
       while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
         if (msg->msg != CURLMSG_DONE) continue;
@@ -267,15 +370,18 @@ class CurlClient final : public HttpClient {
         const CURLcode rc = msg->data.result;
         curl_multi_remove_handle(multi_, pool_[s]);
         attached[s] = false;
+        slots[s].lease.release();
         results[slots[s].index] = finish(pool_[s], requests[slots[s].index], slots[s], rc);
         free_slots.push_back(s);
         --active;
       }
       fill();
-      if (active == 0) break;
-      // Sleep until a socket is ready or curl's next timeout is due.
-      if (curl_multi_poll(multi_, nullptr, 0, 1000, nullptr) != CURLM_OK) {
+      if (active == 0) continue;
+      // Sleep until a socket is ready or curl's next timeout is due; a mail waiting for a slot
+      // another worker holds is looked at again soon.
+      if (curl_multi_poll(multi_, nullptr, 0, blocked ? 20 : 1000, nullptr) != CURLM_OK) {
         fail_active(requests, slots, attached, results, "curl_multi_poll failed");
+        fail_pending(requests, pending, results, "curl_multi_poll failed");
         break;
       }
     }
@@ -443,9 +549,18 @@ class CurlClient final : public HttpClient {
       if (!attached[s]) continue;
       curl_multi_remove_handle(multi_, pool_[s]);
       attached[s] = false;
+      slots[s].lease.release();
       results[slots[s].index] =
           std::unexpected(network_error(requests[slots[s].index], what, true));
     }
+  }
+
+  // Fails every request not started (the multi handle itself broke).
+  static void fail_pending(std::span<const HttpRequest> requests, std::vector<std::size_t>& pending,
+                           std::vector<Result<HttpResponse>>& results, const char* what) {
+    for (std::size_t i : pending)
+      results[i] = std::unexpected(network_error(requests[i], what, true));
+    pending.clear();
   }
 
   ClientOptions options_;

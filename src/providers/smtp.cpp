@@ -38,6 +38,10 @@ struct GFree {
   void operator()(char* p) const { g_free(p); }
 };
 
+// Connections to one server under one login at once, unless the account says otherwise
+// (nodemailer's pool default; servers commonly allow 5 to 20 per login).
+constexpr std::size_t kDefaultConnections = 5;
+
 bool is_loopback(std::string_view host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.starts_with("127.");
 }
@@ -60,8 +64,15 @@ std::string server_url(const Params& params, std::string_view ehlo) {
 }
 
 MailEnvelope envelope(const Credentials& c, std::string mail_from, std::vector<std::string> to) {
-  return MailEnvelope{std::move(mail_from), std::move(to), c.params.get("username"),
-                      c.secrets.get("password").reveal(), c.params.get("security") != "none"};
+  std::size_t connections = kDefaultConnections;
+  const std::string& given = c.params.get("maxConnections");
+  std::from_chars(given.data(), given.data() + given.size(), connections);
+  return MailEnvelope{std::move(mail_from),
+                      std::move(to),
+                      c.params.get("username"),
+                      c.secrets.get("password").reveal(),
+                      c.params.get("security") != "none",
+                      connections};
 }
 
 // The Message-ID Herald gives a message: its id at the sender's domain (RFC 5322 §3.6.4).
@@ -199,7 +210,17 @@ const ProviderInfo kInfo{
                 .help = "The password or app password for the mail server.",
                 .max_length = 512,
                 .env = "SMTP_PASSWORD"},
-               sender_email_field("An address the mail server lets this login send from.")},
+               sender_email_field("An address the mail server lets this login send from."),
+               {.name = "maxConnections",
+                .label = "Connections",
+                .required = false,
+                .placeholder = "5",
+                .help = "How many connections Herald may keep open to the mail server at once.",
+                .default_value = "5",
+                .pattern = "^([1-9]|[1-4][0-9]|50)$",
+                .pattern_message = "must be a whole number from 1 to 50",
+                .max_length = 16,
+                .env = "SMTP_MAX_CONNECTIONS"}},
     .rate_limit_env = "HERALD_RATE_LIMIT_SMTP",
     // Mails per second per login; relays pace by connections and messages per minute.
     .default_rate_limit = 20,

@@ -194,6 +194,26 @@ TEST_F(SmtpDeliveryTest, NoEncryptionIsRefusedForAServerElsewhere) {
   EXPECT_EQ(r.error().fields[0].field, "security");
 }
 
+TEST_F(SmtpDeliveryTest, ConnectionsAreAWholeNumberFromOneToFifty) {
+  for (std::string bad : {"0", "51", "five", "-1"}) {
+    app::ConnectInput in{"smtp",
+                         {{"host", "127.0.0.1"},
+                          {"username", "matt"},
+                          {"password", "pw"},
+                          {"fromEmail", "matt@wrightrealty.com"},
+                          {"maxConnections", bad}},
+                         std::nullopt};
+    auto r = app::connect_integration(*app_, agent_, Channel::email, in);
+    ASSERT_FALSE(r.has_value()) << bad;
+    ASSERT_EQ(r.error().fields.size(), 1u) << bad;
+    EXPECT_EQ(r.error().fields[0].field, "maxConnections");
+    EXPECT_EQ(r.error().fields[0].message, "must be a whole number from 1 to 50");
+  }
+  auto row = connect(SmtpServer::kPassword);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->params.get("maxConnections"), "5");
+}
+
 TEST_F(SmtpDeliveryTest, ThePasswordIsSealedAndNeverShown) {
   auto row = connect(SmtpServer::kPassword);
   ASSERT_TRUE(row.has_value());

@@ -2,7 +2,9 @@
 // implicit TLS, AUTH, and the server's replies (250, 451, 535, 550) as responses.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "net/http_client.h"
@@ -150,6 +152,70 @@ TEST_F(SmtpClientTest, ManyMailsAtOnceAllArrive) {
     EXPECT_EQ(r->status, 250);
   }
   EXPECT_EQ(server_->wait_for(before_ + 24).size(), before_ + 24);
+}
+
+// The messages to `prefix…@` among `mails`.
+std::vector<SmtpServer::Received> to_prefix(const std::vector<SmtpServer::Received>& mails,
+                                            const std::string& prefix) {
+  std::vector<SmtpServer::Received> out;
+  for (const auto& m : mails)
+    if (m.envelope["rcptTos"][0].get<std::string>().starts_with(prefix)) out.push_back(m);
+  return out;
+}
+
+// The most of `mails` whose transactions (MAIL FROM to the end of DATA) were open at once.
+int most_at_once(const std::vector<SmtpServer::Received>& mails) {
+  std::vector<std::pair<double, int>> edges;  // (time, +1 begins / -1 ends); ends sort first
+  for (const auto& m : mails) {
+    edges.emplace_back(m.envelope["began"].get<double>(), 1);
+    edges.emplace_back(m.envelope["ended"].get<double>(), -1);
+  }
+  std::sort(edges.begin(), edges.end());
+  int open = 0, most = 0;
+  for (const auto& [at, step] : edges) most = std::max(most, open += step);
+  return most;
+}
+
+// Slow mails (the server pauses 200 ms on each) over the plain listener, `cap` per login.
+std::vector<HttpRequest> slow_mails(int port, const std::string& prefix, int n, std::size_t cap) {
+  std::vector<HttpRequest> out;
+  for (int i = 0; i < n; ++i) {
+    HttpRequest r;
+    r.method = "SMTP";
+    r.url = "smtp://127.0.0.1:" + std::to_string(port) + "/herald.test";
+    r.body = kMessage;
+    r.mail = MailEnvelope{"bounces@example.com",
+                          {prefix + std::to_string(i) + "@example.net"},
+                          SmtpServer::kUser,
+                          SmtpServer::kPassword,
+                          false,
+                          cap};
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+TEST_F(SmtpClientTest, WithoutABoundSlowMailsGoInParallel) {
+  auto results = client_->perform_all(slow_mails(server_->plain_port, "slow-free-", 8, 0));
+  for (const auto& r : results) ASSERT_TRUE(r.has_value() && r->status == 250);
+  auto mails = to_prefix(server_->wait_for(before_ + 8), "slow-free-");
+  ASSERT_EQ(mails.size(), 8u);
+  EXPECT_GE(most_at_once(mails), 3);
+}
+
+TEST_F(SmtpClientTest, MailsPerLoginInFlightAreBoundedAcrossClients) {
+  // Two send workers, each with its own client and connections, share one login's bound.
+  auto other = make_curl_client();
+  std::vector<Result<HttpResponse>> mine, theirs;
+  std::thread t(
+      [&] { theirs = other->perform_all(slow_mails(server_->plain_port, "slow-capped-", 6, 2)); });
+  mine = client_->perform_all(slow_mails(server_->plain_port, "slow-capped-", 6, 2));
+  t.join();
+  for (const auto* results : {&mine, &theirs})
+    for (const auto& r : *results) ASSERT_TRUE(r.has_value() && r->status == 250);
+  auto mails = to_prefix(server_->wait_for(before_ + 12), "slow-capped-");
+  ASSERT_EQ(mails.size(), 12u);
+  EXPECT_LE(most_at_once(mails), 2);
 }
 
 TEST_F(SmtpClientTest, AnAddressWithALineBreakIsRefusedBeforeAnythingIsSent) {

@@ -146,6 +146,15 @@ TEST(Smtp, SecurityPicksTheUrlAndWhetherTlsIsRequired) {
   EXPECT_FALSE(plain.mail->require_tls);
 }
 
+TEST(Smtp, MailsInFlightPerLoginFollowTheAccountsConnections) {
+  OutboundMessage m = fixtures::email_message();
+  EXPECT_EQ(smtp().build_send(smtp_credentials(), std::span(&m, 1)).mail->max_connections, 5u)
+      << "an account saved without the setting gets the default";
+  auto c = smtp_credentials();
+  c.params.set("maxConnections", "12");
+  EXPECT_EQ(smtp().build_send(c, std::span(&m, 1)).mail->max_connections, 12u);
+}
+
 TEST(Smtp, NoEncryptionIsOnlyForAServerOnThisMachine) {
   for (std::string host : {"mail.example.com", "10.0.0.5"}) {
     Params p;

@@ -7,11 +7,15 @@ Three listeners on free ports: STARTTLS (AUTH only after STARTTLS), implicit TLS
 the way a real server sometimes does:
   tempfail-once…@…  451 the first time that address is given, accepted afterwards
   reject…@…         550 (no such user)
+  slow…@…           accepted after a pause of 200 ms at the end of DATA
+Each message's envelope also says when its transaction began (MAIL FROM) and ended (the end
+of DATA), in seconds on one monotonic clock ("began", "ended"), so tests can see overlaps.
 Prints one JSON line with the ports, then serves until killed.
 
 Run with /usr/bin/python3 (a pyenv python on PATH does not see Debian's python3-aiosmtpd).
 """
 import argparse
+import asyncio
 import warnings
 import json
 import os
@@ -46,6 +50,12 @@ class Handler:
         self.state = state
         self.listener = listener
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        envelope.began = time.monotonic()
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
         if local.startswith("reject"):
@@ -60,6 +70,8 @@ class Handler:
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
+        if any(a.split("@", 1)[0].lower().startswith("slow") for a in envelope.rcpt_tos):
+            await asyncio.sleep(0.2)
         with self.state.lock:
             self.state.count += 1
             n = self.state.count
@@ -70,7 +82,8 @@ class Handler:
             json.dump({"mailFrom": envelope.mail_from, "rcptTos": envelope.rcpt_tos,
                        "listener": self.listener,
                        "tls": self.listener == "tls" or session.ssl is not None,
-                       "authenticated": bool(session.authenticated)}, f)
+                       "authenticated": bool(session.authenticated),
+                       "began": getattr(envelope, "began", None), "ended": time.monotonic()}, f)
         os.rename(base + ".eml.tmp", base + ".eml")  # complete once visible
         return "250 2.0.0 Ok: queued as %06d" % n
 
