@@ -37,6 +37,10 @@ Result<Campaign> move(App& app, const std::string& agent_id, const std::string& 
 
 }  // namespace
 
+Result<std::int64_t> count_campaign_audience(App& app, const Campaign& c) {
+  return app.store().contacts().count_audience(c.agent_id, store::audience_of(c));
+}
+
 Result<Campaign> create_campaign(App& app, const std::string& agent_id, const NewCampaign& in) {
   std::vector<FieldError> errors;
   if (in.name.empty()) errors.push_back({"name", "is required"});

@@ -1,5 +1,5 @@
-// Campaigns: create, launch (scheduled or now), pause, resume, cancel, and fan-out: the send
-// workers take the audience in chunks (see campaign_fanout.cpp).
+// Campaigns: create, launch (scheduled or now), pause, resume, cancel. Fan-out (the send
+// workers take the audience in chunks) lives with delivery: delivery/queue.h.
 #pragma once
 
 #include <optional>
@@ -39,24 +39,5 @@ Result<store::Campaign> cancel_campaign(App& app, const std::string& agent_id,
 
 // How many contacts the campaign's audience holds now (with the channel's address and consent).
 Result<std::int64_t> count_campaign_audience(App& app, const store::Campaign& c);
-
-// A chunk of a campaign's audience taken for one pass: `count` messages from `first` in the
-// pass's list, kept by the chunk `id` until their outcomes are recorded.
-struct TakenChunk {
-  std::string id;
-  std::size_t first = 0;
-  std::size_t count = 0;
-};
-
-// Takes up to `limit` recipients from running campaigns (an equal share each, over those whose
-// backlog is not full) and appends them to `out` as messages to send now, leased to `worker`
-// until `lease_until`; each campaign's part is one chunk in `chunks`.
-Result<void> take_campaign_messages(App& app, int limit, const std::string& worker,
-                                    TimePoint lease_until, std::vector<Message>& out,
-                                    std::vector<TakenChunk>& chunks);
-
-// The scheduler's step: starts scheduled campaigns whose time has come, completes those with
-// nothing left, and wakes the workers while any has audience left to take. Returns how many do.
-Result<int> advance_campaigns(App& app);
 
 }  // namespace herald::app

@@ -12,10 +12,7 @@
 namespace herald::app {
 
 nlohmann::json listing_vars(const store::Listing& listing) {
-  return {{"id", listing.id},
-          {"address", listing.address},
-          {"price", listing.price},
-          {"priceFormatted", format_usd(listing.price)}};
+  return herald::listing_vars(listing.id, listing.address, listing.price);
 }
 
 Result<ListingCreated> create_listing(App& app, const std::string& agent_id, const NewListing& in) {

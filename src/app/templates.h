@@ -122,25 +122,4 @@ Result<ResolvedTemplate> resolve_template(App& app, const std::string& agent_id,
 Result<Rendered> render(const ResolvedTemplate& tmpl, const nlohmann::json& vars,
                         const Agent& agent, std::string_view platform_name);
 
-// A resolved template bound to one agent's branding, for rendering a batch: the branding
-// variables are converted once instead of once per message.
-class TemplateRenderer {
- public:
-  TemplateRenderer(ResolvedTemplate tmpl, const Agent& agent, std::string_view platform_name)
-      : tmpl_(std::move(tmpl)), sender_(agent, platform_name) {}
-  Result<Rendered> render(const nlohmann::json& vars) const {
-    return tmpl_.compiled.render(vars, sender_);
-  }
-  // The batch form of render (see herald::Skeleton), built from one message's `vars`.
-  Result<Skeleton> skeleton(const nlohmann::json& vars,
-                            const std::function<std::string(std::string_view)>& placeholder) const {
-    return tmpl_.compiled.skeleton(vars, sender_, placeholder);
-  }
-  const ResolvedTemplate& resolved() const { return tmpl_; }
-
- private:
-  ResolvedTemplate tmpl_;
-  SenderContext sender_;
-};
-
 }  // namespace herald::app

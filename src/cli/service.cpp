@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "app/delivery_sources.h"
 #include "http/api/api.h"
 #include "http/api/contacts_api.h"
 #include "net/http_client.h"
@@ -43,15 +44,11 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   } else if (*n > 0) {
     spdlog::warn("requeued {} message(s) interrupted by the previous shutdown", *n);
   }
-  delivery::DispatcherOptions options;
-  options.workers = cfg.workers;
-  options.retry.max_attempts = cfg.max_attempts;
-  options.retry.base = std::chrono::milliseconds(cfg.retry_base_ms);
-  options.rate_limits = cfg.rate_limits;
   net::ClientOptions client_options;
   client_options.ca_file = cfg.ca_file;
   auto make_client = [client_options] { return net::make_curl_client(client_options); };
-  dispatcher_ = std::make_unique<delivery::Dispatcher>(*app_, options, make_client);
+  dispatcher_ = std::make_unique<delivery::Dispatcher>(app::dispatcher_parts(*app_),
+                                                       app::dispatcher_options(cfg), make_client);
   dispatcher_->start();
 
   http::ServerOptions so;

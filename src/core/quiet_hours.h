@@ -15,6 +15,12 @@ struct SendWindow {
   int end_minute = 21 * 60;   // exclusive
 };
 
+// The platform's quiet hours: the window, and the zone of recipients whose own is unknown.
+struct QuietHours {
+  SendWindow window;
+  std::string default_time_zone = "America/New_York";
+};
+
 // Parses "HH:MM-HH:MM" (e.g. "08:00-21:00").
 std::optional<SendWindow> parse_send_window(std::string_view text);
 

@@ -955,6 +955,17 @@ SmsSegments sms_segments(std::string_view body) {
   return out;
 }
 
+Result<Skeleton> TemplateRenderer::skeleton(
+    const nlohmann::json& vars,
+    const std::function<std::string(std::string_view)>& placeholder) const {
+  return compiled_.skeleton(vars, sender_, placeholder);
+}
+
+nlohmann::json listing_vars(std::string_view id, std::string_view address, double price) {
+  return {
+      {"id", id}, {"address", address}, {"price", price}, {"priceFormatted", format_usd(price)}};
+}
+
 std::string format_usd(double amount) {
   if (!std::isfinite(amount)) return {};
   bool negative = amount < 0;

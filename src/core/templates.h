@@ -119,6 +119,24 @@ class CompiledTemplate {
   std::shared_ptr<const Impl> impl_;
 };
 
+// A compiled template bound to one sender's branding, for rendering a batch: the branding
+// variables are converted once instead of once per message. Safe to render from many threads.
+class TemplateRenderer {
+ public:
+  TemplateRenderer(CompiledTemplate compiled, const Agent& agent, std::string_view platform_name)
+      : compiled_(std::move(compiled)), sender_(agent, platform_name) {}
+  Result<Rendered> render(const nlohmann::json& vars) const {
+    return compiled_.render(vars, sender_);
+  }
+  // The batch form of render (see Skeleton), built from one message's `vars`.
+  Result<Skeleton> skeleton(const nlohmann::json& vars,
+                            const std::function<std::string(std::string_view)>& placeholder) const;
+
+ private:
+  CompiledTemplate compiled_;
+  SenderContext sender_;
+};
+
 // One message's values for a Skeleton's slots: (slot name, value), in slot order.
 using Substitutions = std::vector<std::pair<std::string, std::string>>;
 
@@ -201,5 +219,8 @@ SmsSegments sms_segments(std::string_view body);
 
 // "$1,234,567" (rounded to whole dollars).
 std::string format_usd(double amount);
+
+// The listing.* variables of a message about a listing (priceFormatted included).
+nlohmann::json listing_vars(std::string_view id, std::string_view address, double price);
 
 }  // namespace herald

@@ -69,7 +69,7 @@ bool needs_write_down(const SendUnit& unit) {
          unit.front()->message->batch_id.empty();
 }
 
-void write_down_units(Pass& pass, store::Store& store, std::vector<SendUnit>& ready) {
+void write_down_units(Pass& pass, Queue& queue, std::vector<SendUnit>& ready) {
   // Decided for every unit before any batch id is set.
   std::vector<bool> unit(ready.size());
   for (std::size_t g = 0; g < ready.size(); ++g) unit[g] = needs_write_down(ready[g]);
@@ -81,12 +81,12 @@ void write_down_units(Pass& pass, store::Store& store, std::vector<SendUnit>& re
       units.push_back(std::move(ids));
   }
   Result<void> assigned;
-  if (!units.empty()) assigned = store.assign_batches(units);
+  if (!units.empty()) assigned = queue.assign_batches(units);
   for (std::size_t c : rewrite) {
     if (!assigned) break;
     const auto& chunk = pass.chunks[c];
-    assigned = store.campaigns().update_chunk(
-        chunk.id, std::span(pass.claimed).subspan(chunk.first, chunk.count));
+    assigned =
+        queue.update_chunk(chunk.id, std::span(pass.claimed).subspan(chunk.first, chunk.count));
   }
   if (assigned) return;
   spdlog::error("worker {}: cannot record batches: {}", pass.worker, assigned.error().message);

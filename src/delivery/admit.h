@@ -21,6 +21,6 @@ bool needs_write_down(const SendUnit& unit);
 // Writes down the round's new idempotent units in one transaction (queued members in their
 // rows; members taken from an audience in their chunks, rewritten whole). When that fails they
 // are not sent unrecorded: they leave `ready` and go back to the queue shortly, without a batch.
-void write_down_units(Pass& pass, store::Store& store, std::vector<SendUnit>& ready);
+void write_down_units(Pass& pass, Queue& queue, std::vector<SendUnit>& ready);
 
 }  // namespace herald::delivery

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <span>
 
-#include "app/campaigns.h"
 #include "delivery/admit.h"
 #include "delivery/job.h"
 #include "delivery/outcome.h"
@@ -18,12 +17,13 @@
 
 namespace herald::delivery {
 
-Dispatcher::Dispatcher(app::App& app, DispatcherOptions options, ClientFactory make_client)
-    : app_(app),
+Dispatcher::Dispatcher(DispatcherParts parts, DispatcherOptions options, ClientFactory make_client)
+    : sources_(std::move(parts.sources)),
+      queue_(std::move(parts.queue)),
+      clock_(*parts.clock),
       options_(std::move(options)),
       make_client_(std::move(make_client)),
-      limiter_(app.clock()),
-      unsubscribe_(std::make_unique<app::UnsubscribeSigner>(app.sealer().current())) {}
+      limiter_(clock_) {}
 
 Dispatcher::~Dispatcher() {
   stop();
@@ -31,7 +31,7 @@ Dispatcher::~Dispatcher() {
 
 void Dispatcher::start() {
   stopping_ = false;
-  app_.on_wake([this] { wake(); });
+  sources_->on_new_work([this] { wake(); });
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
   scheduler_ = std::thread([this] { scheduler_loop(); });
 }
@@ -46,7 +46,7 @@ void Dispatcher::stop() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   if (scheduler_.joinable()) scheduler_.join();
-  app_.on_wake(nullptr);
+  sources_->on_new_work(nullptr);
 }
 
 void Dispatcher::wake() {
@@ -69,13 +69,16 @@ void Dispatcher::scheduler_loop() {
   while (!stopping_) {
     if (std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(10)) {
       last_sweep = std::chrono::steady_clock::now();
-      if (auto n = app_.store().requeue_expired(app_.clock().now()); n && *n > 0) {
+      if (auto n = queue_->requeue_expired(clock_.now()); n && *n > 0) {
         spdlog::warn("requeued {} message(s) whose claim expired", *n);
       }
     }
     try {
-      if (auto n = app::advance_campaigns(app_); !n)
+      if (auto n = queue_->advance_campaigns(clock_.now()); !n) {
         spdlog::error("campaigns: {}", n.error().message);
+      } else if (*n > 0) {
+        wake();  // running campaigns have audience left to take
+      }
     } catch (const std::exception& e) {
       spdlog::error("campaigns failed: {}", e.what());
     }
@@ -109,9 +112,8 @@ void Dispatcher::worker_loop(int index) {
     // workers also take that lane first, so its retries are never left waiting.)
     auto wait = options_.idle_poll;
     if (!lane_only) {
-      if (auto due = app_.store().next_due_at(); due && *due) {
-        auto until =
-            std::chrono::duration_cast<std::chrono::milliseconds>(**due - app_.clock().now());
+      if (auto due = queue_->next_due_at(); due && *due) {
+        auto until = std::chrono::duration_cast<std::chrono::milliseconds>(**due - clock_.now());
         // At least a moment: a due message this pass did not claim belongs to a paused
         // campaign, and looking again at once would spin.
         wait = std::min(wait, std::max(until, std::chrono::milliseconds(10)));
@@ -128,22 +130,22 @@ void Dispatcher::worker_loop(int index) {
 int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool transactional_only) {
   Pass p;
   p.worker = worker;
-  p.now = app_.clock().now();
+  p.now = clock_.now();
   p.retry = &options_.retry;
   p.random = [] { return std::uint64_t{randombytes_random()}; };
   if (!claim(p, transactional_only)) return 0;
   // Campaign messages to suppressed addresses end in prepare; never send unchecked.
-  auto suppressed = find_suppressed(app_.store().contacts(), p.claimed);
+  auto suppressed = queue_->suppressed(p.claimed);
   if (!suppressed) {
     spdlog::error("worker {}: suppression check failed: {}", worker, suppressed.error().message);
     return 0;  // claims expire and are retried
   }
-  prepare_jobs(p, PrepareContext{app_, *unsubscribe_, *suppressed});
+  prepare_jobs(p, PrepareContext{*sources_, options_.quiet_hours, *suppressed});
   std::vector<Job*> round;
   for (Job& j : p.jobs)
     if (!j.done) round.push_back(&j);
   for (int r = 0; r < 2 && !round.empty(); ++r) round = send_round(p, http, round);
-  finish_pass(p, app_.store());
+  finish_pass(p, *queue_);
   return static_cast<int>(p.jobs.size());
 }
 
@@ -153,19 +155,19 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
 // straight from running campaigns' audiences fill the pass (not in the queue until their
 // outcomes are recorded, one write each; kept meanwhile by their chunks). False: nothing to do.
 bool Dispatcher::claim(Pass& p, bool transactional_only) {
-  store::Store& store = app_.store();
+  Queue& queue = *queue_;
   store::ClaimRequest claim{p.now, p.now + options_.lease, p.worker, options_.batch,
                             MessageKind::transactional};
-  auto claimed = store.claim_due(claim);
+  auto claimed = queue.claim_due(claim);
   if (claimed && claimed->empty() && !transactional_only) {
     claim.kind.reset();
     claim.limit = std::max(options_.batch, options_.campaign_batch);
-    claimed = store.claim_due(claim);
+    claimed = queue.claim_due(claim);
     if (claimed && static_cast<int>(claimed->size()) < claim.limit) {
       p.fresh_from = claimed->size();
-      auto taken =
-          app::take_campaign_messages(app_, claim.limit - static_cast<int>(claimed->size()),
-                                      p.worker, claim.lease_until, *claimed, p.chunks);
+      auto taken = queue.take_campaign_recipients(
+          p.now, claim.limit - static_cast<int>(claimed->size()), p.worker, claim.lease_until,
+          *claimed, p.chunks);
       if (!taken)
         spdlog::error("worker {}: taking campaign recipients failed: {}", p.worker,
                       taken.error().message);
@@ -184,8 +186,8 @@ bool Dispatcher::claim(Pass& p, bool transactional_only) {
 // to re-route through the platform (their agent's credentials were rejected).
 std::vector<Job*> Dispatcher::send_round(Pass& p, net::HttpClient& http, std::vector<Job*>& round) {
   std::vector<SendUnit> ready = admit(p, plan_round(p, round));
-  write_down_units(p, app_.store(), ready);
-  const SettleContext settle{app_.store(), app_.platform()};
+  write_down_units(p, *queue_, ready);
+  const SettleContext settle{*queue_, sources_->platform()};
   std::vector<Job*> reroutes;
   for (std::size_t first = 0; first < ready.size(); first += kRequestsPerSlice) {
     const std::size_t count = std::min(ready.size() - first, kRequestsPerSlice);
@@ -198,7 +200,7 @@ std::vector<Job*> Dispatcher::send_round(Pass& p, net::HttpClient& http, std::ve
         fail_internally(p, *a.job, e.what(), a.job->outcome.attempts > attempts);
       }
     }
-    flush(p, app_.store());
+    flush(p, *queue_);
   }
   return reroutes;
 }

@@ -1,6 +1,8 @@
 // Send workers: claim due messages from the store, render them with branding, resolve the
 // route, call the provider and record the outcome. Transactional messages have their own
-// lane so they never wait behind campaign traffic.
+// lane so they never wait behind campaign traffic. A dispatcher knows the rest of Herald only
+// through the interfaces delivery declares: its Sources (agents, templates, unsubscribe links,
+// the platform's accounts), its Queue, and the transport its clients speak (net::HttpClient).
 #pragma once
 
 #include <atomic>
@@ -14,10 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include "app/app.h"
-#include "app/unsubscribe.h"
+#include "core/clock.h"
+#include "core/quiet_hours.h"
+#include "delivery/queue.h"
 #include "delivery/rate_limiter.h"
 #include "delivery/retry.h"
+#include "delivery/sources.h"
 #include "net/http_client.h"
 
 namespace herald::delivery {
@@ -32,6 +36,14 @@ struct DispatcherOptions {
   // Requests per second per account, by provider id (absent or 0: the provider's default).
   std::map<std::string, double, std::less<>> rate_limits;
   std::string worker_prefix = "w";
+  QuietHours quiet_hours;  // campaign SMS waits for the recipient's local window
+};
+
+// What a dispatcher works with.
+struct DispatcherParts {
+  std::unique_ptr<Sources> sources;
+  std::unique_ptr<Queue> queue;
+  const TimeSource* clock = nullptr;
 };
 
 struct Pass;
@@ -41,11 +53,11 @@ using ClientFactory = std::function<std::unique_ptr<net::HttpClient>()>;
 
 class Dispatcher {
  public:
-  Dispatcher(app::App& app, DispatcherOptions options, ClientFactory make_client);
+  Dispatcher(DispatcherParts parts, DispatcherOptions options, ClientFactory make_client);
   ~Dispatcher();
 
   // Starts the worker threads and the scheduler thread (campaign starts and completions, expired
-  // claims and chunks), and registers with App::wake_workers.
+  // claims and chunks), and asks its sources to wake it when new work is queued.
   void start();
   // Stops taking new work, finishes the pass in progress, joins the threads.
   void stop();
@@ -70,7 +82,9 @@ class Dispatcher {
   // operator's per-provider setting, else the provider's documented pace.
   RateLimit limit_for(const Route& route) const;
 
-  app::App& app_;
+  std::unique_ptr<Sources> sources_;
+  std::unique_ptr<Queue> queue_;
+  const TimeSource& clock_;
   DispatcherOptions options_;
   ClientFactory make_client_;
   std::vector<std::thread> threads_;
@@ -80,7 +94,6 @@ class Dispatcher {
   std::condition_variable cv_;
   std::uint64_t wake_seq_ = 0;
   RateLimiter limiter_;
-  std::unique_ptr<app::UnsubscribeSigner> unsubscribe_;
 };
 
 }  // namespace herald::delivery

@@ -15,11 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/campaigns.h"
-#include "app/templates.h"
 #include "core/message.h"
 #include "core/route.h"
 #include "core/templates.h"
+#include "delivery/queue.h"
 #include "delivery/retry.h"
 #include "providers/provider.h"
 #include "store/store.h"
@@ -35,7 +34,7 @@ struct Job {
   const Agent* agent = nullptr;
   // For batches that share content (SendGrid, Mailgun): the template and the variables it
   // was rendered with, to build the batch's skeleton and this message's substitutions.
-  const app::TemplateRenderer* renderer = nullptr;
+  const TemplateRenderer* renderer = nullptr;
   nlohmann::json vars;
   // Campaign email for a provider that shares one content per batch is rendered only if it
   // cannot take its batch's skeleton without (see personalize_same_shape); until then its
@@ -70,12 +69,12 @@ struct Pass {
   // Claimed messages; recipients taken straight from running campaigns' audiences start at
   // `fresh_from` and are kept by `chunks` until their outcomes are recorded.
   std::vector<Message> claimed;
-  std::vector<app::TakenChunk> chunks;
+  std::vector<TakenChunk> chunks;
   std::size_t fresh_from = std::numeric_limits<std::size_t>::max();
   std::vector<Job> jobs;
   std::map<std::string, Result<Agent>> agents;
-  std::map<std::string, std::pair<std::optional<app::TemplateRenderer>, std::string>> renderers;
-  std::map<const app::TemplateRenderer*, Shortcut> shortcuts;
+  std::map<std::string, std::pair<std::optional<TemplateRenderer>, std::string>> renderers;
+  std::map<const TemplateRenderer*, Shortcut> shortcuts;
   // The integrations' health as this pass knows it, so each change is written once.
   std::map<std::pair<std::string, Channel>, IntegrationStatus> integration_status;
   bool all_recorded = true;  // every flush succeeded

@@ -141,7 +141,7 @@ void settle_answer(Pass& pass, const SettleContext& ctx, Answer& answer,
     // Not recorded (the store failed): this pass goes on with what it knows, and the next
     // answer from that account tries again.
     if (auto r =
-            ctx.store.set_integration_status(j.message->agent_id, j.message->channel,
+            ctx.queue.set_integration_status(j.message->agent_id, j.message->channel,
                                              *next.integration, next.integration_reason, pass.now);
         !r) {
       spdlog::warn("agent {}: could not record the {} integration's health: {}",

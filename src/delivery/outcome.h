@@ -56,7 +56,7 @@ Next apply_outcome(const JobState& job, const providers::SendOutcome& answer,
 
 // What settling answers needs from outside the pass.
 struct SettleContext {
-  store::Store& store;
+  Queue& queue;
   const PlatformConfig& platform;
 };
 

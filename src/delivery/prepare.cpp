@@ -1,8 +1,5 @@
 #include "delivery/prepare.h"
 
-#include <map>
-
-#include "app/agents.h"
 #include "core/json_parse.h"
 #include "core/quiet_hours.h"
 #include "delivery/content.h"
@@ -12,45 +9,45 @@ namespace herald::delivery {
 namespace {
 
 // The job's agent, opened once per pass.
-const Result<Agent>& agent_for(Pass& pass, app::App& app, const std::string& agent_id) {
+const Result<Agent>& agent_for(Pass& pass, Sources& sources, const std::string& agent_id) {
   auto it = pass.agents.find(agent_id);
-  if (it == pass.agents.end())
-    it = pass.agents.emplace(agent_id, app::load_agent(app, agent_id)).first;
+  if (it == pass.agents.end()) it = pass.agents.emplace(agent_id, sources.agent(agent_id)).first;
   return it->second;
 }
 
 // Campaign SMS waits for the recipient's local send window (quiet hours): deferred, not
 // dropped. True when the job was deferred.
-bool defer_for_quiet_hours(Job& job, const nlohmann::json& vars, const app::Config& cfg,
+bool defer_for_quiet_hours(Job& job, const nlohmann::json& vars, const QuietHours& quiet,
                            TimePoint now) {
   const Message& m = *job.message;
   if (m.kind != MessageKind::campaign || m.channel != Channel::sms) return false;
   std::string zone =
       vars.is_object() ? vars.value("/contact/timeZone"_json_pointer, std::string()) : "";
-  auto next = next_send_time(now, zone, cfg.sms_window, cfg.default_time_zone);
+  auto next = next_send_time(now, zone, quiet.window, quiet.default_time_zone);
   if (!next) return false;
   job.outcome.status = MessageStatus::queued;
   job.outcome.next_attempt_at = *next;
-  job.outcome.events.push_back({now, MessageStatus::queued,
-                                "quiet hours in " + (zone.empty() ? cfg.default_time_zone : zone)});
+  job.outcome.events.push_back(
+      {now, MessageStatus::queued,
+       "quiet hours in " + (zone.empty() ? quiet.default_time_zone : zone)});
   job.done = true;
   return true;
 }
 
 // The agent's template if it has one under this key, else the platform's; parsed once per
 // pass. Null (the job failed, with the reason) when there is none.
-const app::TemplateRenderer* renderer_for(Pass& pass, app::App& app, Job& job) {
+const TemplateRenderer* renderer_for(Pass& pass, Sources& sources, Job& job) {
   const Message& m = *job.message;
   std::string tkey = m.agent_id + "\n" + m.template_key + "\n" + std::string(to_string(m.channel));
   auto rit = pass.renderers.find(tkey);
   if (rit == pass.renderers.end()) {
-    auto resolved = app::resolve_template(app, m.agent_id, m.template_key, m.channel);
-    std::optional<app::TemplateRenderer> r;
+    auto compiled = sources.template_for(m.agent_id, m.template_key, m.channel);
+    std::optional<TemplateRenderer> r;
     std::string why;
-    if (resolved) {
-      r.emplace(std::move(*resolved), *job.agent, app.platform().name);
+    if (compiled) {
+      r.emplace(std::move(*compiled), *job.agent, sources.platform().name);
     } else {
-      why = resolved.error().message;
+      why = compiled.error().message;
     }
     rit = pass.renderers.emplace(tkey, std::pair{std::move(r), why}).first;
   }
@@ -63,8 +60,8 @@ const app::TemplateRenderer* renderer_for(Pass& pass, app::App& app, Job& job) {
 
 // The job's route; false when there is none. Only the platform's own account can be
 // unconfigured; the operator can fix that, so the message waits (an attempt each time).
-bool route_job(Pass& pass, app::App& app, Job& job) {
-  auto route = resolve_route(*job.agent, job.message->channel, app.platform());
+bool route_job(Pass& pass, const PlatformConfig& platform, Job& job) {
+  auto route = resolve_route(*job.agent, job.message->channel, platform);
   if (route && !providers::find_provider(route->provider)) {
     // A provider name Herald does not know (stored by a newer or older version): never a
     // silent default.
@@ -112,7 +109,7 @@ void prepare_content(Pass& pass, Job& job, const std::string& unsubscribe_url) {
 // Prepares one job (see prepare.h).
 void prepare_job(Pass& pass, const PrepareContext& ctx, Job& job) {
   const Message& m = *job.message;
-  const Result<Agent>& agent = agent_for(pass, ctx.app, m.agent_id);
+  const Result<Agent>& agent = agent_for(pass, ctx.sources, m.agent_id);
   if (!agent) {
     finish(job, pass.now, MessageStatus::failed, "cannot load agent: " + agent.error().message);
     return;
@@ -126,34 +123,17 @@ void prepare_job(Pass& pass, const PrepareContext& ctx, Job& job) {
   if (!vars.is_object()) vars = nlohmann::json::object();
   std::string unsubscribe_url;
   if (m.kind == MessageKind::campaign) {
-    unsubscribe_url =
-        app::contact_unsubscribe_url(ctx.app, ctx.unsubscribe, m.agent_id, m.channel, m.to_address);
+    unsubscribe_url = ctx.sources.unsubscribe_url(m.agent_id, m.channel, m.to_address);
     vars["unsubscribeUrl"] = unsubscribe_url;
   }
-  if (defer_for_quiet_hours(job, vars, ctx.app.config(), pass.now)) return;
-  job.renderer = renderer_for(pass, ctx.app, job);
-  if (!job.renderer || !route_job(pass, ctx.app, job)) return;
+  if (defer_for_quiet_hours(job, vars, ctx.quiet_hours, pass.now)) return;
+  job.renderer = renderer_for(pass, ctx.sources, job);
+  if (!job.renderer || !route_job(pass, ctx.sources.platform(), job)) return;
   job.vars = std::move(vars);
   prepare_content(pass, job, unsubscribe_url);
 }
 
 }  // namespace
-
-Result<Suppressed> find_suppressed(store::ContactStore& contacts,
-                                   std::span<const Message> messages) {
-  std::map<std::pair<std::string, Channel>, std::vector<std::string>> campaign_addresses;
-  for (const Message& m : messages) {
-    if (m.kind == MessageKind::campaign)
-      campaign_addresses[{m.agent_id, m.channel}].push_back(m.to_address);
-  }
-  Suppressed suppressed;
-  for (const auto& [key, addresses] : campaign_addresses) {
-    auto hit = contacts.suppressed_among(key.first, key.second, addresses);
-    if (!hit) return std::unexpected(hit.error());
-    for (auto& a : *hit) suppressed.emplace(key.first, key.second, std::move(a));
-  }
-  return suppressed;
-}
 
 void prepare_jobs(Pass& pass, const PrepareContext& context) {
   pass.jobs.resize(pass.claimed.size());

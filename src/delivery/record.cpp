@@ -4,7 +4,7 @@
 
 namespace herald::delivery {
 
-void flush(Pass& pass, store::Store& store) {
+void flush(Pass& pass, Queue& queue) {
   std::vector<store::Outcome> outcomes;
   for (Job& j : pass.jobs) {
     if (!j.done || j.recorded) continue;
@@ -12,19 +12,19 @@ void flush(Pass& pass, store::Store& store) {
     j.recorded = true;
   }
   if (outcomes.empty()) return;
-  if (auto r = store.record_outcomes(outcomes); !r) {
+  if (auto r = queue.record_outcomes(outcomes); !r) {
     spdlog::error("worker {}: recording outcomes failed: {}", pass.worker, r.error().message);
     pass.all_recorded = false;
   }
 }
 
-void finish_pass(Pass& pass, store::Store& store) {
+void finish_pass(Pass& pass, Queue& queue) {
   for (Job& j : pass.jobs) j.done = true;
-  flush(pass, store);
+  flush(pass, queue);
   if (pass.chunks.empty() || !pass.all_recorded) return;
   std::vector<std::string> ids;
   for (const auto& c : pass.chunks) ids.push_back(c.id);
-  if (auto r = store.campaigns().finish_chunks(ids); !r)
+  if (auto r = queue.finish_chunks(ids); !r)
     spdlog::error("worker {}: cannot end campaign chunks: {}", pass.worker, r.error().message);
 }
 

@@ -8,11 +8,11 @@ namespace herald::delivery {
 
 // Writes the outcomes of every job that is final and not yet written, in one transaction. When
 // that fails the claims expire and the messages are sent again: at-least-once, never lost.
-void flush(Pass& pass, store::Store& store);
+void flush(Pass& pass, Queue& queue);
 
 // Ends the pass: whatever is left (deferred, failed early) is final now and written; the pass's
 // chunks end if every outcome was recorded (else they stay, and are queued again when their
 // lease expires).
-void finish_pass(Pass& pass, store::Store& store);
+void finish_pass(Pass& pass, Queue& queue);
 
 }  // namespace herald::delivery

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/message.h"
 #include "core/types.h"
+#include "store/contacts.h"
 
 namespace herald::store {
 
@@ -38,6 +39,11 @@ struct Campaign {
   TimePoint created_at;
   TimePoint updated_at;
 };
+
+// The contacts a campaign is sent to: its roles and tags, with the channel's address and consent.
+inline AudienceFilter audience_of(const Campaign& c) {
+  return AudienceFilter{c.roles, c.tags, c.channel};
+}
 
 // Who holds a chunk of a campaign's audience taken for sending, and until when: a chunk whose
 // lease expired is queued again (see CampaignStore::take).

@@ -229,7 +229,7 @@ TEST_F(TemplatesServiceTest, AResolvedTemplateRendersManyMessagesWithoutParsing)
     ASSERT_TRUE(r.has_value());
     ASSERT_EQ(r->html, "<p>C" + std::to_string(i) + " Sunset Properties</p>");
   }
-  TemplateRenderer batch(*resolved, a, "RealtorAI");
+  herald::TemplateRenderer batch(resolved->compiled, a, "RealtorAI");
   for (int i = 0; i < 200; ++i) {
     ASSERT_TRUE(batch.render({{"contact", {{"name", "D"}}}}).has_value());
   }

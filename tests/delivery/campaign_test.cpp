@@ -9,6 +9,7 @@
 
 #include "app/agents.h"
 #include "app/campaigns.h"
+#include "app/delivery_sources.h"
 #include "app/listings.h"
 #include "app/templates.h"
 #include "core/id.h"
@@ -42,8 +43,8 @@ class CampaignTest : public ::testing::Test {
     DispatcherOptions options;
     options.batch = 64;
     options.rate_limits["resend"] = 100000;
-    dispatcher_ =
-        std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
+    dispatcher_ = std::make_unique<Dispatcher>(app::dispatcher_parts(*app_), options,
+                                               [] { return net::make_curl_client(); });
     http_ = net::make_curl_client();
     agent_ = app::create_agent(*app_, {"Lisa Park", "lisa@sunsetprops.com"})->id;
     ASSERT_TRUE(app::put_branding(*app_, agent_,
@@ -81,10 +82,11 @@ class CampaignTest : public ::testing::Test {
   // Runs the scheduler's step and send passes until nothing moves.
   void drain() {
     for (int i = 0; i < 1000; ++i) {
-      auto active = app::advance_campaigns(*app_);
+      auto active = queue().advance_campaigns(clock_.now());
       ASSERT_TRUE(active.has_value()) << active.error().message;
       if (dispatcher_->run_once(*http_) == 0) {
-        ASSERT_TRUE(app::advance_campaigns(*app_).has_value());  // completes what finished
+        ASSERT_TRUE(
+            queue().advance_campaigns(clock_.now()).has_value());  // completes what finished
         return;
       }
     }
@@ -96,7 +98,8 @@ class CampaignTest : public ::testing::Test {
     options.batch = n;
     options.campaign_batch = n;
     options.rate_limits["resend"] = 100000;
-    return std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
+    return std::make_unique<Dispatcher>(app::dispatcher_parts(*app_), options,
+                                        [] { return net::make_curl_client(); });
   }
 
   void contact(const std::string& name, const std::string& email) {
@@ -118,7 +121,7 @@ class CampaignTest : public ::testing::Test {
     EXPECT_TRUE(agent.has_value());
     auto resolved = app::resolve_template(*app_, agent_, "market_update", Channel::email);
     EXPECT_TRUE(resolved.has_value());
-    app::TemplateRenderer renderer(*resolved, *agent, app_->platform().name);
+    TemplateRenderer renderer(resolved->compiled, *agent, app_->platform().name);
     auto items = sandbox_messages();
     std::set<std::string> unsubscribe_links;
     for (const auto& item : items) {
@@ -146,10 +149,13 @@ class CampaignTest : public ::testing::Test {
     return items;
   }
 
+  // The queue the dispatcher works on (the app's store).
+  StoreQueue queue() { return StoreQueue(app_->store()); }
+
   // Takes `n` recipients of the running campaigns as a worker would, leased until `lease`.
-  std::vector<Message> take(int n, TimePoint lease, std::vector<app::TakenChunk>& chunks) {
+  std::vector<Message> take(int n, TimePoint lease, std::vector<TakenChunk>& chunks) {
     std::vector<Message> taken;
-    auto r = app::take_campaign_messages(*app_, n, "w1", lease, taken, chunks);
+    auto r = queue().take_campaign_recipients(clock_.now(), n, "w1", lease, taken, chunks);
     EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
     return taken;
   }
@@ -384,7 +390,7 @@ TEST_F(CampaignTest, ACampaignCancelledWhileAPassIsOutEndsWhatThatPassLeftUnsent
   contacts(10);
   auto c = campaign();
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
-  std::vector<app::TakenChunk> chunks;
+  std::vector<TakenChunk> chunks;
   std::vector<Message> taken = take(10, clock_.now() + std::chrono::minutes(2), chunks);
   ASSERT_EQ(taken.size(), 10u);
   ASSERT_TRUE(app::cancel_campaign(*app_, agent_, c.id));
@@ -436,7 +442,7 @@ TEST_F(CampaignTest, AStoppedWorkersChunkIsQueuedAgainWithItsBatchesAndNothingRe
   contacts(30);
   auto c = campaign();
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id));
-  std::vector<app::TakenChunk> chunks;
+  std::vector<TakenChunk> chunks;
   TimePoint lease = clock_.now();  // a lease that ends now, as a stopped worker's would
   std::vector<Message> taken = take(30, lease, chunks);
   ASSERT_EQ(taken.size(), 30u);
@@ -554,7 +560,7 @@ TEST_F(CampaignTest, SchedulingWaitsForSendAt) {
   auto launched = app::launch_campaign(*app_, agent_, c->id);
   ASSERT_TRUE(launched.has_value());
   EXPECT_EQ(launched->status, store::CampaignStatus::scheduled);
-  EXPECT_EQ(*app::advance_campaigns(*app_), 0);
+  EXPECT_EQ(*queue().advance_campaigns(clock_.now()), 0);
   EXPECT_EQ(dispatcher_->run_once(*http_), 0);
   EXPECT_TRUE(sandbox_messages().empty());
 }
@@ -598,7 +604,7 @@ TEST_F(CampaignTest, TheSendPathSeeksItsIndexesAndNeverScansTheQueue) {
   auto other = campaign({"buyer"});
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, c.id).has_value());
   ASSERT_TRUE(app::launch_campaign(*app_, agent_, other.id).has_value());
-  ASSERT_TRUE(app::advance_campaigns(*app_).has_value());
+  ASSERT_TRUE(queue().advance_campaigns(clock_.now()).has_value());
   ASSERT_GT(small_passes(25)->run_once(*http_), 0);
   ASSERT_TRUE(app::pause_campaign(*app_, agent_, c.id).has_value());
   EXPECT_TRUE(app_->store().next_due_at().has_value());

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "app/agents.h"
+#include "app/delivery_sources.h"
 #include "app/listings.h"
 #include "core/id.h"
 #include "net/http_client.h"
@@ -49,8 +50,8 @@ class DispatcherTest : public ::testing::Test {
     DispatcherOptions options;
     options.retry.base = std::chrono::seconds(10);
     options.retry.max_attempts = 3;
-    dispatcher_ =
-        std::make_unique<Dispatcher>(*app_, options, [] { return net::make_curl_client(); });
+    dispatcher_ = std::make_unique<Dispatcher>(app::dispatcher_parts(*app_), options,
+                                               [] { return net::make_curl_client(); });
     http_ = net::make_curl_client();
     agent_ = app::create_agent(*app_, {"Pat", "pat@example.com"})->id;
     sandbox_client_ = net::make_curl_client();
@@ -89,6 +90,42 @@ class DispatcherTest : public ::testing::Test {
   std::string sandbox_url_;
   std::string agent_;
 };
+
+TEST_F(DispatcherTest, CampaignSmsWaitsForTheRecipientsLocalWindowThenGoes) {
+  // A one-hour window that opens an hour from now (UTC), for a recipient in UTC.
+  const auto minute = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::minutes>(clock_.now().time_since_epoch()).count() %
+      1440);
+  const int start = minute + 120 < 1440 ? minute + 60 : minute - 120;
+  DispatcherOptions options;
+  options.quiet_hours = {SendWindow{start, start + 60}, "America/New_York"};
+  Dispatcher quiet(app::dispatcher_parts(*app_), options, [] { return net::make_curl_client(); });
+
+  Message m;
+  m.id = new_id();
+  m.agent_id = agent_;
+  m.channel = Channel::sms;
+  m.kind = MessageKind::campaign;
+  m.template_key = "seller_welcome";
+  m.vars_json = R"({"contact":{"name":"Ann","timeZone":"UTC"},"listing":{"address":"1 Main St"}})";
+  m.to_address = "+14155550123";
+  m.next_attempt_at = m.created_at = m.updated_at = clock_.now();
+  ASSERT_TRUE(app_->store().enqueue(std::span(&m, 1)).has_value());
+
+  EXPECT_EQ(quiet.run_once(*http_), 1);
+  auto detail = *app_->store().find_message(m.id, "");
+  ASSERT_TRUE(detail.has_value());
+  EXPECT_EQ(detail->message.status, MessageStatus::queued);
+  EXPECT_EQ(detail->message.attempts, 0) << "waiting for the window is not an attempt";
+  const auto opens = detail->message.next_attempt_at - clock_.now();
+  EXPECT_GT(opens, std::chrono::minutes(start > minute ? 58 : 22 * 60 + 58));
+  EXPECT_LE(opens, std::chrono::minutes(start > minute ? 60 : 23 * 60));
+  EXPECT_EQ(detail->history.back().detail, "quiet hours in UTC");
+
+  clock_.advance(std::chrono::duration_cast<std::chrono::milliseconds>(opens));
+  EXPECT_EQ(quiet.run_once(*http_), 1);
+  EXPECT_EQ(message(m.id).status, MessageStatus::sent);
+}
 
 TEST_F(DispatcherTest, RetryWaitsForItsBackoffThenSucceeds) {
   // Invariant: a 5xx is retried only once its backoff has elapsed, then sent.
@@ -176,7 +213,7 @@ TEST_F(DispatcherTest, OverTheAccountsRateMessagesWaitWithoutSpendingAnAttempt) 
                                   {"sendgrid", "SG.agent-key-0001", "pat@example.com", "", ""}));
   DispatcherOptions options;
   options.rate_limits["sendgrid"] = 1;  // burst 2
-  Dispatcher limited(*app_, options, [] { return net::make_curl_client(); });
+  Dispatcher limited(app::dispatcher_parts(*app_), options, [] { return net::make_curl_client(); });
   std::vector<std::string> ids;
   for (const char* to : {"a@example.com", "b@example.com", "c@example.com"}) {
     ids.push_back(listing(to));
@@ -201,7 +238,7 @@ TEST_F(DispatcherTest, AnIntegrationsOwnRateLimitWinsOverTheProviderSetting) {
   ASSERT_TRUE(test::connect_email(*app_, agent_, connect));
   DispatcherOptions options;
   options.rate_limits["sendgrid"] = 10000;
-  Dispatcher limited(*app_, options, [] { return net::make_curl_client(); });
+  Dispatcher limited(app::dispatcher_parts(*app_), options, [] { return net::make_curl_client(); });
   std::vector<std::string> ids;
   for (const char* to : {"a@example.com", "b@example.com", "c@example.com"}) {
     ids.push_back(listing(to));

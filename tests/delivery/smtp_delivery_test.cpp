@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/agents.h"
+#include "app/delivery_sources.h"
 #include "app/listings.h"
 #include "core/id.h"
 #include "delivery/dispatcher.h"
@@ -48,7 +49,7 @@ class SmtpDeliveryTest : public ::testing::Test {
     DispatcherOptions options;
     options.retry.base = std::chrono::milliseconds(20);  // retries come due within the test
     options.retry.max_attempts = 3;
-    dispatcher_ = std::make_unique<Dispatcher>(*app_, options, make_client_);
+    dispatcher_ = std::make_unique<Dispatcher>(app::dispatcher_parts(*app_), options, make_client_);
     http_ = make_client_();
     agent_ = app::create_agent(*app_, {"Matt Wright", "matt@wrightrealty.com"})->id;
     ASSERT_TRUE(
