@@ -6,7 +6,7 @@
 namespace herald {
 
 namespace {
-constexpr std::array<std::pair<MessageStatus, std::string_view>, 8> kStatuses{{
+constexpr std::array<std::pair<MessageStatus, std::string_view>, 10> kStatuses{{
     {MessageStatus::queued, "queued"},
     {MessageStatus::sending, "sending"},
     {MessageStatus::retrying, "retrying"},
@@ -15,6 +15,8 @@ constexpr std::array<std::pair<MessageStatus, std::string_view>, 8> kStatuses{{
     {MessageStatus::bounced, "bounced"},
     {MessageStatus::failed, "failed"},
     {MessageStatus::suppressed, "suppressed"},
+    {MessageStatus::deferred, "deferred"},
+    {MessageStatus::complained, "complained"},
 }};
 }  // namespace
 

@@ -13,9 +13,10 @@
 
 namespace herald {
 
-// Lifecycle: queued → sending → (retrying → sending)* → sent → delivered | bounced;
-// or failed / suppressed. sent, delivered, bounced, failed and suppressed are terminal
-// as far as the queue is concerned (delivered/bounced arrive later from webhooks).
+// Lifecycle: queued → sending → (retrying → sending)* → sent, then as the provider's delivery
+// events say (core/events.h): → deferred → delivered → bounced | complained, or → failed; or
+// failed / suppressed without a send. Everything from sent on is terminal as far as the queue
+// is concerned.
 enum class MessageStatus {
   queued,
   sending,
@@ -24,7 +25,9 @@ enum class MessageStatus {
   delivered,
   bounced,
   failed,
-  suppressed
+  suppressed,
+  deferred,    // the provider accepted it and reports a temporary failure; it keeps trying
+  complained,  // delivered, and the recipient marked it as spam
 };
 std::string_view to_string(MessageStatus s);
 std::optional<MessageStatus> parse_message_status(std::string_view s);

@@ -35,6 +35,10 @@ struct Credentials {
   std::string
       base_url;  // HERALD_<PROVIDER>_BASE_URL (no trailing slash); empty: the provider's host
   double rate_limit = 0;  // requests per second the account may take; 0: the configured default
+  // Herald's receiver for this account's delivery events when tracking is on (empty: off), for
+  // providers whose callback is set per message (Twilio's StatusCallback): the adapter appends
+  // "?message=<Herald's message id>".
+  std::string status_callback_url;
 };
 
 // The platform's own account on one channel, from the environment variables the provider's

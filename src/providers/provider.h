@@ -16,6 +16,7 @@
 #include "core/message.h"
 #include "core/route.h"
 #include "core/types.h"
+#include "providers/webhook.h"
 
 namespace herald::providers {
 
@@ -173,6 +174,9 @@ class Provider {
   // A read-only request proving the credentials are real.
   virtual HttpRequest build_verify(const Credentials& credentials) const = 0;
   virtual VerifyOutcome classify_verify(const HttpResponse& response) const = 0;
+
+  // Its delivery webhooks (verify, parse, register), or nullptr when it has none (SMTP).
+  virtual const WebhookTwin* webhook() const { return nullptr; }
 };
 
 // Every provider Herald speaks to, in the registry's order (src/providers/registry.cpp).

@@ -118,9 +118,11 @@ const MESSAGE_TONES = {
   bounced: 'error',
   failed: 'error',
   suppressed: 'warn',
+  deferred: 'warn',
+  complained: 'error',
 };
 export const MESSAGE_STATUSES = Object.keys(MESSAGE_TONES);
-export const TERMINAL_STATUSES = new Set(['sent', 'delivered', 'bounced', 'failed', 'suppressed']);
+export const TERMINAL_STATUSES = new Set(['sent', 'delivered', 'bounced', 'failed', 'suppressed', 'deferred', 'complained']);
 
 export function statusLabel(status) {
   return status ? status.charAt(0).toUpperCase() + status.slice(1) : 'Unknown';
