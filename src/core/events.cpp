@@ -104,4 +104,25 @@ std::optional<MessageStatus> status_after(MessageStatus current, const DeliveryE
   return to;
 }
 
+SuppressionDecision suppression_for(const DeliveryEvent& event, int soft_bounces_before,
+                                    int soft_limit) {
+  switch (event.type) {
+    case EventType::bounced:
+      if (event.bounce == BounceKind::soft && soft_bounces_before + 1 < soft_limit)
+        return {SuppressAction::count_soft_bounce, {}};
+      return {SuppressAction::suppress, "bounced"};
+    case EventType::complained:
+      return {SuppressAction::suppress, "complained"};
+    case EventType::unsubscribed:
+      return {SuppressAction::suppress, "unsubscribed"};
+    case EventType::opted_out:
+      return {SuppressAction::suppress, "stop"};
+    case EventType::delivered:
+      return {soft_bounces_before > 0 ? SuppressAction::reset_soft_bounces : SuppressAction::none,
+              {}};
+    default:
+      return {};
+  }
+}
+
 }  // namespace herald

@@ -66,4 +66,16 @@ std::string cap_raw_event(std::string_view raw);
 // accepted (queued, sending, retrying, suppressed).
 std::optional<MessageStatus> status_after(MessageStatus current, const DeliveryEvent& event);
 
+// What an event does to its recipient's place on the agent's suppression list: a hard bounce,
+// a complaint, an unsubscribe through the provider and an SMS opt-out suppress at once, with
+// their reason; a soft bounce counts, and suppresses when it is the `soft_limit`-th in a row; a
+// delivery ends the row.
+enum class SuppressAction { none, suppress, count_soft_bounce, reset_soft_bounces };
+struct SuppressionDecision {
+  SuppressAction action = SuppressAction::none;
+  std::string_view reason;  // suppress: "bounced" | "complained" | "unsubscribed" | "stop"
+};
+SuppressionDecision suppression_for(const DeliveryEvent& event, int soft_bounces_before,
+                                    int soft_limit);
+
 }  // namespace herald

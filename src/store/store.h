@@ -17,6 +17,7 @@
 #include "store/campaigns.h"
 #include "store/contacts.h"
 #include "store/templates.h"
+#include "store/tracking.h"
 
 namespace herald::store {
 
@@ -249,6 +250,7 @@ class Store {
   virtual ContactStore& contacts() = 0;
   virtual TemplateStore& templates() = 0;
   virtual CampaignStore& campaigns() = 0;
+  virtual TrackingStore& tracking() = 0;
 
   // Counts of messages by status (all agents), for health and tests.
   virtual Result<std::vector<std::pair<MessageStatus, std::int64_t>>> count_by_status() = 0;

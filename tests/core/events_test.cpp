@@ -71,3 +71,41 @@ TEST(Events, RawPayloadsAreCappedOnACharacterBoundary) {
 
 }  // namespace
 }  // namespace herald
+
+namespace herald {
+namespace {
+
+DeliveryEvent bounce(BounceKind kind) {
+  DeliveryEvent e;
+  e.type = EventType::bounced;
+  e.bounce = kind;
+  return e;
+}
+
+TEST(Suppression, HardBouncesComplaintsUnsubscribesAndStopSuppressAtOnce) {
+  EXPECT_EQ(suppression_for(bounce(BounceKind::hard), 0, 3).reason, "bounced");
+  DeliveryEvent e;
+  e.type = EventType::complained;
+  EXPECT_EQ(suppression_for(e, 0, 3).reason, "complained");
+  e.type = EventType::unsubscribed;
+  EXPECT_EQ(suppression_for(e, 0, 3).reason, "unsubscribed");
+  e.type = EventType::opted_out;
+  EXPECT_EQ(suppression_for(e, 0, 3).reason, "stop");
+  e.type = EventType::deferred;
+  EXPECT_EQ(suppression_for(e, 2, 3).action, SuppressAction::none) << "a deferral is not a bounce";
+}
+
+TEST(Suppression, SoftBouncesCountUntilTheLimitAndADeliveryEndsTheRun) {
+  EXPECT_EQ(suppression_for(bounce(BounceKind::soft), 0, 3).action,
+            SuppressAction::count_soft_bounce);
+  EXPECT_EQ(suppression_for(bounce(BounceKind::soft), 1, 3).action,
+            SuppressAction::count_soft_bounce);
+  EXPECT_EQ(suppression_for(bounce(BounceKind::soft), 2, 3).action, SuppressAction::suppress);
+  DeliveryEvent delivered;
+  delivered.type = EventType::delivered;
+  EXPECT_EQ(suppression_for(delivered, 2, 3).action, SuppressAction::reset_soft_bounces);
+  EXPECT_EQ(suppression_for(delivered, 0, 3).action, SuppressAction::none);
+}
+
+}  // namespace
+}  // namespace herald

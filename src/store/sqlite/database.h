@@ -12,6 +12,7 @@
 #include "store/contacts.h"
 #include "store/sqlite/db.h"
 #include "store/templates.h"
+#include "store/tracking.h"
 
 namespace herald::store::sqlite {
 
@@ -33,12 +34,14 @@ Result<void> insert_event(Connection& conn, const std::string& id, const std::st
 std::unique_ptr<ContactStore> make_contact_store(std::shared_ptr<Database> db);
 std::unique_ptr<TemplateStore> make_template_store(std::shared_ptr<Database> db);
 std::unique_ptr<CampaignStore> make_campaign_store(std::shared_ptr<Database> db);
+std::unique_ptr<TrackingStore> make_tracking_store(std::shared_ptr<Database> db);
 
 // Migrations owned by those files.
 extern const std::string_view kMigrationV3;
 extern const std::string_view kMigrationV4;
 extern const std::string_view kMigrationV5;
 extern const std::string_view kMigrationV13;
+extern const std::string_view kMigrationV16;
 
 // Unwraps a Result<T> into `var` or returns its error from the enclosing function.
 #define HERALD_TRY(var, expr)                            \

@@ -231,7 +231,7 @@ ALTER TABLE integrations DROP COLUMN region;
 
 std::span<const Migration> migrations() {
   // Later migrations live beside the sub-store that owns their tables.
-  static const std::array<Migration, 15> kMigrations{{
+  static const std::array<Migration, 16> kMigrations{{
       {1, "initial schema", kV1},
       {2, "logins: passwords, sessions, API tokens", kV2},
       {3, "contacts and suppressions", kMigrationV3},
@@ -247,6 +247,8 @@ std::span<const Migration> migrations() {
       {13, "campaign chunks taken straight from the audience", kMigrationV13},
       {14, "batch index of unsent messages only", kV14},
       {15, "integrations in one shape for every provider", kV15},
+      {16, "delivery tracking: webhook inbox, events, soft bounces, campaign results",
+       kMigrationV16},
   }};
   return kMigrations;
 }

@@ -143,11 +143,13 @@ class SqliteStore final : public Store {
       : db_(db),
         contacts_(sqlite::make_contact_store(db)),
         templates_(sqlite::make_template_store(db)),
-        campaigns_(sqlite::make_campaign_store(db)) {}
+        campaigns_(sqlite::make_campaign_store(db)),
+        tracking_(sqlite::make_tracking_store(db)) {}
 
   ContactStore& contacts() override { return *contacts_; }
   TemplateStore& templates() override { return *templates_; }
   CampaignStore& campaigns() override { return *campaigns_; }
+  TrackingStore& tracking() override { return *tracking_; }
 
   Result<int> run_migrations() {
     std::lock_guard lock(db_->mu);
@@ -921,6 +923,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<ContactStore> contacts_;
   std::unique_ptr<TemplateStore> templates_;
   std::unique_ptr<CampaignStore> campaigns_;
+  std::unique_ptr<TrackingStore> tracking_;
 };
 
 // "sqlite:<file>" → that file; anything else is a data directory holding herald.db.

@@ -1,0 +1,386 @@
+// SQLite implementation of TrackingStore (migration 16).
+#include <nlohmann/json.hpp>
+
+#include "core/id.h"
+#include "store/sqlite/database.h"
+
+namespace herald::store {
+
+namespace sqlite {
+
+#define TRY HERALD_TRY
+#define TRY_VOID HERALD_TRY_VOID
+
+// Schema for delivery tracking (migration 16): the receivers' inbox, the events, soft-bounce
+// runs, and per-campaign results.
+extern const std::string_view kMigrationV16 = R"sql(
+CREATE TABLE webhook_posts (
+  id            TEXT PRIMARY KEY,
+  provider      TEXT NOT NULL,
+  owner         TEXT NOT NULL,
+  replay_key    TEXT NOT NULL DEFAULT '',
+  url           TEXT NOT NULL,
+  headers       TEXT NOT NULL DEFAULT '[]',
+  body          BLOB NOT NULL,
+  received_at   INTEGER NOT NULL,
+  applied_at    INTEGER NOT NULL DEFAULT 0,
+  error         TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX webhook_posts_replay ON webhook_posts(provider, replay_key)
+  WHERE replay_key <> '';
+CREATE INDEX webhook_posts_pending ON webhook_posts(received_at) WHERE applied_at = 0;
+CREATE TABLE delivery_events (
+  provider             TEXT NOT NULL,
+  event_key            TEXT NOT NULL,
+  message_id           TEXT NOT NULL DEFAULT '',
+  agent_id             TEXT NOT NULL DEFAULT '',
+  type                 TEXT NOT NULL,
+  bounce               TEXT NOT NULL DEFAULT '',
+  provider_event       TEXT NOT NULL DEFAULT '',
+  provider_message_id  TEXT NOT NULL DEFAULT '',
+  recipient            TEXT NOT NULL DEFAULT '',
+  occurred_at          INTEGER NOT NULL,
+  received_at          INTEGER NOT NULL,
+  reason               TEXT NOT NULL DEFAULT '',
+  url                  TEXT NOT NULL DEFAULT '',
+  raw                  TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (provider, event_key)
+) WITHOUT ROWID;
+CREATE INDEX delivery_events_message ON delivery_events(message_id, occurred_at)
+  WHERE message_id <> '';
+CREATE INDEX messages_provider_id ON messages(route_provider, provider_message_id)
+  WHERE provider_message_id <> '';
+CREATE TABLE soft_bounces (
+  agent_id  TEXT NOT NULL,
+  channel   TEXT NOT NULL,
+  address   TEXT NOT NULL,
+  count     INTEGER NOT NULL,
+  PRIMARY KEY (agent_id, channel, address)
+) WITHOUT ROWID;
+CREATE TABLE campaign_results (
+  agent_id        TEXT NOT NULL,
+  campaign_id     TEXT NOT NULL,
+  delivered       INTEGER NOT NULL DEFAULT 0,
+  bounced         INTEGER NOT NULL DEFAULT 0,
+  complained      INTEGER NOT NULL DEFAULT 0,
+  unsubscribed    INTEGER NOT NULL DEFAULT 0,
+  unique_opens    INTEGER NOT NULL DEFAULT 0,
+  unique_clicks   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (agent_id, campaign_id)
+) WITHOUT ROWID;
+)sql";
+
+namespace {
+
+// The message an event is about, as the join needs it.
+struct Target {
+  std::string id;
+  std::string agent_id;
+  Channel channel = Channel::email;
+  MessageStatus status = MessageStatus::sent;
+  std::string to_address;
+  std::string campaign_id;
+};
+
+std::string headers_json(const Headers& headers) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& [name, value] : headers) j.push_back({name, value});
+  return j.dump();
+}
+
+Headers parse_headers(const std::string& text) {
+  Headers out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& h : j)
+    if (h.is_array() && h.size() == 2 && h[0].is_string() && h[1].is_string())
+      out.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
+  return out;
+}
+
+// The history line an event writes: "bounced (hard) by Resend: 550 5.1.1 …".
+std::string history_detail(const std::string& provider, const DeliveryEvent& e) {
+  std::string out(to_string(e.type));
+  if (e.bounce != BounceKind::none) out += " (" + std::string(to_string(e.bounce)) + ")";
+  out += " — " + provider + " " + e.provider_event;
+  if (!e.reason.empty()) out += ": " + e.reason;
+  return out;
+}
+
+class SqliteTrackingStore final : public TrackingStore {
+ public:
+  explicit SqliteTrackingStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+
+  Result<bool> record_post(const WebhookPost& p) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
+                "INSERT INTO webhook_posts (id, provider, owner, replay_key, url, headers, body,"
+                " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+    st->bind(1, p.id).bind(2, p.provider).bind(3, p.owner).bind(4, p.replay_key).bind(5, p.url);
+    st->bind(6, headers_json(p.headers)).bind_blob(7, p.body).bind(8, to_millis(p.received_at));
+    TRY_VOID(db_->conn.run(*st));
+    return db_->conn.changes() > 0;
+  }
+
+  Result<std::vector<WebhookPost>> pending_posts(int limit) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("SELECT id, provider, owner, replay_key, url, headers, body,"
+                              " received_at FROM webhook_posts WHERE applied_at = 0"
+                              " ORDER BY received_at LIMIT ?"));
+    st->bind(1, limit);
+    std::vector<WebhookPost> out;
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      out.push_back(WebhookPost{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4),
+                                parse_headers(st->text(5)), st->blob(6),
+                                from_millis(st->int64(7))});
+    }
+    st->reset();
+    if (rc != SQLITE_DONE) return fail(db_->conn.error("pending webhook posts"));
+    return out;
+  }
+
+  Result<EventsApplied> apply_events(const WebhookPost& post, std::span<const DeliveryEvent> events,
+                                     const TrackingPolicy& policy, TimePoint now) override {
+    std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
+    TRY_VOID(tx.begin());
+    EventsApplied applied;
+    for (const DeliveryEvent& e : events) TRY_VOID(apply_one(post, e, policy, now, applied));
+    TRY(done, db_->conn.prepare("UPDATE webhook_posts SET applied_at = ? WHERE id = ?"));
+    done->bind(1, to_millis(now)).bind(2, post.id);
+    TRY_VOID(db_->conn.run(*done));
+    TRY_VOID(tx.commit());
+    return applied;
+  }
+
+  Result<void> reject_post(const std::string& post_id, const std::string& why,
+                           TimePoint now) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("UPDATE webhook_posts SET applied_at = ?, error = ? WHERE id = ?"));
+    st->bind(1, to_millis(now)).bind(2, why).bind(3, post_id);
+    return db_->conn.run(*st);
+  }
+
+  Result<std::vector<StoredEvent>> events_of(const std::string& message_id) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare(
+                "SELECT provider, event_key, type, bounce, provider_event, provider_message_id,"
+                " recipient, occurred_at, received_at, reason, url, raw FROM delivery_events"
+                " WHERE message_id = ? ORDER BY occurred_at, received_at"));
+    st->bind(1, message_id);
+    std::vector<StoredEvent> out;
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      StoredEvent s;
+      s.provider = st->text(0);
+      DeliveryEvent& e = s.event;
+      e.event_key = st->text(1);
+      e.type = parse_event_type(st->text(2)).value_or(EventType::unknown);
+      const std::string bounce = st->text(3);
+      e.bounce = bounce == "hard"   ? BounceKind::hard
+                 : bounce == "soft" ? BounceKind::soft
+                                    : BounceKind::none;
+      e.provider_event = st->text(4);
+      e.provider_message_id = st->text(5);
+      e.recipient = st->text(6);
+      e.occurred_at = from_millis(st->int64(7));
+      s.received_at = from_millis(st->int64(8));
+      e.reason = st->text(9);
+      e.url = st->text(10);
+      e.raw = st->text(11);
+      e.message_id = message_id;
+      out.push_back(std::move(s));
+    }
+    st->reset();
+    if (rc != SQLITE_DONE) return fail(db_->conn.error("delivery events"));
+    return out;
+  }
+
+  Result<CampaignResults> campaign_results(const std::string& agent_id,
+                                           const std::string& campaign_id) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("SELECT delivered, bounced, complained, unsubscribed, unique_opens,"
+                              " unique_clicks FROM campaign_results WHERE agent_id = ?"
+                              " AND campaign_id = ?"));
+    st->bind(1, agent_id).bind(2, campaign_id);
+    CampaignResults r;
+    const int rc = st->step();
+    if (rc == SQLITE_ROW)
+      r = {st->int64(0), st->int64(1), st->int64(2), st->int64(3), st->int64(4), st->int64(5)};
+    st->reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(db_->conn.error("campaign results"));
+    return r;
+  }
+
+ private:
+  // The message `e` is about, within the post's owner: by Herald's id, else the provider's.
+  Result<std::optional<Target>> find_target(const WebhookPost& post, const DeliveryEvent& e) {
+    const std::string columns =
+        "SELECT id, agent_id, channel, status, to_address, campaign_id FROM messages ";
+    const std::string owned =
+        post.owner == "platform" ? " AND route_via = 'platform'" : " AND agent_id = ?2";
+    Statement* st = nullptr;
+    if (!e.message_id.empty()) {
+      TRY(by_id, db_->conn.prepare(columns + "WHERE id = ?1" + owned));
+      by_id->bind(1, e.message_id);
+      st = by_id;
+    } else if (!e.provider_message_id.empty()) {
+      TRY(by_provider,
+          db_->conn.prepare(columns + "WHERE route_provider = ?3 AND provider_message_id = ?1" +
+                            owned + " LIMIT 1"));
+      by_provider->bind(1, e.provider_message_id).bind(3, post.provider);
+      st = by_provider;
+    } else {
+      return std::optional<Target>();
+    }
+    if (post.owner != "platform") st->bind(2, post.owner);
+    std::optional<Target> out;
+    const int rc = st->step();
+    if (rc == SQLITE_ROW) {
+      out = Target{st->text(0),
+                   st->text(1),
+                   parse_channel(st->text(2)).value_or(Channel::email),
+                   parse_message_status(st->text(3)).value_or(MessageStatus::sent),
+                   st->text(4),
+                   st->text(5)};
+    }
+    st->reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(db_->conn.error("find event message"));
+    return out;
+  }
+
+  Result<void> apply_one(const WebhookPost& post, const DeliveryEvent& e,
+                         const TrackingPolicy& policy, TimePoint now, EventsApplied& applied) {
+    TRY(target, find_target(post, e));
+    const TimePoint at = e.occurred_at.value_or(now);
+    TRY(ins, db_->conn.prepare(
+                 "INSERT INTO delivery_events (provider, event_key, message_id, agent_id, type,"
+                 " bounce, provider_event, provider_message_id, recipient, occurred_at,"
+                 " received_at, reason, url, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                 " ON CONFLICT DO NOTHING"));
+    ins->bind(1, post.provider).bind(2, e.event_key);
+    ins->bind(3, target ? target->id : std::string()).bind(4, target ? target->agent_id : "");
+    ins->bind(5, to_string(e.type)).bind(6, to_string(e.bounce)).bind(7, e.provider_event);
+    ins->bind(8, e.provider_message_id).bind(9, e.recipient).bind(10, to_millis(at));
+    ins->bind(11, to_millis(now)).bind(12, e.reason).bind(13, e.url).bind(14, e.raw);
+    TRY_VOID(db_->conn.run(*ins));
+    if (db_->conn.changes() == 0) {
+      ++applied.duplicates;
+      return {};
+    }
+    ++applied.recorded;
+    if (!target) {
+      ++applied.unmatched;
+      return {};
+    }
+    TRY_VOID(engagement(*target, e));
+    if (auto next = status_after(target->status, e)) {
+      TRY(up, db_->conn.prepare(
+                  "UPDATE messages SET status = ?, updated_at = ?,"
+                  " last_error = CASE WHEN ? <> '' THEN ? ELSE last_error END WHERE id = ?"));
+      const bool bad = *next == MessageStatus::bounced || *next == MessageStatus::failed ||
+                       *next == MessageStatus::complained || *next == MessageStatus::deferred;
+      const std::string why = bad ? e.reason : std::string();
+      up->bind(1, to_string(*next)).bind(2, to_millis(now)).bind(3, why).bind(4, why);
+      up->bind(5, target->id);
+      TRY_VOID(db_->conn.run(*up));
+      TRY_VOID(insert_event(db_->conn, target->id, target->agent_id,
+                            StatusEvent{at, *next, history_detail(post.provider, e)}));
+      TRY_VOID(count_result(*target, *next));
+      ++applied.status_changes;
+    }
+    return suppress(post, *target, e, policy, now, applied);
+  }
+
+  // A campaign's results: each message counted once per outcome it reaches.
+  Result<void> count_result(const Target& t, MessageStatus next) {
+    if (t.campaign_id.empty()) return {};
+    const char* column = next == MessageStatus::delivered    ? "delivered"
+                         : next == MessageStatus::bounced    ? "bounced"
+                         : next == MessageStatus::complained ? "complained"
+                                                             : nullptr;
+    if (column == nullptr) return {};
+    return bump(t, column);
+  }
+
+  // Unique opens and clicks (the first of each per message), and unsubscribes.
+  Result<void> engagement(const Target& t, const DeliveryEvent& e) {
+    if (t.campaign_id.empty()) return {};
+    if (e.type == EventType::unsubscribed) return bump(t, "unsubscribed");
+    if (e.type != EventType::opened && e.type != EventType::clicked) return {};
+    TRY(seen, db_->conn.prepare(
+                  "SELECT COUNT(*) FROM delivery_events WHERE message_id = ? AND type = ?"));
+    seen->bind(1, t.id).bind(2, to_string(e.type));
+    const int rc = seen->step();
+    const std::int64_t n = rc == SQLITE_ROW ? seen->int64(0) : 0;
+    seen->reset();
+    if (rc != SQLITE_ROW) return fail(db_->conn.error("count engagement"));
+    if (n != 1) return {};  // this event is in already: the first makes the count 1
+    return bump(t, e.type == EventType::opened ? "unique_opens" : "unique_clicks");
+  }
+
+  Result<void> bump(const Target& t, std::string_view column) {
+    const std::string c(column);
+    TRY(st, db_->conn.prepare("INSERT INTO campaign_results (agent_id, campaign_id, " + c +
+                              ") VALUES (?, ?, 1) ON CONFLICT (agent_id, campaign_id) DO UPDATE"
+                              " SET " +
+                              c + " = " + c + " + 1"));
+    st->bind(1, t.agent_id).bind(2, t.campaign_id);
+    return db_->conn.run(*st);
+  }
+
+  Result<void> suppress(const WebhookPost& post, const Target& t, const DeliveryEvent& e,
+                        const TrackingPolicy& policy, TimePoint now, EventsApplied& applied) {
+    const std::string address = suppression_key(t.channel, t.to_address);
+    TRY(count,
+        db_->conn.prepare(
+            "SELECT count FROM soft_bounces WHERE agent_id = ? AND channel = ? AND address = ?"));
+    count->bind(1, t.agent_id).bind(2, to_string(t.channel)).bind(3, address);
+    const int rc = count->step();
+    const int before = rc == SQLITE_ROW ? static_cast<int>(count->int64(0)) : 0;
+    count->reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(db_->conn.error("soft bounces"));
+    const SuppressionDecision d = suppression_for(e, before, policy.soft_bounce_limit);
+    switch (d.action) {
+      case SuppressAction::none:
+        return {};
+      case SuppressAction::reset_soft_bounces:
+      case SuppressAction::count_soft_bounce: {
+        const bool reset = d.action == SuppressAction::reset_soft_bounces;
+        TRY(st, db_->conn.prepare(
+                    reset ? "DELETE FROM soft_bounces WHERE agent_id = ?1 AND channel = ?2"
+                            " AND address = ?3"
+                          : "INSERT INTO soft_bounces VALUES (?1, ?2, ?3, 1) ON CONFLICT"
+                            " (agent_id, channel, address) DO UPDATE SET count = count + 1"));
+        st->bind(1, t.agent_id).bind(2, to_string(t.channel)).bind(3, address);
+        return db_->conn.run(*st);
+      }
+      case SuppressAction::suppress:
+        break;
+    }
+    TRY(st, db_->conn.prepare(
+                "INSERT INTO suppressions (agent_id, channel, address, reason, id, source, detail,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+    st->bind(1, t.agent_id).bind(2, to_string(t.channel)).bind(3, address).bind(4, d.reason);
+    st->bind(5, new_id()).bind(6, post.provider + " event " + e.event_key);
+    st->bind(7, history_detail(post.provider, e)).bind(8, to_millis(now));
+    TRY_VOID(db_->conn.run(*st));
+    if (db_->conn.changes() > 0) ++applied.suppressed;
+    TRY(clear, db_->conn.prepare(
+                   "DELETE FROM soft_bounces WHERE agent_id = ? AND channel = ? AND address = ?"));
+    clear->bind(1, t.agent_id).bind(2, to_string(t.channel)).bind(3, address);
+    return db_->conn.run(*clear);
+  }
+
+  std::shared_ptr<Database> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<TrackingStore> make_tracking_store(std::shared_ptr<Database> db) {
+  return std::make_unique<SqliteTrackingStore>(std::move(db));
+}
+
+}  // namespace sqlite
+}  // namespace herald::store

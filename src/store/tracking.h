@@ -1,0 +1,88 @@
+// Delivery tracking's storage: the receivers' durable inbox of verified webhook posts (written
+// before a post is answered, so an acknowledged event is never lost) and the normalized events,
+// applied to their messages and their recipients' suppressions in one transaction per post.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/events.h"
+#include "core/http_message.h"
+
+namespace herald::store {
+
+// A verified webhook post, as it arrived.
+struct WebhookPost {
+  std::string id;
+  std::string provider;    // "resend", …
+  std::string owner;       // the account it came for: an agent id, or "platform"
+  std::string replay_key;  // the provider's per-request key (Mailgun's token), or empty
+  std::string url;
+  Headers headers;
+  std::string body;
+  TimePoint received_at;
+};
+
+struct TrackingPolicy {
+  int soft_bounce_limit = 3;  // HERALD_SOFT_BOUNCE_LIMIT: soft bounces in a row that suppress
+};
+
+// What applying one post's events did.
+struct EventsApplied {
+  int recorded = 0;        // new events kept
+  int duplicates = 0;      // events seen before (same provider and event key)
+  int unmatched = 0;       // events for no message of this owner (kept, without a message)
+  int status_changes = 0;  // messages whose status moved forward
+  int suppressed = 0;      // addresses added to a suppression list
+};
+
+// A campaign's delivery results, as its messages' events report them (each message counted
+// once per outcome; opens and clicks once per message).
+struct CampaignResults {
+  std::int64_t delivered = 0;
+  std::int64_t bounced = 0;
+  std::int64_t complained = 0;
+  std::int64_t unsubscribed = 0;
+  std::int64_t unique_opens = 0;
+  std::int64_t unique_clicks = 0;
+};
+
+// An event as kept, for a message's timeline.
+struct StoredEvent {
+  std::string provider;
+  DeliveryEvent event;
+  TimePoint received_at;
+};
+
+class TrackingStore {
+ public:
+  virtual ~TrackingStore() = default;
+
+  // Keeps a verified post until its events are applied. False (nothing kept): its replay key
+  // was seen before.
+  virtual Result<bool> record_post(const WebhookPost& post) = 0;
+  // Posts not yet applied, oldest first.
+  virtual Result<std::vector<WebhookPost>> pending_posts(int limit) = 0;
+  // Applies a post's events and marks it applied, in one transaction. Each event is kept once
+  // (by provider and event key) and joined to its message by Herald's id, else by the
+  // provider's id, only within the post's owner (an agent's own account reports only that
+  // agent's messages; the platform's only messages sent via the platform). A message's status
+  // moves only forward (status_after); its recipient's suppression follows suppression_for.
+  virtual Result<EventsApplied> apply_events(const WebhookPost& post,
+                                             std::span<const DeliveryEvent> events,
+                                             const TrackingPolicy& policy, TimePoint now) = 0;
+  // Marks a post that cannot be read (its reason kept); it is not tried again.
+  virtual Result<void> reject_post(const std::string& post_id, const std::string& why,
+                                   TimePoint now) = 0;
+  // A message's delivery events, in the order they happened.
+  virtual Result<std::vector<StoredEvent>> events_of(const std::string& message_id) = 0;
+  virtual Result<CampaignResults> campaign_results(const std::string& agent_id,
+                                                   const std::string& campaign_id) = 0;
+};
+
+}  // namespace herald::store

@@ -1,0 +1,191 @@
+// Delivery tracking in a real SQLite store: the inbox refuses replays, events join their
+// message within the post's owner only, statuses move only forward, duplicates count once,
+// and bounces, complaints and soft-bounce runs suppress exactly their own recipient.
+#include <gtest/gtest.h>
+
+#include "store_fixture.h"
+
+namespace herald::store {
+namespace {
+
+class TrackingStoreTest : public TwoAgentStoreTest {
+ protected:
+  // A message the provider accepted for `agent_id`, over `via`, with the provider's id.
+  Message sent(const std::string& agent_id, const std::string& to, Via via = Via::agent,
+               const std::string& campaign_id = "") {
+    Message m;
+    m.id = new_id();
+    m.agent_id = agent_id;
+    m.to_address = to;
+    m.template_key = "seller_welcome";
+    m.campaign_id = campaign_id;
+    m.next_attempt_at = m.created_at = m.updated_at = Clock::now();
+    EXPECT_TRUE(store_->enqueue(std::vector<Message>{m}).has_value());
+    auto now = Clock::now() + std::chrono::seconds(1);
+    auto claimed = store_->claim_due({now, now + std::chrono::minutes(2), "w", 100, std::nullopt});
+    EXPECT_TRUE(claimed.has_value());
+    Outcome o;
+    o.message_id = m.id;
+    o.agent_id = agent_id;
+    o.status = MessageStatus::sent;
+    o.attempts = 1;
+    o.provider_message_id = "pm-" + m.id;
+    o.route = RouteSummary{ProviderId("resend"), via, "a@example.com", "", via};
+    EXPECT_TRUE(store_->record_outcomes(std::vector<Outcome>{o}).has_value());
+    return m;
+  }
+
+  WebhookPost post(const std::string& owner, std::string replay_key = "") {
+    return WebhookPost{new_id(),      "resend",     owner, std::move(replay_key),
+                       "https://h/x", {{"a", "b"}}, "{}",  Clock::now()};
+  }
+
+  static DeliveryEvent event(EventType type, const Message& m, std::string key,
+                             BounceKind bounce = BounceKind::none) {
+    DeliveryEvent e;
+    e.type = type;
+    e.bounce = bounce;
+    e.event_key = std::move(key);
+    e.message_id = m.id;
+    e.provider_event = "email." + std::string(to_string(type));
+    e.recipient = m.to_address;
+    e.occurred_at = Clock::now();
+    return e;
+  }
+
+  EventsApplied apply(const WebhookPost& p, std::vector<DeliveryEvent> events) {
+    auto r = store_->tracking().apply_events(p, events, policy_, Clock::now());
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return r.value_or(EventsApplied{});
+  }
+
+  MessageStatus status(const Message& m) {
+    return (*store_->find_message(m.id, ""))->message.status;
+  }
+  bool suppressed(const std::string& agent_id, const std::string& address) {
+    return *store_->contacts().is_suppressed(agent_id, Channel::email, address);
+  }
+
+  TrackingPolicy policy_;
+};
+
+TEST_F(TrackingStoreTest, APostIsKeptUntilAppliedAndAReplayedKeyIsRefused) {
+  auto p = post(alice_, "token-1");
+  EXPECT_TRUE(*store_->tracking().record_post(p));
+  auto again = post(alice_, "token-1");
+  EXPECT_FALSE(*store_->tracking().record_post(again)) << "the same replay key twice";
+  auto pending = store_->tracking().pending_posts(10);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ(pending->front().headers, (Headers{{"a", "b"}}));
+  apply(p, {});
+  EXPECT_TRUE(store_->tracking().pending_posts(10)->empty());
+}
+
+TEST_F(TrackingStoreTest, StatusMovesOnlyForwardAndDuplicatesCountOnce) {
+  Message m = sent(alice_, "buyer@example.com");
+  auto p = post(alice_);
+  auto r = apply(p, {event(EventType::delivered, m, "e1"), event(EventType::delivered, m, "e1")});
+  EXPECT_EQ(r.recorded, 1);
+  EXPECT_EQ(r.duplicates, 1);
+  EXPECT_EQ(status(m), MessageStatus::delivered);
+  apply(post(alice_), {event(EventType::complained, m, "e2")});
+  EXPECT_EQ(status(m), MessageStatus::complained);
+  r = apply(post(alice_), {event(EventType::delivered, m, "e3")});
+  EXPECT_EQ(r.status_changes, 0) << "a late delivered never overwrites a complaint";
+  EXPECT_EQ(status(m), MessageStatus::complained);
+  auto timeline = store_->tracking().events_of(m.id);
+  ASSERT_EQ(timeline->size(), 3u);
+  EXPECT_EQ(timeline->front().event.type, EventType::delivered);
+  auto detail = *store_->find_message(m.id, "");
+  EXPECT_EQ(detail->history.back().status, MessageStatus::complained);
+}
+
+TEST_F(TrackingStoreTest, AnAgentsAccountReportsOnlyThatAgentsMessages) {
+  Message bobs = sent(bob_, "buyer@example.com");
+  auto r = apply(post(alice_), {event(EventType::bounced, bobs, "e1", BounceKind::hard)});
+  EXPECT_EQ(r.unmatched, 1);
+  EXPECT_EQ(status(bobs), MessageStatus::sent);
+  EXPECT_FALSE(suppressed(bob_, "buyer@example.com"));
+}
+
+TEST_F(TrackingStoreTest, ThePlatformsAccountReportsOnlyMessagesSentThroughIt) {
+  Message own = sent(alice_, "a@example.com", Via::agent);
+  Message platform = sent(alice_, "b@example.com", Via::platform);
+  apply(post("platform"),
+        {event(EventType::delivered, own, "e1"), event(EventType::delivered, platform, "e2")});
+  EXPECT_EQ(status(own), MessageStatus::sent);
+  EXPECT_EQ(status(platform), MessageStatus::delivered);
+}
+
+TEST_F(TrackingStoreTest, WithoutHeraldsIdTheProvidersIdFindsTheMessage) {
+  Message m = sent(alice_, "buyer@example.com");
+  DeliveryEvent e = event(EventType::delivered, m, "e1");
+  e.message_id.clear();
+  e.provider_message_id = "pm-" + m.id;
+  apply(post(alice_), {e});
+  EXPECT_EQ(status(m), MessageStatus::delivered);
+}
+
+TEST_F(TrackingStoreTest, AHardBounceInABatchSuppressesOnlyItsOwnRecipient) {
+  Message a = sent(alice_, "a@example.com");
+  Message b = sent(alice_, "Bounce@Example.com");
+  Message c = sent(alice_, "c@example.com");
+  auto r = apply(post(alice_), {event(EventType::delivered, a, "e1"),
+                                event(EventType::bounced, b, "e2", BounceKind::hard),
+                                event(EventType::delivered, c, "e3")});
+  EXPECT_EQ(r.suppressed, 1);
+  EXPECT_FALSE(suppressed(alice_, "a@example.com"));
+  EXPECT_TRUE(suppressed(alice_, "bounce@example.com"));
+  EXPECT_FALSE(suppressed(alice_, "c@example.com"));
+  EXPECT_FALSE(suppressed(bob_, "bounce@example.com")) << "another agent's list is untouched";
+  EXPECT_EQ(status(b), MessageStatus::bounced);
+}
+
+TEST_F(TrackingStoreTest, SoftBouncesSuppressOnlyAfterTheLimitInARow) {
+  policy_.soft_bounce_limit = 3;
+  auto soft = [&](const Message& m, const std::string& key) {
+    apply(post(alice_), {event(EventType::bounced, m, key, BounceKind::soft)});
+  };
+  soft(sent(alice_, "full@example.com"), "s1");
+  soft(sent(alice_, "full@example.com"), "s2");
+  apply(post(alice_), {event(EventType::delivered, sent(alice_, "full@example.com"), "d1")});
+  soft(sent(alice_, "full@example.com"), "s3");
+  soft(sent(alice_, "full@example.com"), "s4");
+  EXPECT_FALSE(suppressed(alice_, "full@example.com")) << "a delivery ended the first run";
+  soft(sent(alice_, "full@example.com"), "s5");
+  EXPECT_TRUE(suppressed(alice_, "full@example.com"));
+}
+
+TEST_F(TrackingStoreTest, ComplaintsUnsubscribesAndOptOutsSuppress) {
+  apply(post(alice_), {event(EventType::complained, sent(alice_, "spam@example.com"), "c1")});
+  apply(post(alice_), {event(EventType::unsubscribed, sent(alice_, "bye@example.com"), "u1")});
+  apply(post(alice_), {event(EventType::opened, sent(alice_, "reader@example.com"), "o1")});
+  EXPECT_TRUE(suppressed(alice_, "spam@example.com"));
+  EXPECT_TRUE(suppressed(alice_, "bye@example.com"));
+  EXPECT_FALSE(suppressed(alice_, "reader@example.com"));
+}
+
+TEST_F(TrackingStoreTest, CampaignResultsCountEachMessageOnceAndOpensUniquely) {
+  Campaign c;
+  c.id = new_id();
+  c.agent_id = alice_;
+  c.name = "Update";
+  c.template_key = "market_update";
+  c.created_at = c.updated_at = Clock::now();
+  ASSERT_TRUE(store_->campaigns().create(c).has_value());
+  Message a = sent(alice_, "a@example.com", Via::agent, c.id);
+  Message b = sent(alice_, "b@example.com", Via::agent, c.id);
+  apply(post(alice_),
+        {event(EventType::delivered, a, "1"), event(EventType::opened, a, "2"),
+         event(EventType::opened, a, "3"), event(EventType::clicked, a, "4"),
+         event(EventType::bounced, b, "5", BounceKind::hard), event(EventType::delivered, b, "6")});
+  auto r = store_->tracking().campaign_results(alice_, c.id);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->delivered, 1);
+  EXPECT_EQ(r->bounced, 1);
+  EXPECT_EQ(r->unique_opens, 1);
+  EXPECT_EQ(r->unique_clicks, 1);
+}
+
+}  // namespace
+}  // namespace herald::store
