@@ -562,6 +562,7 @@ std::shared_ptr<http::Router> make_router(
   register_template_routes(r, app);
   register_provider_routes(r, app);
   register_campaign_routes(r, app);
+  register_webhook_routes(r, app);
 
   auto throttle = std::make_shared<app::LoginThrottle>();
   r.add("POST", base + "/session",
