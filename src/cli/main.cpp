@@ -35,10 +35,13 @@ int main(int argc, char** argv) {
                       "benchmark mode: keep counts plus only the last N message bodies (0 = all)");
 
   cli::DemoOptions demo_options;
-  auto* demo =
-      app.add_subcommand("demo", "Start the sandbox and the server with the seed's three agents");
+  auto* demo = app.add_subcommand(
+      "demo", "Start the sandbox and the server with the seed's three agents and one on SMTP");
   demo->add_option("--listen", demo_options.listen, "host:port for Herald")->capture_default_str();
   demo->add_option("--sandbox-listen", demo_options.sandbox_listen, "host:port for the sandbox")
+      ->capture_default_str();
+  demo->add_option("--sandbox-smtp-listen", demo_options.sandbox_smtp_listen,
+                   "host:port for the sandbox's mail server (port 0: any free port)")
       ->capture_default_str();
   demo->add_option("--data-dir", demo_options.data_dir, "data directory (wiped at start)")
       ->capture_default_str();
