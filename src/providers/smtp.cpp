@@ -7,6 +7,7 @@
 // accepted, 4xx retry, 5xx refused with the server's text, 530 / 534 / 535 bad credentials.
 #include <gmime/gmime.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -80,6 +81,11 @@ std::string message_id(const OutboundMessage& m) {
   return m.id + "@" + domain_of(m.from.address);
 }
 
+// Sets a header Herald chose (List-Unsubscribe, …). Printable ASCII goes on the wire as it is:
+// GMime would otherwise encode a long value as an RFC 2047 word, and a URL header such as
+// List-Unsubscribe (RFC 2369) must stay <URL>s. Anything else is encoded as UTF-8.
+void set_header(GMimeMessage* msg, const std::string& name, const std::string& value);
+
 // Header text on one line: control characters (CR, LF, NUL, …) become spaces. Herald's own
 // validation refuses them already; a header is never split however a value was stored.
 std::string one_line(std::string_view text) {
@@ -118,10 +124,7 @@ std::string build_message(const OutboundMessage& m) {
   g_mime_message_set_date(msg.get(), now);
   g_date_time_unref(now);
   g_mime_message_set_message_id(msg.get(), message_id(m).c_str());
-  for (const auto& [name, value] : m.headers) {
-    g_mime_object_set_header(GMIME_OBJECT(msg.get()), one_line(name).c_str(),
-                             one_line(value).c_str(), "utf-8");
-  }
+  for (const auto& [name, value] : m.headers) set_header(msg.get(), name, value);
 
   if (!m.text.empty() && !m.html.empty()) {
     Ref<GMimeMultipart> alternative(g_mime_multipart_new_with_subtype("alternative"));
@@ -159,6 +162,19 @@ bool is_auth_failure(int code) {
 }
 
 // "queued as 4Bq2dL0Ks9z" (Postfix, Exim, aiosmtpd): the server's own id for the mail.
+void set_header(GMimeMessage* msg, const std::string& name, const std::string& value) {
+  const std::string n = one_line(name);
+  const std::string v = one_line(value);
+  g_mime_object_set_header(GMIME_OBJECT(msg), n.c_str(), v.c_str(), "utf-8");
+  const bool ascii = std::all_of(v.begin(), v.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (!ascii) return;
+  GMimeHeader* header =
+      g_mime_header_list_get_header(g_mime_object_get_header_list(GMIME_OBJECT(msg)), n.c_str());
+  if (header != nullptr) g_mime_header_set_raw_value(header, (" " + v + "\n").c_str());
+}
+
 std::string queue_id(std::string_view reply) {
   constexpr std::string_view kMarker = "queued as ";
   const auto at = reply.find(kMarker);

@@ -115,6 +115,30 @@ TEST(Smtp, TheMessageIsProperMimeWithTheSendersIdentity) {
   }
 }
 
+TEST(Smtp, TheUnsubscribeHeadersGoOnTheWireAsTheyAre) {
+  // RFC 2369 / 8058: a mail client reads List-Unsubscribe as <URL>s; an encoded word there
+  // (=?us-ascii?Q?…?=) is no link at all. Real links are long signed tokens.
+  OutboundMessage m = fixtures::email_message();
+  const std::string link = "https://herald.example.com/u/" + std::string(160, 'k');
+  m.headers = {
+      {"List-Unsubscribe", "<" + link + ">, <mailto:office@wrightrealty.com?subject=unsubscribe>"},
+      {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+  HttpRequest r = smtp().build_send(smtp_credentials(), std::span(&m, 1));
+  EXPECT_EQ(r.body.find("=?"), r.body.find("=?", r.body.find("\r\n\r\n")))
+      << "no encoded word in the headers";
+  std::string unfolded = r.body.substr(0, r.body.find("\r\n\r\n"));
+  for (std::size_t at; (at = unfolded.find("\r\n ")) != std::string::npos;)
+    unfolded.replace(at, 3, " ");
+  for (std::size_t at; (at = unfolded.find("\r\n\t")) != std::string::npos;)
+    unfolded.replace(at, 3, " ");
+  EXPECT_NE(unfolded.find("\r\nList-Unsubscribe: <" + link +
+                          ">, <mailto:office@wrightrealty.com?subject=unsubscribe>\r\n"),
+            std::string::npos)
+      << r.body.substr(0, 2000);
+  EXPECT_NE(unfolded.find("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"),
+            std::string::npos);
+}
+
 TEST(Smtp, TextOnlyOrHtmlOnlyIsASinglePart) {
   OutboundMessage m = fixtures::email_message();
   m.html.clear();
