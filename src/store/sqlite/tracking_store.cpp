@@ -216,25 +216,31 @@ class SqliteTrackingStore final : public TrackingStore {
  private:
   // The message `e` is about, within the post's owner: by Herald's id, else the provider's.
   Result<std::optional<Target>> find_target(const WebhookPost& post, const DeliveryEvent& e) {
-    const std::string columns =
-        "SELECT id, agent_id, channel, status, to_address, campaign_id FROM messages ";
-    const std::string owned =
-        post.owner == "platform" ? " AND route_via = 'platform'" : " AND agent_id = ?2";
+    // The joins' four statements (by id or the provider's id; an agent's or the platform's),
+    // spelled once. (provider_message_id <> '' lets SQLite use the partial index.)
+    static const std::string kSelect =
+        "SELECT id, agent_id, channel, status, to_address, campaign_id FROM messages WHERE ";
+    static const std::string kById = "id = ?1";
+    static const std::string kByProvider =
+        "route_provider = ?3 AND provider_message_id = ?1 AND provider_message_id <> ''";
+    static const std::string kSql[2][2] = {
+        {kSelect + kById + " AND agent_id = ?2", kSelect + kById + " AND route_via = 'platform'"},
+        {kSelect + kByProvider + " AND agent_id = ?2 LIMIT 1",
+         kSelect + kByProvider + " AND route_via = 'platform' LIMIT 1"}};
+    const bool platform = post.owner == "platform";
     Statement* st = nullptr;
     if (!e.message_id.empty()) {
-      TRY(by_id, db_->conn.prepare(columns + "WHERE id = ?1" + owned));
+      TRY(by_id, db_->conn.prepare(kSql[0][platform]));
       by_id->bind(1, e.message_id);
       st = by_id;
     } else if (!e.provider_message_id.empty()) {
-      TRY(by_provider,
-          db_->conn.prepare(columns + "WHERE route_provider = ?3 AND provider_message_id = ?1" +
-                            owned + " LIMIT 1"));
+      TRY(by_provider, db_->conn.prepare(kSql[1][platform]));
       by_provider->bind(1, e.provider_message_id).bind(3, post.provider);
       st = by_provider;
     } else {
       return std::optional<Target>();
     }
-    if (post.owner != "platform") st->bind(2, post.owner);
+    if (!platform) st->bind(2, post.owner);
     std::optional<Target> out;
     const int rc = st->step();
     if (rc == SQLITE_ROW) {
