@@ -37,6 +37,15 @@ class App {
     std::lock_guard lock(wake_mu_);
     wake_ = std::move(f);
   }
+  // Asks the tracking worker to apply the webhook posts just recorded.
+  void wake_tracking() const {
+    std::lock_guard lock(wake_mu_);
+    if (wake_tracking_) wake_tracking_();
+  }
+  void on_tracking_wake(std::function<void()> f) {
+    std::lock_guard lock(wake_mu_);
+    wake_tracking_ = std::move(f);
+  }
 
  private:
   Config config_;
@@ -45,6 +54,7 @@ class App {
   const TimeSource& clock_;
   mutable std::mutex wake_mu_;
   std::function<void()> wake_;
+  std::function<void()> wake_tracking_;
 };
 
 }  // namespace herald::app

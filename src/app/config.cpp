@@ -187,6 +187,9 @@ Result<Config> load_config(const Getenv& getenv) {
   auto body = env_int(getenv, "HERALD_MAX_BODY_BYTES", 1 << 20, 1024, 1 << 30);
   if (!body) return std::unexpected(body.error());
   c.max_body_bytes = static_cast<std::size_t>(*body);
+  auto soft_bounces = env_int(getenv, "HERALD_SOFT_BOUNCE_LIMIT", 3, 1, 100);
+  if (!soft_bounces) return std::unexpected(soft_bounces.error());
+  c.soft_bounce_limit = *soft_bounces;
   auto attempts = env_int(getenv, "HERALD_MAX_ATTEMPTS", 8, 1, 100);
   if (!attempts) return std::unexpected(attempts.error());
   c.max_attempts = *attempts;

@@ -18,19 +18,20 @@ struct Config {
   std::string database_url;               // HERALD_DATABASE_URL (default: SQLite in data_dir)
   std::string listen = "127.0.0.1:8080";  // HERALD_LISTEN
   std::string public_url;                 // HERALD_PUBLIC_URL, for links in messages
-  bool public_url_set = false;            // given by HERALD_PUBLIC_URL (else from `listen`)
-  Secret platform_token;                  // HERALD_PLATFORM_TOKEN
-  std::string master_key;                 // HERALD_MASTER_KEY (base64 of 32 bytes)
-  std::string master_key_file;            // HERALD_MASTER_KEY_FILE (default data_dir/master.key)
-  int workers = 4;                        // HERALD_WORKERS
-  std::size_t max_body_bytes = 1 << 20;   // HERALD_MAX_BODY_BYTES
-  int max_attempts = 8;                   // HERALD_MAX_ATTEMPTS
-  int retry_base_ms = 2000;               // HERALD_RETRY_BASE_MS: first backoff step
-  std::string operator_email;             // HERALD_OPERATOR_EMAIL
-  std::string operator_password_hash;     // HERALD_OPERATOR_PASSWORD_HASH, or hashed from
-                                          // HERALD_OPERATOR_PASSWORD at start-up
-  int session_ttl_minutes = 720;          // HERALD_SESSION_TTL_MINUTES
-  std::string web_dir;                    // HERALD_WEB_DIR: serve the dashboard from disk
+  int soft_bounce_limit = 3;    // HERALD_SOFT_BOUNCE_LIMIT: soft bounces in a row that suppress
+  bool public_url_set = false;  // given by HERALD_PUBLIC_URL (else from `listen`)
+  Secret platform_token;        // HERALD_PLATFORM_TOKEN
+  std::string master_key;       // HERALD_MASTER_KEY (base64 of 32 bytes)
+  std::string master_key_file;  // HERALD_MASTER_KEY_FILE (default data_dir/master.key)
+  int workers = 4;              // HERALD_WORKERS
+  std::size_t max_body_bytes = 1 << 20;  // HERALD_MAX_BODY_BYTES
+  int max_attempts = 8;                  // HERALD_MAX_ATTEMPTS
+  int retry_base_ms = 2000;              // HERALD_RETRY_BASE_MS: first backoff step
+  std::string operator_email;            // HERALD_OPERATOR_EMAIL
+  std::string operator_password_hash;    // HERALD_OPERATOR_PASSWORD_HASH, or hashed from
+                                         // HERALD_OPERATOR_PASSWORD at start-up
+  int session_ttl_minutes = 720;         // HERALD_SESSION_TTL_MINUTES
+  std::string web_dir;                   // HERALD_WEB_DIR: serve the dashboard from disk
   std::string ca_file;  // HERALD_CA_FILE: CAs to trust for providers (e.g. an internal SMTP relay)
   // HERALD_RATE_LIMIT_<PROVIDER> (the provider's registry entry names it): requests per second
   // per account, by provider id; absent: the provider's default.

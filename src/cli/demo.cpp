@@ -1,6 +1,7 @@
-// `herald demo`: starts the sandbox and Herald in one process, sets up the seed's three
-// agents through the real REST API, creates a listing for each, waits for the welcome
-// messages to reach the sandbox, and prints where to look.
+// `herald demo`: starts the sandbox (HTTP and its mail server) and Herald in one process, sets
+// up the seed's three agents and a fourth on its own mail server through the real REST API,
+// creates a listing for each, waits for the welcome messages to reach the sandbox, and prints
+// where to look.
 #include "cli/demo.h"
 
 #include <sodium.h>
@@ -68,6 +69,7 @@ struct DemoAgent {
   json sms;
   json listing;
   std::string id;
+  std::string note;  // a line under the label, in plain words
 };
 
 std::vector<DemoAgent> seed_agents() {
@@ -123,19 +125,52 @@ std::vector<DemoAgent> seed_agents() {
   };
 }
 
+// The fourth agent: email through the agent's own mail server, which in the demo is the
+// sandbox's SMTP listener (security "none": Herald allows it for a server on this machine).
+DemoAgent own_mail_server_agent(const std::string& host, std::uint16_t port) {
+  return {"Scenario 4: own mail server (SMTP)",
+          {{"name", "Dana Reyes"},
+           {"email", "dana@harborhomes.com"},
+           {"password", "harbor-demo-password"}},
+          {{"companyName", "Harbor Homes"},
+           {"replyEmail", "dana@harborhomes.com"},
+           {"emailSignature", "Dana Reyes\nHarbor Homes"},
+           {"website", "https://harborhomes.com"},
+           {"postalAddress", "48 Harbor Way, Portland, ME 04101"}},
+          {{"provider", "smtp"},
+           {"host", host},
+           {"port", port},
+           {"security", "none"},
+           {"username", std::string(sandbox::kSmtpUsername)},
+           {"password", std::string(sandbox::kSmtpPassword)},
+           {"fromEmail", "dana@harborhomes.com"}},
+          nullptr,
+          {{"address", "31 Lighthouse Rd"},
+           {"price", 489000},
+           {"seller",
+            {{"name", "Sam Ortiz"}, {"email", "sam@example.com"}, {"phone", "+14155552674"}}}},
+          "",
+          "Dana's email goes out through her own mail server, smtp://" + host + ":" +
+              std::to_string(port) + " (here, the sandbox's), signed in as " +
+              std::string(sandbox::kSmtpUsername) + "."};
+}
+
 }  // namespace
 
 int run_demo(const DemoOptions& options) {
   if (sodium_init() < 0) return 2;
   auto herald_listen = app::parse_listen(options.listen, "--listen");
   auto sandbox_listen = app::parse_listen(options.sandbox_listen, "--sandbox-listen");
-  if (!herald_listen || !sandbox_listen) {
-    std::cerr << "herald demo: "
-              << (!herald_listen ? herald_listen.error() : sandbox_listen.error()).message << "\n";
-    return 2;
+  auto smtp_listen = app::parse_listen(options.sandbox_smtp_listen, "--sandbox-smtp-listen");
+  for (const auto* parsed : {&herald_listen, &sandbox_listen, &smtp_listen}) {
+    if (!*parsed) {
+      std::cerr << "herald demo: " << parsed->error().message << "\n";
+      return 2;
+    }
   }
 
-  // 1. The sandbox stands in for Resend, SendGrid, Mailgun and Twilio.
+  // 1. The sandbox stands in for Resend, SendGrid, Mailgun and Twilio, and for the fourth
+  // agent's mail server.
   sandbox::Sandbox sandbox;
   http::ServerOptions so;
   so.host = sandbox_listen->first;
@@ -151,6 +186,20 @@ int run_demo(const DemoOptions& options) {
     return 2;
   }
   std::string sandbox_url = "http://" + so.host + ":" + std::to_string(sandbox_port);
+  sandbox::SmtpSinkOptions smtp_options;
+  smtp_options.host = smtp_listen->first;
+  smtp_options.port = smtp_listen->second;
+  sandbox::SmtpSink smtp(sandbox, smtp_options);
+  std::uint16_t smtp_port = 0;
+  try {
+    smtp_port = smtp.start();
+  } catch (const std::exception& e) {
+    std::cerr << "herald demo: cannot start the sandbox's mail server on "
+              << options.sandbox_smtp_listen << ": " << e.what()
+              << " (use --sandbox-smtp-listen)\n";
+    return 2;
+  }
+  std::string smtp_url = "smtp://" + smtp_options.host + ":" + std::to_string(smtp_port);
 
   // 2. Herald with platform accounts pointing at the sandbox, on a fresh data directory.
   std::error_code ec;
@@ -194,9 +243,11 @@ int run_demo(const DemoOptions& options) {
   }
   std::string herald_url = "http://" + herald_listen->first + ":" + std::to_string(*port);
 
-  // 3. The seed's three agents, set up through the REST API as the platform would.
+  // 3. The seed's three agents and the one on its own mail server, set up through the REST API
+  // as the platform would.
   ApiClient api(herald_url, token);
   auto agents = seed_agents();
+  agents.push_back(own_mail_server_agent(smtp_options.host, smtp_port));
   for (auto& a : agents) {
     auto created = api.call("POST", "/api/v1/agents", a.agent);
     if (!created) {
@@ -242,6 +293,7 @@ int run_demo(const DemoOptions& options) {
   for (const auto& a : agents) {
     std::cout << a.label << " — " << a.agent["name"].get<std::string>() << " (agent " << a.id
               << ")\n";
+    if (!a.note.empty()) std::cout << "  " << a.note << "\n";
     for (const auto& m : logs[a.id]) {
       const json& route = m["route"];
       std::cout << "  " << m["channel"].get<std::string>() << " to " << m["to"].get<std::string>()
@@ -267,6 +319,9 @@ int run_demo(const DemoOptions& options) {
             << token << ")\n"
             << "  Provider sandbox  " << sandbox_url
             << "/   (inbox of everything the providers received)\n"
+            << "  Mail server       " << smtp_url << "   (the sandbox's, login "
+            << sandbox::kSmtpUsername << " / " << sandbox::kSmtpPassword
+            << "; its mail is in the inbox too)\n"
             << "  Try:  curl -H 'Authorization: Bearer " << token << "' " << herald_url
             << "/api/v1/agents/" << agents[0].id << "/routes\n\n";
   std::cout.flush();
@@ -274,6 +329,7 @@ int run_demo(const DemoOptions& options) {
   std::cout << "Press Ctrl-C to stop.\n" << std::flush;
   wait_for_stop_signal();
   (*service)->stop();
+  smtp.stop();
   sandbox_server.stop();
   return 0;
 }

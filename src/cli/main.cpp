@@ -22,18 +22,26 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", listen, "host:port (default HERALD_LISTEN or 127.0.0.1:8080)");
 
   std::string sandbox_listen = "127.0.0.1:8025";
+  std::string smtp_listen = "127.0.0.1:0";
   std::size_t max_bodies = 0;
-  auto* sandbox =
-      app.add_subcommand("sandbox", "Emulate Resend, SendGrid, Mailgun and Twilio locally");
+  auto* sandbox = app.add_subcommand(
+      "sandbox", "Emulate Resend, SendGrid, Mailgun and Twilio locally, and a mail server (SMTP)");
   sandbox->add_option("--listen", sandbox_listen, "host:port")->capture_default_str();
+  sandbox
+      ->add_option("--smtp-listen", smtp_listen,
+                   "host:port for the mail server (port 0: any free port, printed at start)")
+      ->capture_default_str();
   sandbox->add_option("--max-bodies", max_bodies,
                       "benchmark mode: keep counts plus only the last N message bodies (0 = all)");
 
   cli::DemoOptions demo_options;
-  auto* demo =
-      app.add_subcommand("demo", "Start the sandbox and the server with the seed's three agents");
+  auto* demo = app.add_subcommand(
+      "demo", "Start the sandbox and the server with the seed's three agents and one on SMTP");
   demo->add_option("--listen", demo_options.listen, "host:port for Herald")->capture_default_str();
   demo->add_option("--sandbox-listen", demo_options.sandbox_listen, "host:port for the sandbox")
+      ->capture_default_str();
+  demo->add_option("--sandbox-smtp-listen", demo_options.sandbox_smtp_listen,
+                   "host:port for the sandbox's mail server (port 0: any free port)")
       ->capture_default_str();
   demo->add_option("--data-dir", demo_options.data_dir, "data directory (wiped at start)")
       ->capture_default_str();
@@ -46,7 +54,7 @@ int main(int argc, char** argv) {
   if (sandbox->parsed()) {
     sandbox::SandboxOptions options;
     options.max_bodies = max_bodies;
-    return sandbox::run_sandbox_command(sandbox_listen, options);
+    return sandbox::run_sandbox_command(sandbox_listen, smtp_listen, options);
   }
   if (demo->parsed()) return cli::run_demo(demo_options);
   if (migrate->parsed()) return cli::run_migrate();

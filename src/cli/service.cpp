@@ -50,6 +50,8 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   dispatcher_ = std::make_unique<delivery::Dispatcher>(app::dispatcher_parts(*app_),
                                                        app::dispatcher_options(cfg), make_client);
   dispatcher_->start();
+  tracking_ = std::make_unique<app::TrackingWorker>(*app_);
+  tracking_->start();
 
   http::ServerOptions so;
   so.host = host;
@@ -70,8 +72,10 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
 void Service::stop() {
   if (server_) server_->stop();
   if (dispatcher_) dispatcher_->stop();
+  if (tracking_) tracking_->stop();
   server_.reset();
   dispatcher_.reset();
+  tracking_.reset();
 }
 
 void block_stop_signals() {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "app/app.h"
+#include "app/tracking.h"
 #include "delivery/dispatcher.h"
 #include "http/server/server.h"
 
@@ -28,6 +29,7 @@ class Service {
   SystemTime clock_;
   std::unique_ptr<app::App> app_;
   std::unique_ptr<delivery::Dispatcher> dispatcher_;
+  std::unique_ptr<app::TrackingWorker> tracking_;
   std::unique_ptr<http::Server> server_;
 };
 

@@ -57,6 +57,7 @@ struct PlatformConfig {
   std::string name = "RealtorAI";
   PlatformAccount email;
   PlatformAccount sms;
+  const PlatformAccount& account(Channel c) const { return c == Channel::email ? email : sms; }
   // Per provider id: HERALD_<PROVIDER>_BASE_URL overrides (providers absent use their host).
   Params base_urls;
 };

@@ -165,9 +165,9 @@ bool Dispatcher::claim(Pass& p, bool transactional_only) {
     claimed = queue.claim_due(claim);
     if (claimed && static_cast<int>(claimed->size()) < claim.limit) {
       p.fresh_from = claimed->size();
-      auto taken = queue.take_campaign_recipients(
-          p.now, claim.limit - static_cast<int>(claimed->size()), p.worker, claim.lease_until,
-          *claimed, p.chunks);
+      auto taken =
+          queue.take_campaign_recipients(p.now, claim.limit - static_cast<int>(claimed->size()),
+                                         p.worker, claim.lease_until, *claimed, p.chunks);
       if (!taken)
         spdlog::error("worker {}: taking campaign recipients failed: {}", p.worker,
                       taken.error().message);

@@ -86,6 +86,11 @@ struct WebhookCapabilities {
   bool delivery_events = false;   // posts delivered / bounced / … events
   std::string_view signature;     // how they are signed: svix, ecdsa, hmac-sha256, …
   bool registration_api = false;  // receivers can be registered through the provider's API
+  // The secret field of an account that verifies its posts (Twilio signs with the Auth Token).
+  std::string_view key_field = "webhookSecret";
+  // The answer to a post for an account Herald does not have: 404, or what stops the
+  // provider's retries (Mailgun: 406).
+  int not_found_status = 404;
 };
 
 // A provider's description of itself: everything outside providers/ reads this instead of

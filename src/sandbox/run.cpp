@@ -1,4 +1,4 @@
-// `herald sandbox`: serves the sandbox over HTTP until SIGINT or SIGTERM.
+// `herald sandbox`: serves the sandbox over HTTP and SMTP until SIGINT or SIGTERM.
 #include <pthread.h>
 #include <signal.h>
 
@@ -41,6 +41,11 @@ std::optional<Listen> parse_listen(std::string_view s) {
   return out;
 }
 
+// A host as written in a URL: an IPv6 address in brackets.
+std::string url_host(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
 }  // namespace
 
 int run_sandbox(const SandboxServeOptions& options) {
@@ -61,13 +66,17 @@ int run_sandbox(const SandboxServeOptions& options) {
     server_options.threads = std::max<std::size_t>(1, options.threads);
     server_options.max_body_bytes = kSandboxMaxBodyBytes;
     http::Server server(server_options, sandbox.handler());
+    SmtpSink smtp(sandbox, options.smtp);
     try {
       std::uint16_t port = server.start();
-      std::string host =
-          options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
-      std::cout << "sandbox listening on http://" << host << ":" << port << std::endl;
+      std::uint16_t smtp_port = smtp.start();
+      std::cout << "sandbox listening on http://" << url_host(options.host) << ":" << port << "\n"
+                << "sandbox SMTP listening on smtp://" << url_host(options.smtp.host) << ":"
+                << smtp_port << " (login " << options.smtp.username << " / "
+                << options.smtp.password << ")" << std::endl;
       int signal = 0;
       sigwait(&stop_signals, &signal);
+      smtp.stop();
       server.stop();
     } catch (const std::exception& e) {
       std::cerr << "herald sandbox: " << e.what() << std::endl;
@@ -85,11 +94,14 @@ int run_sandbox(const std::string& host, std::uint16_t port) {
   return run_sandbox(options);
 }
 
-int run_sandbox_command(const std::string& listen, SandboxOptions options) {
+int run_sandbox_command(const std::string& listen, const std::string& smtp_listen,
+                        SandboxOptions options) {
   auto parsed = parse_listen(listen);
-  if (!parsed) {
-    std::cerr << "herald sandbox: --listen must be HOST:PORT (e.g. 127.0.0.1:8025), got \""
-              << listen << "\"" << std::endl;
+  auto smtp = parse_listen(smtp_listen);
+  if (!parsed || !smtp) {
+    std::cerr << "herald sandbox: " << (parsed ? "--smtp-listen" : "--listen")
+              << " must be HOST:PORT (e.g. 127.0.0.1:" << (parsed ? "2525" : "8025") << "), got \""
+              << (parsed ? smtp_listen : listen) << "\"" << std::endl;
     return 2;
   }
   SandboxServeOptions serve;
@@ -97,6 +109,8 @@ int run_sandbox_command(const std::string& listen, SandboxOptions options) {
   serve.port = parsed->port;
   serve.threads = std::max(1u, std::thread::hardware_concurrency());
   serve.sandbox = std::move(options);
+  serve.smtp.host = smtp->host;
+  serve.smtp.port = smtp->port;
   return run_sandbox(serve);
 }
 

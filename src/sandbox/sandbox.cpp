@@ -96,7 +96,7 @@ struct Sandbox::Impl {
     std::string provider = request.query_param("provider").value_or("");
     if (!provider.empty() && provider_index(provider) < 0) {
       return http::Response::problem(400, "Invalid query",
-                                     "provider must be one of resend, sendgrid, mailgun, twilio");
+                                     "provider must be one of " + provider_names());
     }
     std::size_t limit = 0;
     if (auto l = request.query_param("limit")) {
@@ -142,7 +142,7 @@ struct Sandbox::Impl {
     if (provider == body.end() || !provider->is_string() ||
         provider_index(provider->get<std::string>()) < 0) {
       return http::Response::problem(400, "Invalid fault",
-                                     "provider must be one of resend, sendgrid, mailgun, twilio");
+                                     "provider must be one of " + provider_names());
     }
     fault.provider = provider->get<std::string>();
     std::string error;
@@ -178,6 +178,10 @@ Sandbox::~Sandbox() = default;
 
 http::Response Sandbox::handle(http::Request& request) {
   return impl_->router.handle(request);
+}
+
+SandboxState& Sandbox::state() {
+  return impl_->state;
 }
 
 http::Handler Sandbox::handler() {

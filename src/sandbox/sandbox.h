@@ -10,6 +10,9 @@
 //   GET    /sandbox/faults, DELETE /sandbox/faults
 //   POST   /sandbox/reset                            messages, counts, faults, idempotency keys
 //   GET    /                                         an HTML inbox of recent messages
+//
+// Beside HTTP, the sandbox runs a mail server (smtp_sink.h) whose accepted mail is recorded
+// the same way, as provider "smtp".
 #pragma once
 
 #include <chrono>
@@ -19,8 +22,11 @@
 
 #include "core/clock.h"
 #include "http/server/server.h"
+#include "sandbox/smtp_sink.h"
 
 namespace herald::sandbox {
+
+struct SandboxState;
 
 // The request body limit to serve the sandbox with (http::ServerOptions::max_body_bytes): batches
 // and attachments are far larger than the server's 1 MiB default (Resend allows 40 MB per email).
@@ -50,26 +56,33 @@ class Sandbox {
   http::Handler handler();
 
  private:
+  // The mail server records into the same state as the HTTP routes.
+  friend class SmtpSink;
+  SandboxState& state();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-// Options for serving the sandbox over HTTP.
+// Options for serving the sandbox over HTTP and SMTP.
 struct SandboxServeOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0 = any free port
   std::size_t threads = 2;
   SandboxOptions sandbox;
+  SmtpSinkOptions smtp;  // its host and port: 127.0.0.1 and any free port unless set
 };
 
 // Serves the sandbox until SIGINT or SIGTERM, after printing
-// "sandbox listening on http://HOST:PORT" on stdout. Returns the process exit code.
+// "sandbox listening on http://HOST:PORT" and "sandbox SMTP listening on smtp://HOST:PORT"
+// on stdout. Returns the process exit code.
 int run_sandbox(const SandboxServeOptions& options);
 int run_sandbox(const std::string& host, std::uint16_t port);
 
-// The `herald sandbox --listen HOST:PORT` command: parses `listen` ("127.0.0.1:8025",
-// ":8025", "8025" or "[::1]:8025") and runs the sandbox. Bad input prints an error naming
-// --listen and returns 2.
-int run_sandbox_command(const std::string& listen, SandboxOptions options = {});
+// The `herald sandbox --listen HOST:PORT --smtp-listen HOST:PORT` command: parses both
+// ("127.0.0.1:8025", ":8025", "8025" or "[::1]:8025") and runs the sandbox. Bad input prints
+// an error naming the option and returns 2.
+int run_sandbox_command(const std::string& listen, const std::string& smtp_listen,
+                        SandboxOptions options = {});
 
 }  // namespace herald::sandbox

@@ -40,24 +40,6 @@ int base64_value(char c) {
   return -1;
 }
 
-std::optional<std::string> base64_decode(std::string_view in) {
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    int v = base64_value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 int provider_index(std::string_view name) {
@@ -65,6 +47,15 @@ int provider_index(std::string_view name) {
     if (kProviders[i] == name) return static_cast<int>(i);
   }
   return -1;
+}
+
+std::string provider_names() {
+  std::string out;
+  for (std::string_view name : kProviders) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
 }
 
 // --- MessageStore ---
@@ -134,12 +125,12 @@ void FaultTable::add(Fault fault) {
   active_.store(faults_.size(), std::memory_order_release);
 }
 
-std::optional<Fault> FaultTable::take(std::string_view provider) {
+std::optional<Fault> FaultTable::take_if(std::string_view provider, bool (*applies)(const Fault&)) {
   if (active_.load(std::memory_order_acquire) == 0) return std::nullopt;
   std::lock_guard lock(mutex_);
   auto it = std::find_if(faults_.begin(), faults_.end(),
                          [&](const Fault& f) { return f.provider == provider; });
-  if (it == faults_.end()) return std::nullopt;
+  if (it == faults_.end() || (applies && !applies(*it))) return std::nullopt;
   Fault use = *it;
   use.count = 1;
   if (--it->count == 0) faults_.erase(it);
@@ -219,6 +210,24 @@ http::Response with_fault(http::Response response, const Fault& fault) {
 }
 
 // --- helpers ---
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    int v = base64_value(c);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
 
 std::string json_text(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

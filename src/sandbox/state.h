@@ -27,14 +27,19 @@ inline constexpr std::string_view kResend = "resend";
 inline constexpr std::string_view kSendGrid = "sendgrid";
 inline constexpr std::string_view kMailgun = "mailgun";
 inline constexpr std::string_view kTwilio = "twilio";
-inline constexpr std::string_view kProviders[] = {kResend, kSendGrid, kMailgun, kTwilio};
+// Mail received over SMTP by the sandbox's mail server (smtp_sink.h), whoever sent it.
+inline constexpr std::string_view kSmtp = "smtp";
+inline constexpr std::string_view kProviders[] = {kResend, kSendGrid, kMailgun, kTwilio, kSmtp};
 // Index of a provider name in kProviders, or -1.
 int provider_index(std::string_view name);
+// "resend, sendgrid, mailgun, twilio, smtp": the names, for error messages.
+std::string provider_names();
 
 // One accepted message to one recipient, as GET /sandbox/messages shows it.
 struct RecordedMessage {
   std::string provider;
-  std::string account;  // Twilio Account SID, or "…" + last 4 characters of the API key
+  // Twilio Account SID, the SMTP login, or "…" + last 4 characters of the API key
+  std::string account;
   std::string from;
   std::string to;
   std::optional<std::string> reply_to;
@@ -92,7 +97,10 @@ class FaultTable {
  public:
   void add(Fault fault);
   // Takes one use of the provider's oldest fault (nullopt if none).
-  std::optional<Fault> take(std::string_view provider);
+  std::optional<Fault> take(std::string_view provider) { return take_if(provider, nullptr); }
+  // The same, but only if `applies` (when given) holds for that oldest fault: the SMTP sink
+  // answers AUTH with a fault only when the next fault in line is an authentication one.
+  std::optional<Fault> take_if(std::string_view provider, bool (*applies)(const Fault&));
   std::vector<Fault> list() const;
   void clear();
 
@@ -160,6 +168,8 @@ std::string random_uuid();
 std::string random_hex(std::size_t n);
 // `n` random characters of the URL-safe base64 alphabet.
 std::string random_base64url(std::size_t n);
+// Decodes base64 (standard or URL-safe alphabet, padding optional); nullopt on a stray character.
+std::optional<std::string> base64_decode(std::string_view in);
 // "…" and the last 4 characters of a key: never the whole key.
 std::string key_hint(std::string_view key);
 // True for keys and tokens the sandbox treats as revoked (they begin with "revoked").

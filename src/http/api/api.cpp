@@ -347,7 +347,11 @@ Response get_message(app::App& app, const Principal& who, Request& req) {
   auto d = app.store().find_message(req.param("mid"), who.platform ? "" : who.agent_id);
   if (!d) return problem(d.error());
   if (!*d) return problem(Error::not_found("message not found"));
-  return ok_json(200, message_detail_view(**d));
+  json view = message_detail_view(**d);
+  auto events = app.store().tracking().events_of((*d)->message.id);
+  if (!events) return problem(events.error());
+  view["deliveryEvents"] = delivery_events_view(*events);
+  return ok_json(200, view);
 }
 
 // ---- sessions (the dashboard's login) ----
@@ -562,6 +566,7 @@ std::shared_ptr<http::Router> make_router(
   register_template_routes(r, app);
   register_provider_routes(r, app);
   register_campaign_routes(r, app);
+  register_webhook_routes(r, app);
 
   auto throttle = std::make_shared<app::LoginThrottle>();
   r.add("POST", base + "/session",

@@ -31,6 +31,15 @@ json campaign_view(app::App& app, const store::Campaign& c) {
     counts["fannedOut"] = n->queued + n->sent + n->failed + n->suppressed;
   }
   j["counts"] = counts;
+  // What the providers' delivery events report (zeros until tracking reports any).
+  json results = {{"delivered", 0},    {"bounced", 0},     {"complained", 0},
+                  {"unsubscribed", 0}, {"uniqueOpens", 0}, {"uniqueClicks", 0}};
+  if (auto r = app.store().tracking().campaign_results(c.agent_id, c.id)) {
+    results = {{"delivered", r->delivered},      {"bounced", r->bounced},
+               {"complained", r->complained},    {"unsubscribed", r->unsubscribed},
+               {"uniqueOpens", r->unique_opens}, {"uniqueClicks", r->unique_clicks}};
+  }
+  j["results"] = std::move(results);
   return j;
 }
 

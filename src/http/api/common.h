@@ -3,8 +3,10 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +40,9 @@ http::Handler guarded(app::App& app, ApiHandler h);
 // each invalid field.
 http::Response problem(const Error& e);
 http::Response ok_json(int status, const json& body);
+
+// True if the request's media type (before any parameters) is one of `types` (lowercase).
+bool content_type_is(const http::Request& req, std::initializer_list<std::string_view> types);
 
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-23T21:44:00.123Z.
 std::string format_time(TimePoint t);

@@ -80,22 +80,6 @@ int limit_param(const Request& req, std::vector<FieldError>& errors) {
   return limit;
 }
 
-// True if the request's media type (before any parameters) is one of `types`.
-bool content_type_is(const Request& req, std::initializer_list<std::string_view> types) {
-  auto ct = req.header("Content-Type");
-  if (!ct) return false;
-  std::string_view v = *ct;
-  v = v.substr(0, v.find(';'));
-  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-  for (auto t : types) {
-    if (v.size() == t.size() && std::equal(v.begin(), v.end(), t.begin(),
-                                           [](char a, char b) { return std::tolower(a) == b; })) {
-      return true;
-    }
-  }
-  return false;
-}
-
 Response no_content() {
   Response r;
   r.status = 204;

@@ -14,5 +14,8 @@ void register_campaign_routes(http::Router& router, app::App& app);
 void register_provider_routes(http::Router& router, app::App& app);
 // /api/v1/agents/{id}/templates…
 void register_template_routes(http::Router& router, app::App& app);
+// The providers' delivery-event receivers: /webhooks/{provider}/{owner} (Resend, SendGrid,
+// Mailgun) and /webhooks/twilio/{owner}/status.
+void register_webhook_routes(http::Router& router, app::App& app);
 
 }  // namespace herald::api

@@ -128,6 +128,25 @@ json message_detail_view(const store::MessageDetail& d) {
   return j;
 }
 
+json delivery_events_view(const std::vector<store::StoredEvent>& events) {
+  json out = json::array();
+  for (const store::StoredEvent& s : events) {
+    const DeliveryEvent& e = s.event;
+    json j = {{"type", to_string(e.type)},
+              {"at", format_time(e.occurred_at.value_or(s.received_at))},
+              {"receivedAt", format_time(s.received_at)},
+              {"provider", s.provider},
+              {"providerName", providers::display_name(s.provider)},
+              {"providerEvent", e.provider_event},
+              {"recipient", e.recipient}};
+    if (e.bounce != BounceKind::none) j["bounce"] = to_string(e.bounce);
+    if (!e.reason.empty()) j["reason"] = e.reason;
+    if (!e.url.empty()) j["url"] = e.url;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 }  // namespace herald::api
 
 namespace herald::api {

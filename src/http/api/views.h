@@ -15,6 +15,8 @@ json integrations_view(const store::AgentRecord& rec);
 json route_view(const Result<Route>& route);
 json message_view(const Message& m);
 json message_detail_view(const store::MessageDetail& d);
+// A message's delivery events (its timeline after the provider accepted it), oldest first.
+json delivery_events_view(const std::vector<store::StoredEvent>& events);
 // A provider's registry entry as GET /api/v1/providers shows it (what the dashboard's
 // Integrations cards are drawn from).
 json provider_view(const providers::Provider& provider);

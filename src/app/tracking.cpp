@@ -1,0 +1,132 @@
+#include "app/tracking.h"
+
+#include <spdlog/spdlog.h>
+
+#include "app/agents.h"
+#include "core/id.h"
+
+namespace herald::app {
+
+namespace {
+
+// The key that verifies `provider`'s posts for `owner`.
+Result<Secret> webhook_key(App& app, const providers::Provider& provider,
+                           const std::string& owner) {
+  const providers::ProviderInfo& info = provider.info();
+  const std::string field(info.webhooks.key_field);
+  if (owner == kPlatformOwner) {
+    const PlatformAccount& account = app.platform().account(info.channel);
+    if (account.provider != info.id || account.secrets.get(field).empty())
+      return fail(Error::not_found("the platform has no " + std::string(info.display_name) +
+                                   " account that receives events here"));
+    return account.secrets.get(field);
+  }
+  auto agent = load_agent(app, owner);
+  if (!agent) return std::unexpected(agent.error());
+  const auto& own = agent->integration(info.channel);
+  if (!own || own->provider != info.id || own->secrets.get(field).empty())
+    return fail(Error::not_found("this agent has no " + std::string(info.display_name) +
+                                 " account that receives events here"));
+  return own->secrets.get(field);
+}
+
+}  // namespace
+
+std::string receiver_url(const App& app, const providers::Provider& provider,
+                         std::string_view owner) {
+  std::string url = app.config().public_url + "/webhooks/" + std::string(provider.info().id) + "/" +
+                    std::string(owner);
+  if (provider.info().channel == Channel::sms) url += "/status";
+  return url;
+}
+
+Result<void> receive_webhook(App& app, std::string_view provider_id, const std::string& owner,
+                             const providers::WebhookRequest& request) {
+  const providers::Provider* provider = providers::find_provider(provider_id);
+  const providers::WebhookTwin* twin = provider ? provider->webhook() : nullptr;
+  if (twin == nullptr) return fail(Error::not_found("no such receiver"));
+  // The signature first: nothing is read or kept from an unverified request.
+  auto key = webhook_key(app, *provider, owner);
+  if (!key) return std::unexpected(key.error());
+  if (auto ok = twin->verify(request, key->reveal(), app.clock().now()); !ok) {
+    spdlog::warn("webhook {} for {}: {}", provider_id, owner, ok.error().message);
+    return ok;
+  }
+  store::WebhookPost post{
+      new_id(),    std::string(provider_id), owner,        twin->replay_key(request),
+      request.url, request.headers,          request.body, app.clock().now()};
+  auto kept = app.store().tracking().record_post(post);
+  if (!kept) return std::unexpected(kept.error());
+  if (!*kept) return fail(Error{Errc::forbidden, "this request was received before (a replay)"});
+  app.wake_tracking();
+  return {};
+}
+
+Result<int> apply_pending_webhooks(App& app, int limit) {
+  auto& tracking = app.store().tracking();
+  auto posts = tracking.pending_posts(limit);
+  if (!posts) return std::unexpected(posts.error());
+  const store::TrackingPolicy policy{app.config().soft_bounce_limit};
+  for (const store::WebhookPost& post : *posts) {
+    const providers::Provider* provider = providers::find_provider(post.provider);
+    const providers::WebhookTwin* twin = provider ? provider->webhook() : nullptr;
+    Result<std::vector<DeliveryEvent>> events =
+        twin ? twin->parse(providers::WebhookRequest{post.url, post.headers, post.body})
+             : Result<std::vector<DeliveryEvent>>(
+                   fail(Error::not_found("no provider " + post.provider)));
+    if (!events) {
+      spdlog::warn("webhook {} for {}: cannot read post {}: {}", post.provider, post.owner, post.id,
+                   events.error().message);
+      if (auto r = tracking.reject_post(post.id, events.error().message, app.clock().now()); !r)
+        return std::unexpected(r.error());
+      continue;
+    }
+    auto applied = tracking.apply_events(post, *events, policy, app.clock().now());
+    if (!applied) return std::unexpected(applied.error());
+  }
+  return static_cast<int>(posts->size());
+}
+
+void TrackingWorker::start() {
+  stopping_ = false;
+  app_.on_tracking_wake([this] {
+    {
+      std::lock_guard lock(mu_);
+      woken_ = true;
+    }
+    cv_.notify_one();
+  });
+  thread_ = std::thread([this] { loop(); });
+}
+
+void TrackingWorker::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  app_.on_tracking_wake(nullptr);
+}
+
+void TrackingWorker::loop() {
+  constexpr int kPostsPerRound = 200;
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    woken_ = false;
+    lock.unlock();
+    int handled = 0;
+    try {
+      auto n = apply_pending_webhooks(app_, kPostsPerRound);
+      if (!n) spdlog::error("tracking: {}", n.error().message);
+      handled = n.value_or(0);
+    } catch (const std::exception& e) {
+      spdlog::error("tracking failed: {}", e.what());
+    }
+    lock.lock();
+    if (handled == kPostsPerRound) continue;  // more are waiting
+    cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || woken_; });
+  }
+}
+
+}  // namespace herald::app

@@ -1,0 +1,54 @@
+// Delivery tracking's receivers and their worker: a provider's post is verified with the key of
+// the account it came for (an agent's own integration, or the platform's), kept durably, and
+// answered; its events are then read and applied (store/tracking.h) by the tracking worker.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "app/app.h"
+#include "providers/provider.h"
+
+namespace herald::app {
+
+// Who a receiver URL is for: "platform", or an agent id.
+inline constexpr std::string_view kPlatformOwner = "platform";
+
+// The receiver URL of `provider`'s events for `owner` under the public URL.
+std::string receiver_url(const App& app, const providers::Provider& provider,
+                         std::string_view owner);
+
+// Verifies `request` (signature, freshness, replay) and keeps it for the tracking worker.
+// Errc::not_found: Herald has no such provider, owner or account of that provider for the owner;
+// Errc::unauthorized / forbidden: unsigned, forged, stale or replayed (nothing is kept).
+Result<void> receive_webhook(App& app, std::string_view provider_id, const std::string& owner,
+                             const providers::WebhookRequest& request);
+
+// Reads and applies up to `limit` kept posts, oldest first; a post that cannot be read is
+// set aside with its reason. Returns how many posts were handled.
+Result<int> apply_pending_webhooks(App& app, int limit);
+
+// The tracking worker: applies kept posts as they arrive (woken by receive_webhook) and, now and
+// then, whatever an earlier run left.
+class TrackingWorker {
+ public:
+  explicit TrackingWorker(App& app) : app_(app) {}
+  ~TrackingWorker() { stop(); }
+  void start();
+  void stop();
+
+ private:
+  void loop();
+
+  App& app_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool woken_ = false;
+};
+
+}  // namespace herald::app
