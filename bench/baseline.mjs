@@ -1,18 +1,25 @@
 // The baseline a user would otherwise write: the providers' official Node SDKs (resend,
 // @sendgrid/mail, mailgun.js, twilio), one API call per message, a bounded number in flight,
 // pointed at `herald sandbox` the way provider-specs/README.md ("Node SDKs against a local
-// emulator") and tests/node/sdk_sandbox.test.mjs do.
+// emulator") and tests/node/sdk_sandbox.test.mjs do; for SMTP, nodemailer's pooled SMTP
+// transport (pool: true, maxConnections C, maxMessages Infinity) to a local SMTP server.
 //
 //   node bench/baseline.mjs --sandbox http://127.0.0.1:PORT [--messages 20000]
-//        [--concurrency 64] [--providers resend,sendgrid,mailgun,twilio] [--content FILE]
+//        [--concurrency 64] [--providers resend,sendgrid,mailgun,smtp,twilio] [--content FILE]
+//        [--smtp 127.0.0.1:PORT] [--smtp-connections 5]
 //
-// --content is a JSON file {resend|sendgrid|mailgun: {from, replyTo?, subject, html?, text?,
-// headers?}, twilio: {from, body}} so the SDKs send the same messages Herald sent (bench.mjs
-// writes it from what the sandbox recorded); without it a built-in sample is used.
+// --content is a JSON file {resend|sendgrid|mailgun|smtp: {from, replyTo?, subject, html?,
+// text?, headers?}, twilio: {from, body}} so the SDKs send the same messages Herald sent
+// (bench.mjs writes it from what the sandbox and smtp-sink received); without it a built-in
+// sample is used. --sandbox is needed for the HTTP providers, --smtp for smtp (an SMTP server
+// without TLS; the login is offered only if the server announces AUTH). For smtp, --concurrency
+// is how many sendMail calls are outstanding: the pool queues what its connections are not
+// carrying.
 // Progress goes to stderr; the result is one JSON object on stdout:
 //   {"concurrency", "messages", "providers": {"resend": {"sent", "failed", "seconds",
-//    "messagesPerSecond", "firstError"}, ...}}
-// The SDKs are imported from tests/node/node_modules (scripts/install-deps.sh --test installs them).
+//    "messagesPerSecond", "firstError", "warmup", "cpuSeconds"}, ...}}
+// The SDKs and nodemailer are imported from tests/node/node_modules (scripts/install-deps.sh
+// --test installs them).
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -65,11 +72,37 @@ function loadSdks() {
   }
 }
 
+// nodemailer's pooled SMTP transport to `server` ("host:port"): what a Node user would write to
+// send a campaign through their own mail server. Plain SMTP (the benchmark's server is on
+// loopback), the same login Herald is given, connections reused for every message.
+function smtpTransport({ server, connections }) {
+  let nodemailer;
+  try {
+    nodemailer = require('nodemailer');
+  } catch (e) {
+    throw new Error(`cannot load nodemailer from tests/node/node_modules (${e.message}); run scripts/install-deps.sh --test or (cd tests/node && npm install)`);
+  }
+  const at = server.lastIndexOf(':');
+  return nodemailer.createTransport({
+    host: server.slice(0, at),
+    port: Number(server.slice(at + 1)),
+    secure: false,
+    ignoreTLS: true,
+    auth: { user: 'bench', pass: 'baseline-password' },
+    pool: true,
+    maxConnections: connections,
+    maxMessages: Infinity,
+  });
+}
+
 // A sender per provider: (i) => Promise that resolves when the provider accepted message i.
-export function makeSenders(base, content = {}, tag = Date.now().toString(36)) {
+// With `smtp` ({server, connections}) also senders.smtp, through a pool closed by close().
+export function makeSenders(base, content = {}, tag = Date.now().toString(36), smtp = null) {
   const { Resend, sgMail, Mailgun, FormData, twilio } = loadSdks();
   const email = (p) => ({ ...DEFAULT_CONTENT.email, ...(content[p] ?? {}) });
   const senders = {};
+  const closers = [];
+  Object.defineProperty(senders, 'close', { value: () => closers.forEach((close) => close()) });
 
   {
     const c = email('resend');
@@ -125,6 +158,23 @@ export function makeSenders(base, content = {}, tag = Date.now().toString(36)) {
       if (!result || !result.id) throw new Error(`mailgun: unexpected answer ${JSON.stringify(result)}`);
     };
   }
+  if (smtp) {
+    const c = email('smtp');
+    const transport = smtpTransport(smtp);
+    closers.push(() => transport.close());
+    senders.smtp = async (i) => {
+      const info = await transport.sendMail({
+        from: c.from,
+        to: emailTo('smtp', i, tag),
+        replyTo: c.replyTo || undefined,
+        subject: c.subject,
+        text: c.text || undefined,
+        html: c.html || undefined,
+        headers: c.headers && Object.keys(c.headers).length ? c.headers : undefined,
+      });
+      if (!info.accepted?.length) throw new Error(`smtp: not accepted: ${info.response}`);
+    };
+  }
   {
     const c = { ...DEFAULT_CONTENT.twilio, ...(content.twilio ?? {}) };
     const client = twilio(TWILIO_SID, TWILIO_TOKEN);
@@ -168,27 +218,35 @@ export async function runBaseline({
   concurrency = 64,
   providers = ['resend', 'sendgrid', 'mailgun', 'twilio'],
   content = {},
+  smtp = null,
   log = (s) => process.stderr.write(s + '\n'),
 }) {
-  const senders = makeSenders(base, content);
+  const senders = makeSenders(base, content, undefined, smtp);
   const out = { concurrency, messages, providers: {} };
-  for (const p of providers) {
-    if (!senders[p]) throw new Error(`unknown provider ${p}`);
-    // Warm-up (connections, JIT), not counted: 2% of the run, at least 200 messages.
-    const warm = Math.max(200, Math.floor(messages / 50));
-    await runPool(senders[p], warm, concurrency, 10_000_000);
-    const r = await runPool(senders[p], messages, concurrency);
-    out.providers[p] = { ...r, warmup: warm };
-    log(
-      `  baseline ${p.padEnd(8)} ${r.sent} sent, ${r.failed} failed in ${r.seconds.toFixed(2)} s ` +
-        `= ${Math.round(r.messagesPerSecond)} msg/s` + (r.firstError ? `  (first error: ${r.firstError})` : ''),
-    );
+  try {
+    for (const p of providers) {
+      if (!senders[p]) throw new Error(p === 'smtp' ? 'smtp needs --smtp HOST:PORT' : `unknown provider ${p}`);
+      // Warm-up (connections, JIT), not counted: 2% of the run, at least 200 messages.
+      const warm = Math.max(200, Math.floor(messages / 50));
+      await runPool(senders[p], warm, concurrency, 10_000_000);
+      const cpu = process.cpuUsage();
+      const r = await runPool(senders[p], messages, concurrency);
+      const { user, system } = process.cpuUsage(cpu);
+      // This process's CPU time during the measured part: is the client the limit?
+      out.providers[p] = { ...r, warmup: warm, cpuSeconds: (user + system) / 1e6 };
+      log(
+        `  baseline ${p.padEnd(8)} ${r.sent} sent, ${r.failed} failed in ${r.seconds.toFixed(2)} s ` +
+          `= ${Math.round(r.messagesPerSecond)} msg/s` + (r.firstError ? `  (first error: ${r.firstError})` : ''),
+      );
+    }
+  } finally {
+    senders.close();
   }
   return out;
 }
 
 function parseArgs(argv) {
-  const a = { messages: 20000, concurrency: 64, providers: ['resend', 'sendgrid', 'mailgun', 'twilio'] };
+  const a = { messages: 20000, concurrency: 64, providers: ['resend', 'sendgrid', 'mailgun', 'twilio'], smtpConnections: 5 };
   for (let i = 0; i < argv.length; i++) {
     const v = () => {
       if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
@@ -200,10 +258,15 @@ function parseArgs(argv) {
       case '--concurrency': a.concurrency = Number(v()); break;
       case '--providers': a.providers = v().split(',').filter(Boolean); break;
       case '--content': a.content = JSON.parse(readFileSync(v(), 'utf8')); break;
+      case '--smtp': a.smtpServer = v(); break;
+      case '--smtp-connections': a.smtpConnections = Number(v()); break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
-  if (!a.base) throw new Error('--sandbox URL is required (a running `herald sandbox`)');
+  if (!a.base && a.providers.some((p) => p !== 'smtp')) throw new Error('--sandbox URL is required (a running `herald sandbox`)');
+  if (a.providers.includes('smtp') && !a.smtpServer) throw new Error('--smtp HOST:PORT is required for smtp (a running SMTP server)');
+  if (!(Number.isInteger(a.smtpConnections) && a.smtpConnections > 0)) throw new Error('--smtp-connections must be a positive integer');
+  a.smtp = a.smtpServer ? { server: a.smtpServer, connections: a.smtpConnections } : null;
   if (!(a.messages > 0) || !(a.concurrency > 0)) throw new Error('--messages and --concurrency must be positive');
   return a;
 }

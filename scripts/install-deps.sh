@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Herald builds and tests with, only those missing.
-# Usage: scripts/install-deps.sh [--test]   (--test adds PostgreSQL, Chromium, wrk, Node test tools)
+# Usage: scripts/install-deps.sh [--test]   (--test adds PostgreSQL, Chromium, wrk, Postfix's
+# smtp-sink, Node test tools)
 set -euo pipefail
 
 build_pkgs=(
@@ -13,7 +14,7 @@ build_pkgs=(
   libcli11-dev libspdlog-dev libfmt-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(postgresql chromium wrk nodejs npm curl ca-certificates openssl python3 python3-aiosmtpd)
+test_pkgs=(postgresql chromium wrk postfix nodejs npm curl ca-certificates openssl python3 python3-aiosmtpd)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
@@ -30,6 +31,15 @@ if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
+  # postfix is here only for /usr/sbin/smtp-sink (the benchmark's SMTP server). "No
+  # configuration" leaves /etc/postfix/main.cf absent, so neither the init script nor the
+  # systemd unit (ConditionPathExists=/etc/postfix/main.cf) starts a Postfix daemon: nothing
+  # listens on port 25. (Noninteractive, the default answer would be "Internet Site", which
+  # writes main.cf and starts the daemon where services may start.) A postfix installed
+  # already is not touched.
+  if [[ " ${missing[*]} " == *" postfix "* ]]; then
+    echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  fi
   $SUDO apt-get update -qq || true
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
