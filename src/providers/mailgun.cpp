@@ -153,6 +153,8 @@ class Mailgun final : public Provider {
  public:
   const ProviderInfo& info() const override { return kInfo; }
 
+  const WebhookTwin* webhook() const override { return &mailgun_webhook(); }
+
   // An account lives in one region, which fixes the API host; one override (the sandbox)
   // serves both.
   std::string base_url(const Credentials& credentials) const override {

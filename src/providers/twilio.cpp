@@ -33,7 +33,7 @@ std::string reason_of(const HttpResponse& response) {
 
 // Where Twilio posts this message's status changes: Herald's receiver for the account
 // (credentials.status_callback_url, set when tracking is on) with ?message=<Herald's id>, which
-// the callbacks carry back; Twilio signs the URL with its query,
+// the callbacks carry back (twilio_webhook.cpp reads it); Twilio signs the URL with its query,
 // so the id cannot be altered. Without a receiver, a URL the caller set on the message is
 // used as it is; with neither, none (Twilio refuses an empty one).
 std::string status_callback(const Credentials& credentials, const OutboundMessage& m) {
@@ -84,12 +84,14 @@ const ProviderInfo kInfo{
     .max_batch = kMaxBatch,
     .redact = {R"(\b[0-9a-fA-F]{32}\b)"},  // Auth Tokens are 32 hex characters
     .account_fields = {"accountSid"},
-    .webhooks = {.delivery_events = true, .signature = "twilio", .registration_api = false},
+    .webhooks = {.delivery_events = true, .signature = "hmac-sha1", .registration_api = false},
 };
 
 class Twilio final : public Provider {
  public:
   const ProviderInfo& info() const override { return kInfo; }
+
+  const WebhookTwin* webhook() const override { return &twilio_webhook(); }
 
   HttpRequest build_send(const Credentials& credentials,
                          std::span<const OutboundMessage> messages) const override {
