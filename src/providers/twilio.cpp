@@ -84,7 +84,12 @@ const ProviderInfo kInfo{
     .max_batch = kMaxBatch,
     .redact = {R"(\b[0-9a-fA-F]{32}\b)"},  // Auth Tokens are 32 hex characters
     .account_fields = {"accountSid"},
-    .webhooks = {.delivery_events = true, .signature = "hmac-sha1", .registration_api = false},
+    // Status callbacks are signed with the account's Auth Token (X-Twilio-Signature), so the
+    // key is the account's own secret, not a separate webhook secret.
+    .webhooks = {.delivery_events = true,
+                 .signature = "hmac-sha1",
+                 .registration_api = false,
+                 .key_field = "authToken"},
 };
 
 class Twilio final : public Provider {

@@ -89,6 +89,13 @@ TEST(ProviderRegistry, DeliveryEventsComeWithAWebhookTwin) {
     EXPECT_FALSE(first.error.has_value());
   }
   EXPECT_EQ(provider_for("smtp").webhook(), nullptr);
+  // The key that verifies posts: Twilio's Auth Token, the others' webhook secret; Mailgun's
+  // retries stop only at 406.
+  EXPECT_EQ(provider_for("twilio").info().webhooks.key_field, "authToken");
+  EXPECT_EQ(provider_for("twilio").info().field("authToken")->kind, FieldKind::secret);
+  EXPECT_EQ(provider_for("resend").info().webhooks.key_field, "webhookSecret");
+  EXPECT_EQ(provider_for("mailgun").info().webhooks.not_found_status, 406);
+  EXPECT_EQ(provider_for("sendgrid").info().webhooks.not_found_status, 404);
 }
 
 TEST(ProviderRegistry, BaseUrlIsTheOverrideElseTheProvidersOwnHost) {
