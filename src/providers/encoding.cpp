@@ -29,6 +29,24 @@ std::string base64_encode(std::string_view data) {
   return out;
 }
 
+std::optional<std::string> base64_decode(std::string_view text) {
+  EVP_ENCODE_CTX* ctx = EVP_ENCODE_CTX_new();
+  if (ctx == nullptr) return std::nullopt;
+  std::string out(3 * (text.size() / 4) + 3, '\0');
+  int n = 0;
+  int tail = 0;
+  EVP_DecodeInit(ctx);
+  const bool ok =
+      EVP_DecodeUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &n,
+                       reinterpret_cast<const unsigned char*>(text.data()),
+                       static_cast<int>(text.size())) >= 0 &&
+      EVP_DecodeFinal(ctx, reinterpret_cast<unsigned char*>(out.data()) + n, &tail) == 1;
+  EVP_ENCODE_CTX_free(ctx);
+  if (!ok) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n + tail));
+  return out;
+}
+
 std::string basic_auth(std::string_view user, std::string_view password) {
   std::string credentials;
   credentials.reserve(user.size() + 1 + password.size());
@@ -73,6 +91,65 @@ std::string form_urlencode(const FormFields& fields) {
     out += percent_encode(value);
   }
   return out;
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// `+` as space and %XX escapes; nullopt on a truncated or non-hex escape.
+static std::optional<std::string> form_unescape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;  // "%" or "%A" at the end
+      const int hi = hex_digit(s[i + 1]);
+      const int lo = hex_digit(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::optional<FormFields> form_decode(std::string_view body) {
+  FormFields fields;
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    if (!pair.empty()) {
+      const auto eq = pair.find('=');
+      auto name = form_unescape(pair.substr(0, eq));
+      auto value = form_unescape(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+      if (!name || !value) return std::nullopt;
+      fields.emplace_back(std::move(*name), std::move(*value));
+    }
+    if (amp == std::string_view::npos) break;
+    body.remove_prefix(amp + 1);
+  }
+  return fields;
+}
+
+std::string query_param(std::string_view url, std::string_view name) {
+  const auto question = url.find('?');
+  if (question == std::string_view::npos) return {};
+  std::string_view query = url.substr(question + 1);
+  query = query.substr(0, query.find('#'));
+  const auto fields = form_decode(query);
+  if (!fields) return {};
+  for (const auto& [k, v] : *fields) {
+    if (k == name) return v;
+  }
+  return {};
 }
 
 namespace {

@@ -20,6 +20,10 @@ using FormFields = std::vector<std::pair<std::string, std::string>>;
 // Standard base64 (RFC 4648 §4, with padding), via OpenSSL's EVP_EncodeBlock.
 std::string base64_encode(std::string_view data);
 
+// Decodes standard base64 (padding required where the length needs it; line breaks are
+// ignored), via OpenSSL's EVP_Decode*; nullopt when `text` is not base64.
+std::optional<std::string> base64_decode(std::string_view text);
+
 // `Basic base64(user:password)` (RFC 7617).
 std::string basic_auth(std::string_view user, std::string_view password);
 
@@ -33,6 +37,13 @@ std::string percent_encode(std::string_view text);
 // An application/x-www-form-urlencoded body: name=value pairs joined by `&`, both sides
 // percent-encoded (space as %20, which every decoder accepts).
 std::string form_urlencode(const FormFields& fields);
+
+// Decodes an application/x-www-form-urlencoded body (`+` as space, %XX escapes) into its
+// (name, value) pairs in order; nullopt on a malformed escape.
+std::optional<FormFields> form_decode(std::string_view body);
+
+// The first value of `name` in `url`'s query string, percent-decoded ("" when absent).
+std::string query_param(std::string_view url, std::string_view name);
 
 // A JSON document as a request body. Invalid UTF-8 in a string is replaced with U+FFFD
 // instead of throwing, so a badly encoded template can't crash a worker.

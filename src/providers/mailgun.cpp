@@ -146,12 +146,19 @@ const ProviderInfo kInfo{
     .shared_content = true,
     // key-<hex> keys, and the bare 32-hex tokens Mailgun's newer keys start with.
     .redact = {R"(key-[A-Za-z0-9_.\-]{8,})", R"(\b[0-9a-fA-F]{32}\b)"},
-    .webhooks = {.delivery_events = true, .signature = "hmac-sha256", .registration_api = true},
+    // 406 is the one answer that stops Mailgun's retries (WEBHOOKS.md § Mailgun, "Retries"): a
+    // post for an account Herald does not have will never succeed.
+    .webhooks = {.delivery_events = true,
+                 .signature = "hmac-sha256",
+                 .registration_api = true,
+                 .not_found_status = 406},
 };
 
 class Mailgun final : public Provider {
  public:
   const ProviderInfo& info() const override { return kInfo; }
+
+  const WebhookTwin* webhook() const override { return &mailgun_webhook(); }
 
   // An account lives in one region, which fixes the API host; one override (the sandbox)
   // serves both.

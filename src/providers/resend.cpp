@@ -108,6 +108,8 @@ class Resend final : public Provider {
  public:
   const ProviderInfo& info() const override { return kInfo; }
 
+  const WebhookTwin* webhook() const override { return &resend_webhook(); }
+
   HttpRequest build_send(const Credentials& credentials,
                          std::span<const OutboundMessage> messages) const override {
     HttpRequest request{.method = "POST"};

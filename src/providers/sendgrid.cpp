@@ -140,12 +140,14 @@ const ProviderInfo kInfo{
     .max_batch = kMaxBatch,
     .shared_content = true,
     .redact = {R"(SG\.[A-Za-z0-9_.\-]{8,})"},
-    .webhooks = {.delivery_events = true, .signature = "ecdsa", .registration_api = true},
+    .webhooks = {.delivery_events = true, .signature = "ecdsa-p256", .registration_api = true},
 };
 
 class SendGrid final : public Provider {
  public:
   const ProviderInfo& info() const override { return kInfo; }
+
+  const WebhookTwin* webhook() const override { return &sendgrid_webhook(); }
 
   std::string placeholder(std::string_view name) const override { return substitution_tag(name); }
 

@@ -31,6 +31,18 @@ std::string reason_of(const HttpResponse& response) {
   return fallback_reason(response, "Twilio");
 }
 
+// Where Twilio posts this message's status changes: Herald's receiver for the account
+// (credentials.status_callback_url, set when tracking is on) with ?message=<Herald's id>, which
+// the callbacks carry back (twilio_webhook.cpp reads it); Twilio signs the URL with its query,
+// so the id cannot be altered. Without a receiver, a URL the caller set on the message is
+// used as it is; with neither, none (Twilio refuses an empty one).
+std::string status_callback(const Credentials& credentials, const OutboundMessage& m) {
+  const std::string& receiver = credentials.status_callback_url;
+  if (receiver.empty()) return m.status_callback;
+  const char separator = receiver.find('?') == std::string::npos ? '?' : '&';
+  return receiver + separator + "message=" + percent_encode(m.id);
+}
+
 HttpRequest authorized(std::string method, std::string url, const Credentials& credentials) {
   return HttpRequest{
       .method = std::move(method),
@@ -72,12 +84,19 @@ const ProviderInfo kInfo{
     .max_batch = kMaxBatch,
     .redact = {R"(\b[0-9a-fA-F]{32}\b)"},  // Auth Tokens are 32 hex characters
     .account_fields = {"accountSid"},
-    .webhooks = {.delivery_events = true, .signature = "twilio", .registration_api = false},
+    // Status callbacks are signed with the account's Auth Token (X-Twilio-Signature), so the
+    // key is the account's own secret, not a separate webhook secret.
+    .webhooks = {.delivery_events = true,
+                 .signature = "hmac-sha1",
+                 .registration_api = false,
+                 .key_field = "authToken"},
 };
 
 class Twilio final : public Provider {
  public:
   const ProviderInfo& info() const override { return kInfo; }
+
+  const WebhookTwin* webhook() const override { return &twilio_webhook(); }
 
   HttpRequest build_send(const Credentials& credentials,
                          std::span<const OutboundMessage> messages) const override {
@@ -86,7 +105,8 @@ class Twilio final : public Provider {
         "POST", account_url(base_url(credentials), credentials) + "/Messages.json", credentials);
     FormFields fields = {{"To", m.to_phone}, {"From", m.from_phone}, {"Body", m.body}};
     // Per-message delivery webhook (spec `StatusCallback`).
-    if (!m.status_callback.empty()) fields.emplace_back("StatusCallback", m.status_callback);
+    const std::string callback = status_callback(credentials, m);
+    if (!callback.empty()) fields.emplace_back("StatusCallback", callback);
     request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     request.body = form_urlencode(fields);
     return request;

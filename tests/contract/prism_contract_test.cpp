@@ -1,14 +1,16 @@
 // Contract tests with a third-party referee: every request the adapters build (send, single
-// and batch, and verify) is performed over real HTTP against Prism mocks of the providers'
-// official OpenAPI specs (provider-specs/), which must answer 2xx with no `sl-violations`
-// header (Prism lists spec violations there). Prism only checks that an auth scheme is
-// present, never the credential's value.
+// and batch, and verify) and every request of the webhook twins' registrations is performed over
+// real HTTP against Prism mocks of the providers' official OpenAPI specs (provider-specs/), which
+// must answer 2xx with no `sl-violations` header (Prism lists spec violations there). Prism only
+// checks that an auth scheme is present, never the credential's value.
 //
 // Run through tests/contract/run.sh, which starts the mocks and sets:
 //   HERALD_PRISM_RESEND_URL          resend/resend.yaml
 //   HERALD_PRISM_SENDGRID_URL        sendgrid/tsg_mail_v3.json   (POST /v3/mail/send)
 //   HERALD_PRISM_SENDGRID_SCOPES_URL sendgrid/tsg_scopes_v3.json (GET /v3/scopes, the verify call;
 //                                    SendGrid ships it as a separate spec, so a fifth mock)
+//   HERALD_PRISM_SENDGRID_WEBHOOKS_URL sendgrid/tsg_webhooks_v3.json (Event Webhook settings, the
+//                                    registration calls)
 //   HERALD_PRISM_MAILGUN_URL         mailgun/mailgun-openapi.prism.json
 //   HERALD_PRISM_TWILIO_URL          twilio/twilio_api_v2010.json
 // A missing variable fails the test: a skipped referee is no referee.
@@ -16,7 +18,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -200,6 +204,54 @@ void expect_verify_valid(ProviderId provider, const std::string& base_url) {
   EXPECT_TRUE(v.ok) << v.detail;
 }
 
+// A registration played against a mock: the requests the twin asked for and its last step.
+struct Played {
+  std::vector<HttpRequest> requests;
+  RegistrationStep last;
+};
+
+// Answers some requests of a registration instead of the mock (by the request and its index),
+// to reach branches the spec's static examples do not (an "already exists" answer).
+using Scripted = std::function<std::optional<HttpResponse>(const HttpRequest&, std::size_t)>;
+
+// Plays `provider`'s registration of `receiver` against the mock at `base_url`: every request
+// the twin asks for that `scripted` does not answer is performed and must validate against
+// the spec. Stops after 20 requests.
+Played expect_registration_valid(ProviderId provider, const std::string& base_url,
+                                 std::string_view receiver, const Scripted& scripted = {}) {
+  const WebhookTwin* twin = provider_for(provider).webhook();
+  Played played;
+  if (twin == nullptr) {
+    ADD_FAILURE() << provider << " has no webhook twin";
+    return played;
+  }
+  const Credentials c = credentials(provider, base_url);
+  std::vector<HttpResponse> answers;
+  for (std::size_t i = 0; i <= 20; ++i) {
+    RegistrationStep step = twin->register_step(c, receiver, answers);
+    if (!step.request) {
+      played.last = std::move(step);
+      return played;
+    }
+    const HttpRequest& request = played.requests.emplace_back(std::move(*step.request));
+    if (auto answer = scripted ? scripted(request, i) : std::nullopt) {
+      answers.push_back(std::move(*answer));
+      continue;
+    }
+    const HttpResponse response = perform(request);
+    EXPECT_TRUE(spec_valid(request, response)) << "request " << i;
+    answers.push_back(response);
+  }
+  ADD_FAILURE() << "registration did not end";
+  return played;
+}
+
+std::vector<std::string> methods_of(const Played& played) {
+  std::vector<std::string> out;
+  for (const auto& r : played.requests) out.push_back(r.method + " " + r.url);
+  return out;
+}
+
 TEST(ResendContract, SingleSendMatchesSpec) {
   // Invariant: POST /emails as built validates against Resend's official spec.
   const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
@@ -234,6 +286,31 @@ TEST(ResendContract, RefereeRefusesAMissingRecipient) {
   body.erase("to");
   request.body = body.dump();
   EXPECT_TRUE(spec_refused(request, perform(request), "to"));
+}
+
+TEST(ResendContract, WebhookRegistrationMatchesSpec) {
+  // Invariant: GET /webhooks then POST /webhooks {endpoint, events} validate, and the answer's
+  // signing_secret is the key.
+  const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
+  ASSERT_FALSE(url.empty());
+  const Played played =
+      expect_registration_valid("resend", url, "https://herald.example/webhooks/resend/platform");
+  EXPECT_EQ(methods_of(played), (std::vector<std::string>{"GET " + url + "/webhooks?limit=100",
+                                                          "POST " + url + "/webhooks"}));
+  EXPECT_TRUE(played.last.key.has_value()) << (played.last.error ? played.last.error->message : "");
+}
+
+TEST(ResendContract, WebhookReregistrationMatchesSpec) {
+  // Invariant: when the list shows a webhook at the receiver (the spec example's endpoint),
+  // PATCH /webhooks/{id} and GET /webhooks/{id} validate and give the key.
+  const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
+  ASSERT_FALSE(url.empty());
+  const Played played =
+      expect_registration_valid("resend", url, "https://webhook.example.com/handler");
+  ASSERT_EQ(played.requests.size(), 3u);
+  EXPECT_EQ(played.requests[1].method, "PATCH");
+  EXPECT_EQ(played.requests[2].method, "GET");
+  EXPECT_TRUE(played.last.key.has_value()) << (played.last.error ? played.last.error->message : "");
 }
 
 TEST(SendGridContract, SingleSendMatchesSpec) {
@@ -274,6 +351,41 @@ TEST(SendGridContract, RefereeRefusesMissingPersonalizations) {
   body.erase("personalizations");
   request.body = body.dump();
   EXPECT_TRUE(spec_refused(request, perform(request), "personalizations"));
+}
+
+TEST(SendGridContract, WebhookRegistrationMatchesWebhooksSpec) {
+  // Invariant: POST /v3/user/webhooks/event/settings and PATCH …/settings/signed/{id} validate
+  // against tsg_webhooks_v3.json, and the answer's public_key is the key.
+  const std::string url = mock_url("HERALD_PRISM_SENDGRID_WEBHOOKS_URL");
+  ASSERT_FALSE(url.empty());
+  const Played played = expect_registration_valid(
+      "sendgrid", url, "https://herald.example/webhooks/sendgrid/platform");
+  ASSERT_EQ(played.requests.size(), 2u);
+  EXPECT_EQ(played.requests[0].method, "POST");
+  EXPECT_EQ(played.requests[1].method, "PATCH");
+  EXPECT_NE(played.requests[1].url.find("/v3/user/webhooks/event/settings/signed/"),
+            std::string::npos);
+  EXPECT_TRUE(played.last.key.has_value()) << (played.last.error ? played.last.error->message : "");
+}
+
+TEST(SendGridContract, WebhookUpdateMatchesWebhooksSpec) {
+  // Invariant: after a 400 "already exists" (the spec's own example, answered here), PATCH
+  // …/settings/{id} with the settings validates, then signing as before.
+  const std::string url = mock_url("HERALD_PRISM_SENDGRID_WEBHOOKS_URL");
+  ASSERT_FALSE(url.empty());
+  const Played played = expect_registration_valid(
+      "sendgrid", url, "https://herald.example/webhooks/sendgrid/platform",
+      [](const HttpRequest& r, std::size_t) -> std::optional<HttpResponse> {
+        if (r.method != "POST") return std::nullopt;
+        return HttpResponse{
+            400,
+            {},
+            R"({"errors":[{"id":"77d4a5da-7015-11ed-a1eb-0242ac120002","message":"Webhook at 'https://herald.example/webhooks/sendgrid/platform' already exists. Please provide a unique URL.","url":"https://herald.example/webhooks/sendgrid/platform"}]})"};
+      });
+  ASSERT_EQ(played.requests.size(), 3u);
+  EXPECT_EQ(played.requests[1].url,
+            url + "/v3/user/webhooks/event/settings/77d4a5da-7015-11ed-a1eb-0242ac120002");
+  EXPECT_TRUE(played.last.key.has_value()) << (played.last.error ? played.last.error->message : "");
 }
 
 TEST(MailgunContract, SingleSendMatchesSpec) {
@@ -319,6 +431,79 @@ TEST(MailgunContract, RefereeRefusesAMissingRecipient) {
   EXPECT_TRUE(spec_refused(request, perform(request), "to"));
 }
 
+TEST(MailgunContract, WebhookRegistrationAddingToExistingUrlsMatchesSpec) {
+  // Invariant: GET /v3/domains/{domain}/webhooks, a PUT per type keeping the URLs the spec's
+  // example lists (foo.com, bar.com) plus Herald's, and GET /v5/accounts/http_signing_key all
+  // validate; the signing key is the key.
+  const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
+  ASSERT_FALSE(url.empty());
+  const Played played =
+      expect_registration_valid("mailgun", url, "https://herald.example/webhooks/mailgun/platform");
+  ASSERT_EQ(played.requests.size(), 9u);
+  for (std::size_t i = 1; i <= 7; ++i) EXPECT_EQ(played.requests[i].method, "PUT") << i;
+  EXPECT_EQ(played.requests[8].url, url + "/v5/accounts/http_signing_key");
+  EXPECT_TRUE(played.last.key.has_value()) << (played.last.error ? played.last.error->message : "");
+}
+
+TEST(MailgunContract, WebhookRegistrationCreatingTypesMatchesSpec) {
+  // Invariant: on a domain without webhooks (answered here) each POST {id, url} validates, and
+  // a POST answered "already exists" is followed by a GET of that type and a PUT that validate.
+  const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
+  ASSERT_FALSE(url.empty());
+  const Played played = expect_registration_valid(
+      "mailgun", url, "https://herald.example/webhooks/mailgun/platform",
+      [](const HttpRequest&, std::size_t i) -> std::optional<HttpResponse> {
+        if (i == 0) return HttpResponse{200, {}, R"({"webhooks":{}})"};
+        if (i == 2) return HttpResponse{400, {}, R"({"message":"Webhook already exists"})"};
+        return std::nullopt;
+      });
+  ASSERT_EQ(played.requests.size(), 1u + 7u + 2u + 1u);
+  EXPECT_EQ(played.requests[1].method, "POST");
+  EXPECT_EQ(played.requests[3].method, "GET");
+  EXPECT_EQ(played.requests[4].method, "PUT");
+  EXPECT_TRUE(played.last.key.has_value()) << (played.last.error ? played.last.error->message : "");
+}
+
+TEST(WebhookRegistrationContract, RefereesRefuseARegistrationMissingItsRequiredField) {
+  // Invariant: the referees really validate the registration bodies: Resend's POST /webhooks
+  // without `events`, SendGrid's settings without `url` and Mailgun's webhook without `id` are
+  // refused naming that field.
+  const std::string resend = mock_url("HERALD_PRISM_RESEND_URL");
+  const std::string sendgrid = mock_url("HERALD_PRISM_SENDGRID_WEBHOOKS_URL");
+  const std::string mailgun = mock_url("HERALD_PRISM_MAILGUN_URL");
+  ASSERT_FALSE(resend.empty() || sendgrid.empty() || mailgun.empty());
+  const std::string receiver = "https://herald.example/webhooks/x/platform";
+  // The request the twin asks for after the answers given.
+  auto request_after = [&](ProviderId p, const std::string& base,
+                           std::vector<HttpResponse> answers) {
+    return provider_for(p)
+        .webhook()
+        ->register_step(credentials(p, base), receiver, answers)
+        .request;
+  };
+  auto r = request_after("resend", resend, {HttpResponse{200, {}, R"({"data":[]})"}});
+  ASSERT_TRUE(r.has_value());
+  auto body = nlohmann::json::parse(r->body);
+  body.erase("events");
+  r->body = body.dump();
+  EXPECT_TRUE(spec_refused(*r, perform(*r), "events"));
+
+  auto s = request_after("sendgrid", sendgrid, {});
+  ASSERT_TRUE(s.has_value());
+  body = nlohmann::json::parse(s->body);
+  body.erase("url");
+  s->body = body.dump();
+  EXPECT_TRUE(spec_refused(*s, perform(*s), "url"));
+
+  auto m = request_after("mailgun", mailgun, {HttpResponse{200, {}, R"({"webhooks":{}})"}});
+  ASSERT_TRUE(m.has_value());
+  const std::string part = "name=\"id\"";
+  const auto at = m->body.find(part);
+  ASSERT_NE(at, std::string::npos);
+  m->body.replace(at, part.size(), "name=\"v:id\"");
+  EXPECT_TRUE(spec_refused(*m, perform(*m), "id"));
+}
+
 TEST(TwilioContract, SendMatchesSpec) {
   // Invariant: form POST Accounts/{sid}/Messages.json as built validates against Twilio's spec.
   const std::string url = mock_url("HERALD_PRISM_TWILIO_URL");
@@ -328,6 +513,15 @@ TEST(TwilioContract, SendMatchesSpec) {
   OutboundMessage without_callback = sms();
   without_callback.status_callback.clear();
   expect_send_valid("twilio", url, std::span(&without_callback, 1));
+  // With tracking on: the account's receiver plus ?message=<id>.
+  const Provider& adapter = provider_for("twilio");
+  Credentials tracked = credentials("twilio", url);
+  tracked.status_callback_url = "https://herald.example/webhooks/twilio/platform/status";
+  const HttpRequest request = adapter.build_send(tracked, std::span(&without_callback, 1));
+  EXPECT_NE(request.body.find("StatusCallback=https%3A%2F%2Fherald.example%2Fwebhooks%2Ftwilio%"
+                              "2Fplatform%2Fstatus%3Fmessage%3D"),
+            std::string::npos);
+  EXPECT_TRUE(spec_valid(request, perform(request)));
 }
 
 TEST(TwilioContract, VerifyMatchesSpec) {

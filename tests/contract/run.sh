@@ -80,14 +80,16 @@ start() {
 start HERALD_PRISM_RESEND_URL resend "$specs/resend/resend.yaml"
 start HERALD_PRISM_SENDGRID_URL sendgrid "$specs/sendgrid/tsg_mail_v3.json"
 start HERALD_PRISM_SENDGRID_SCOPES_URL sendgrid-scopes "$specs/sendgrid/tsg_scopes_v3.json"
+start HERALD_PRISM_SENDGRID_WEBHOOKS_URL sendgrid-webhooks "$specs/sendgrid/tsg_webhooks_v3.json"
 start HERALD_PRISM_MAILGUN_URL mailgun "$specs/mailgun/mailgun-openapi.prism.json"
 start HERALD_PRISM_TWILIO_URL twilio "$specs/twilio/twilio_api_v2010.json"
 export HERALD_PRISM_RESEND_URL HERALD_PRISM_SENDGRID_URL HERALD_PRISM_SENDGRID_SCOPES_URL \
-  HERALD_PRISM_MAILGUN_URL HERALD_PRISM_TWILIO_URL
+  HERALD_PRISM_SENDGRID_WEBHOOKS_URL HERALD_PRISM_MAILGUN_URL HERALD_PRISM_TWILIO_URL
 
 wait_for resend "$HERALD_PRISM_RESEND_URL"
 wait_for sendgrid "$HERALD_PRISM_SENDGRID_URL"
 wait_for sendgrid-scopes "$HERALD_PRISM_SENDGRID_SCOPES_URL"
+wait_for sendgrid-webhooks "$HERALD_PRISM_SENDGRID_WEBHOOKS_URL"
 wait_for mailgun "$HERALD_PRISM_MAILGUN_URL"
 wait_for twilio "$HERALD_PRISM_TWILIO_URL"
 

@@ -70,6 +70,34 @@ TEST(ProviderRegistry, EveryEntryDescribesItselfCompletely) {
   EXPECT_GE(ids.size(), 4u);
 }
 
+TEST(ProviderRegistry, DeliveryEventsComeWithAWebhookTwin) {
+  // Invariant: a provider that says it posts delivery events has a twin to verify and parse
+  // them and names its signature scheme; one with a registration API asks for a first
+  // request, one without has no step (Twilio's per-message StatusCallback); SMTP has none.
+  Credentials c;
+  c.secrets.set("apiKey", Secret("k"));
+  c.params.set("domain", "mg.example.com");
+  for (const Provider* p : all_providers()) {
+    const ProviderInfo& info = p->info();
+    SCOPED_TRACE(info.id);
+    const WebhookTwin* twin = p->webhook();
+    EXPECT_EQ(twin != nullptr, info.webhooks.delivery_events);
+    if (twin == nullptr) continue;
+    EXPECT_FALSE(info.webhooks.signature.empty());
+    const RegistrationStep first = twin->register_step(c, "https://herald.example/hook", {});
+    EXPECT_EQ(first.request.has_value(), info.webhooks.registration_api);
+    EXPECT_FALSE(first.error.has_value());
+  }
+  EXPECT_EQ(provider_for("smtp").webhook(), nullptr);
+  // The key that verifies posts: Twilio's Auth Token, the others' webhook secret; Mailgun's
+  // retries stop only at 406.
+  EXPECT_EQ(provider_for("twilio").info().webhooks.key_field, "authToken");
+  EXPECT_EQ(provider_for("twilio").info().field("authToken")->kind, FieldKind::secret);
+  EXPECT_EQ(provider_for("resend").info().webhooks.key_field, "webhookSecret");
+  EXPECT_EQ(provider_for("mailgun").info().webhooks.not_found_status, 406);
+  EXPECT_EQ(provider_for("sendgrid").info().webhooks.not_found_status, 404);
+}
+
 TEST(ProviderRegistry, BaseUrlIsTheOverrideElseTheProvidersOwnHost) {
   // Invariant: HERALD_<P>_BASE_URL (credentials.base_url) wins; without it each provider uses
   // its own host, Mailgun's by region.

@@ -62,12 +62,37 @@ TEST(Twilio, SendIsExactFormRequest) {
 }
 
 TEST(Twilio, StatusCallbackOmittedWhenUnset) {
-  // Invariant: no empty StatusCallback (Twilio would refuse an invalid URL).
+  // Invariant: no empty StatusCallback (Twilio would refuse an invalid URL) when tracking is
+  // off and the message names none.
   OutboundMessage m = sms_message();
   m.status_callback.clear();
   const HttpRequest r = twilio().build_send(twilio_credentials(), std::span(&m, 1));
   EXPECT_EQ(parse_form(r.body),
             (Fields{{"To", "+15558675310"}, {"From", "+15017122661"}, {"Body", m.body}}));
+}
+
+TEST(Twilio, StatusCallbackIsTheAccountsReceiverWithTheMessageId) {
+  // Invariant: with tracking on, StatusCallback is the account's receiver plus
+  // message=<Herald's id> (URL-encoded; `&` when the receiver already has a query), which is
+  // how each status callback finds its message; it wins over a URL set on the message.
+  OutboundMessage m = sms_message("id with/space");
+  Credentials c = twilio_credentials();
+  c.status_callback_url = "https://herald.example/webhooks/twilio/a1/status";
+  auto callback_of = [&](const Credentials& credentials) {
+    const HttpRequest r = twilio().build_send(credentials, std::span(&m, 1));
+    EXPECT_NE(r.body.find("StatusCallback="), std::string::npos);
+    return parse_form(r.body).back();
+  };
+  EXPECT_EQ(callback_of(c),
+            (std::pair<std::string, std::string>{
+                "StatusCallback",
+                "https://herald.example/webhooks/twilio/a1/status?message=id%20with%2Fspace"}));
+  c.status_callback_url = "https://herald.example/webhooks/twilio/status?owner=a1";
+  EXPECT_EQ(callback_of(c).second,
+            "https://herald.example/webhooks/twilio/status?owner=a1&message=id%20with%2Fspace");
+  m.status_callback.clear();
+  EXPECT_EQ(callback_of(c).second,
+            "https://herald.example/webhooks/twilio/status?owner=a1&message=id%20with%2Fspace");
 }
 
 TEST(Twilio, UnicodeBodyIsPercentEncodedUtf8) {

@@ -1,0 +1,93 @@
+// Shared fixtures for the webhook twin tests: requests as they arrive, injected times, the
+// signature vectors file, and a driver that plays a twin's registration steps against
+// scripted answers.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "providers/provider.h"
+#include "providers/webhook.h"
+
+namespace herald::providers::fixtures {
+
+inline WebhookRequest post(std::string url, Headers headers, std::string body) {
+  return WebhookRequest{std::move(url), std::move(headers), std::move(body)};
+}
+
+// The instant `seconds` after the Unix epoch.
+inline TimePoint at(long long seconds) {
+  return TimePoint(std::chrono::seconds(seconds));
+}
+
+inline const WebhookTwin& twin_of(std::string_view provider) {
+  const WebhookTwin* twin = provider_for(provider).webhook();
+  if (twin == nullptr) {
+    ADD_FAILURE() << provider << " has no webhook twin";
+    std::abort();
+  }
+  return *twin;
+}
+
+// webhook-signature-vectors.json from provider-specs (HERALD_PROVIDER_SPECS, else the folder
+// beside the repository's parent), or nullopt when it is not there.
+inline std::optional<nlohmann::json> signature_vectors() {
+  const char* env = std::getenv("HERALD_PROVIDER_SPECS");
+  const std::filesystem::path dir =
+      env ? std::filesystem::path(env)
+          : std::filesystem::path(HERALD_SOURCE_DIR) / ".." / "shared" / "provider-specs";
+  std::ifstream in(dir / "webhook-signature-vectors.json");
+  if (!in) return std::nullopt;
+  return nlohmann::json::parse(in);
+}
+
+// Whether `result` failed with `code` (printing the error otherwise).
+template <class T>
+::testing::AssertionResult failed_with(const Result<T>& result, Errc code) {
+  if (result.has_value()) return ::testing::AssertionFailure() << "succeeded";
+  if (result.error().code != code) {
+    return ::testing::AssertionFailure()
+           << "failed with code " << static_cast<int>(result.error().code) << ": "
+           << result.error().message;
+  }
+  return ::testing::AssertionSuccess() << result.error().message;
+}
+
+// A registration played to its end: every request the twin asked for, in order, and the
+// step it ended with (a key or an error).
+struct Registration {
+  std::vector<HttpRequest> requests;
+  RegistrationStep last;
+};
+
+// Plays `twin`'s registration, answering each request with `answer`; stops after 20 requests
+// (a twin that never ends fails the test).
+inline Registration register_with(const WebhookTwin& twin, const Credentials& credentials,
+                                  std::string_view receiver_url,
+                                  const std::function<HttpResponse(const HttpRequest&)>& answer) {
+  Registration r;
+  std::vector<HttpResponse> answers;
+  for (int i = 0; i <= 20; ++i) {
+    RegistrationStep step = twin.register_step(credentials, receiver_url, answers);
+    if (!step.request) {
+      r.last = std::move(step);
+      return r;
+    }
+    r.requests.push_back(*step.request);
+    answers.push_back(answer(*step.request));
+  }
+  ADD_FAILURE() << "registration did not end after 20 requests";
+  return r;
+}
+
+}  // namespace herald::providers::fixtures
