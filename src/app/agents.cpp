@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "app/auth.h"
+#include "app/tracking_setup.h"
 #include "core/id.h"
 #include "core/validate.h"
 
@@ -315,6 +316,8 @@ Result<store::IntegrationRow> connect_integration(App& app, const std::string& a
   row.rate_limit = in.rate_limit.value_or(0);
   row.connected_at = row.updated_at = app.clock().now();
   if (auto r = app.store().put_integration(agent_id, row); !r) return std::unexpected(r.error());
+  // How its delivery events will reach Herald (a registration waits for the tracking worker).
+  if (auto t = plan_tracking(app, agent_id, channel); !t) return std::unexpected(t.error());
   return row;
 }
 
@@ -323,7 +326,7 @@ Result<void> disconnect(App& app, const std::string& agent_id, Channel channel) 
   auto removed = app.store().delete_integration(agent_id, channel);
   if (!removed) return std::unexpected(removed.error());
   if (!*removed) return fail(not_connected(channel));
-  return {};
+  return app.store().tracking().delete_setup(agent_id, channel);
 }
 
 Result<store::IntegrationRow> set_integration_active(App& app, const std::string& agent_id,

@@ -23,6 +23,11 @@ class App {
         clock_(clock) {}
 
   const Config& config() const { return config_; }
+  // Listens on `listen` after all (a port 0 made real); see app::use_listen. Only before the
+  // workers start and the address is announced: nothing else reads the configuration then.
+  Result<void> use_listen(const std::string& listen) {
+    return app::use_listen(config_, listen, "--listen");
+  }
   const PlatformConfig& platform() const { return config_.platform; }
   store::Store& store() { return *store_; }
   const secrets::Sealer& sealer() const { return sealer_; }

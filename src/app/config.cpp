@@ -1,6 +1,7 @@
 #include "app/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <thread>
 
@@ -116,12 +117,37 @@ static std::string url_for(const std::string& host, unsigned short port) {
   return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+std::string tracking_blocker(const Config& config) {
+  if (!config.tracking) return "delivery tracking is turned off on this server (HERALD_TRACKING)";
+  if (!config.public_url.starts_with("https://") && !config.allow_insecure_public_url)
+    return "delivery tracking needs this server's public address to start with https:// "
+           "(HERALD_PUBLIC_URL)";
+  return {};
+}
+
+// The receivers' base URL that sends give providers (route.h), from the public URL.
+static void settle_receivers(Config& config) {
+  config.platform.receiver_base =
+      tracking_blocker(config).empty() ? config.public_url + "/webhooks" : std::string();
+}
+
 Result<void> use_listen(Config& config, const std::string& listen, const std::string& setting) {
   auto parsed = parse_listen(listen, setting);
   if (!parsed) return std::unexpected(parsed.error());
   config.listen = listen;
   if (!config.public_url_set) config.public_url = url_for(parsed->first, parsed->second);
+  settle_receivers(config);
   return {};
+}
+
+// An on/off setting: 1/0, true/false, on/off, yes/no (any case); unset: `fallback`.
+static Result<bool> env_flag(const Getenv& getenv, const char* name, bool fallback) {
+  std::string v = env(getenv, name);
+  if (v.empty()) return fallback;
+  for (char& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (v == "1" || v == "true" || v == "on" || v == "yes") return true;
+  if (v == "0" || v == "false" || v == "off" || v == "no") return false;
+  return fail(Errc::config, std::string(name) + " must be on or off");
 }
 
 // The platform's own account per channel, and per provider its base URL override and its
@@ -232,7 +258,15 @@ Result<Config> load_config(const Getenv& getenv) {
                 "HERALD_DEFAULT_TIME_ZONE is not a known time zone: " + c.default_time_zone);
   }
 
+  auto tracking = env_flag(getenv, "HERALD_TRACKING", true);
+  if (!tracking) return std::unexpected(tracking.error());
+  c.tracking = *tracking;
+  auto insecure = env_flag(getenv, "HERALD_ALLOW_INSECURE_PUBLIC_URL", false);
+  if (!insecure) return std::unexpected(insecure.error());
+  c.allow_insecure_public_url = *insecure;
+
   if (auto p = load_providers(getenv, c); !p) return std::unexpected(p.error());
+  settle_receivers(c);
   return c;
 }
 

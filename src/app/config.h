@@ -20,10 +20,14 @@ struct Config {
   std::string public_url;                 // HERALD_PUBLIC_URL, for links in messages
   int soft_bounce_limit = 3;    // HERALD_SOFT_BOUNCE_LIMIT: soft bounces in a row that suppress
   bool public_url_set = false;  // given by HERALD_PUBLIC_URL (else from `listen`)
-  Secret platform_token;        // HERALD_PLATFORM_TOKEN
-  std::string master_key;       // HERALD_MASTER_KEY (base64 of 32 bytes)
-  std::string master_key_file;  // HERALD_MASTER_KEY_FILE (default data_dir/master.key)
-  int workers = 4;              // HERALD_WORKERS
+  bool tracking = true;         // HERALD_TRACKING: delivery events from providers (on | off)
+  // HERALD_ALLOW_INSECURE_PUBLIC_URL=1: an http public URL is accepted where providers need
+  // https (their webhooks); for the demo and the tests, which run on loopback.
+  bool allow_insecure_public_url = false;
+  Secret platform_token;                 // HERALD_PLATFORM_TOKEN
+  std::string master_key;                // HERALD_MASTER_KEY (base64 of 32 bytes)
+  std::string master_key_file;           // HERALD_MASTER_KEY_FILE (default data_dir/master.key)
+  int workers = 4;                       // HERALD_WORKERS
   std::size_t max_body_bytes = 1 << 20;  // HERALD_MAX_BODY_BYTES
   int max_attempts = 8;                  // HERALD_MAX_ATTEMPTS
   int retry_base_ms = 2000;              // HERALD_RETRY_BASE_MS: first backoff step
@@ -45,6 +49,10 @@ using Getenv = std::function<const char*(const char*)>;
 
 // Reads the configuration; a bad value fails with a message naming the setting.
 Result<Config> load_config(const Getenv& getenv);
+
+// Why providers cannot post delivery events to this Herald (tracking off, or a public URL that
+// is not https), in words an agent can read; empty when they can.
+std::string tracking_blocker(const Config& config);
 
 // "host:port" split; fails naming `setting` when malformed.
 Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& value,

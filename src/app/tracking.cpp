@@ -2,42 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
-#include "app/agents.h"
+#include "app/tracking_setup.h"
 #include "core/id.h"
 
 namespace herald::app {
 
-namespace {
-
-// The key that verifies `provider`'s posts for `owner`.
-Result<Secret> webhook_key(App& app, const providers::Provider& provider,
-                           const std::string& owner) {
-  const providers::ProviderInfo& info = provider.info();
-  const std::string field(info.webhooks.key_field);
-  if (owner == kPlatformOwner) {
-    const PlatformAccount& account = app.platform().account(info.channel);
-    if (account.provider != info.id || account.secrets.get(field).empty())
-      return fail(Error::not_found("the platform has no " + std::string(info.display_name) +
-                                   " account that receives events here"));
-    return account.secrets.get(field);
-  }
-  auto agent = load_agent(app, owner);
-  if (!agent) return std::unexpected(agent.error());
-  const auto& own = agent->integration(info.channel);
-  if (!own || own->provider != info.id || own->secrets.get(field).empty())
-    return fail(Error::not_found("this agent has no " + std::string(info.display_name) +
-                                 " account that receives events here"));
-  return own->secrets.get(field);
-}
-
-}  // namespace
-
 std::string receiver_url(const App& app, const providers::Provider& provider,
                          std::string_view owner) {
-  std::string url = app.config().public_url + "/webhooks/" + std::string(provider.info().id) + "/" +
-                    std::string(owner);
-  if (provider.info().channel == Channel::sms) url += "/status";
-  return url;
+  return receiver_url(app.config().public_url + "/webhooks", provider.info().id,
+                      provider.info().channel, owner);
 }
 
 Result<void> receive_webhook(App& app, std::string_view provider_id, const std::string& owner,
@@ -46,7 +19,7 @@ Result<void> receive_webhook(App& app, std::string_view provider_id, const std::
   const providers::WebhookTwin* twin = provider ? provider->webhook() : nullptr;
   if (twin == nullptr) return fail(Error::not_found("no such receiver"));
   // The signature first: nothing is read or kept from an unverified request.
-  auto key = webhook_key(app, *provider, owner);
+  auto key = tracking_key(app, provider_id, owner);
   if (!key) return std::unexpected(key.error());
   if (auto ok = twin->verify(request, key->reveal(), app.clock().now()); !ok) {
     spdlog::warn("webhook {} for {}: {}", provider_id, owner, ok.error().message);
@@ -111,6 +84,8 @@ void TrackingWorker::stop() {
 
 void TrackingWorker::loop() {
   constexpr int kPostsPerRound = 200;
+  constexpr int kRegistrationsPerRound = 4;
+  std::unique_ptr<net::HttpClient> http = make_client_();
   std::unique_lock lock(mu_);
   while (!stopping_) {
     woken_ = false;
@@ -120,6 +95,8 @@ void TrackingWorker::loop() {
       auto n = apply_pending_webhooks(app_, kPostsPerRound);
       if (!n) spdlog::error("tracking: {}", n.error().message);
       handled = n.value_or(0);
+      if (auto r = run_due_registrations(app_, *http, kRegistrationsPerRound); !r)
+        spdlog::error("tracking set-up: {}", r.error().message);
     } catch (const std::exception& e) {
       spdlog::error("tracking failed: {}", e.what());
     }

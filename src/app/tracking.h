@@ -4,18 +4,18 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "app/app.h"
+#include "net/http_client.h"
 #include "providers/provider.h"
 
 namespace herald::app {
-
-// Who a receiver URL is for: "platform", or an agent id.
-inline constexpr std::string_view kPlatformOwner = "platform";
 
 // The receiver URL of `provider`'s events for `owner` under the public URL.
 std::string receiver_url(const App& app, const providers::Provider& provider,
@@ -32,10 +32,13 @@ Result<void> receive_webhook(App& app, std::string_view provider_id, const std::
 Result<int> apply_pending_webhooks(App& app, int limit);
 
 // The tracking worker: applies kept posts as they arrive (woken by receive_webhook) and, now and
-// then, whatever an earlier run left.
+// then, whatever an earlier run left; and registers Herald's receivers with providers
+// (tracking_setup.h) through a client of its own.
 class TrackingWorker {
  public:
-  explicit TrackingWorker(App& app) : app_(app) {}
+  using ClientFactory = std::function<std::unique_ptr<net::HttpClient>()>;
+  TrackingWorker(App& app, ClientFactory make_client)
+      : app_(app), make_client_(std::move(make_client)) {}
   ~TrackingWorker() { stop(); }
   void start();
   void stop();
@@ -44,6 +47,7 @@ class TrackingWorker {
   void loop();
 
   App& app_;
+  ClientFactory make_client_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

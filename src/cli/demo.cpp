@@ -219,6 +219,10 @@ int run_demo(const DemoOptions& options) {
       {"HERALD_TWILIO_BASE_URL", sandbox_url},
       {"HERALD_OPERATOR_EMAIL", "operator@platform.com"},
       {"HERALD_OPERATOR_PASSWORD", "operator-demo-password"},
+      // Links and the sandbox's delivery events come back to this loopback address.
+      {"HERALD_PUBLIC_URL",
+       "http://" + herald_listen->first + ":" + std::to_string(herald_listen->second)},
+      {"HERALD_ALLOW_INSECURE_PUBLIC_URL", "1"},
   };
   auto config = app::load_config([&env](const char* name) -> const char* {
     auto it = env.find(name);
@@ -229,8 +233,6 @@ int run_demo(const DemoOptions& options) {
     std::cerr << "herald demo: " << config.error().message << "\n";
     return 2;
   }
-  config->public_url =
-      "http://" + herald_listen->first + ":" + std::to_string(herald_listen->second);
   auto service = Service::open(std::move(*config));
   if (!service) {
     std::cerr << "herald demo: " << service.error().message << "\n";

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "app/delivery_sources.h"
+#include "app/tracking_setup.h"
 #include "http/api/api.h"
 #include "http/api/contacts_api.h"
 #include "net/http_client.h"
@@ -47,11 +48,6 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   net::ClientOptions client_options;
   client_options.ca_file = cfg.ca_file;
   auto make_client = [client_options] { return net::make_curl_client(client_options); };
-  dispatcher_ = std::make_unique<delivery::Dispatcher>(app::dispatcher_parts(*app_),
-                                                       app::dispatcher_options(cfg), make_client);
-  dispatcher_->start();
-  tracking_ = std::make_unique<app::TrackingWorker>(*app_);
-  tracking_->start();
 
   http::ServerOptions so;
   so.host = host;
@@ -61,12 +57,31 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   // CSV contact imports stream to a temp file (bounded memory), after their own auth check.
   so.spool = api::contact_import_spool(*app_, cfg.data_dir + "/tmp");
   server_ = std::make_unique<http::Server>(so, api::make_handler(*app_, make_client));
+  std::uint16_t listening = 0;
   try {
-    return server_->start();
+    listening = server_->start();
   } catch (const std::exception& e) {
     return fail(Errc::config, std::string("cannot listen on ") + host + ":" + std::to_string(port) +
                                   ": " + e.what());
   }
+  // Port 0 (tests) picks a free port: the public URL (links, receivers) follows the real one.
+  // Nothing has been told the address yet, so no request is reading the configuration.
+  if (port == 0) {
+    if (auto r = app_->use_listen(host + ":" + std::to_string(listening)); !r)
+      return std::unexpected(r.error());
+  }
+
+  dispatcher_ = std::make_unique<delivery::Dispatcher>(app::dispatcher_parts(*app_),
+                                                       app::dispatcher_options(cfg), make_client);
+  dispatcher_->start();
+  // The platform's accounts register their receivers (when tracking can be on) before the
+  // worker that runs registrations starts.
+  if (auto planned = app::plan_platform_tracking(*app_); !planned) {
+    return std::unexpected(planned.error());
+  }
+  tracking_ = std::make_unique<app::TrackingWorker>(*app_, make_client);
+  tracking_->start();
+  return listening;
 }
 
 void Service::stop() {

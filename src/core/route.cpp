@@ -55,14 +55,25 @@ static std::string reply_to_for(const Agent& agent, const std::string& from_addr
   return (r.empty() || r == from_address) ? std::string() : r;
 }
 
-// Credentials for `provider`'s account from its fields, with the operator's base URL override.
-static Credentials credentials_for(const ProviderId& provider, const Params& params,
+std::string receiver_url(std::string_view base, std::string_view provider, Channel channel,
+                         std::string_view owner) {
+  std::string url = std::string(base) + "/" + std::string(provider) + "/" + std::string(owner);
+  if (channel == Channel::sms) url += "/status";
+  return url;
+}
+
+// Credentials for `provider`'s account from its fields, with the operator's base URL override
+// and, when tracking is on, the receiver of its events for `owner`.
+static Credentials credentials_for(const ProviderId& provider, Channel channel,
+                                   std::string_view owner, const Params& params,
                                    const SecretParams& secrets, const PlatformConfig& platform) {
   Credentials c;
   c.provider = provider;
   c.params = params;
   c.secrets = secrets;
   c.base_url = platform.base_urls.get(provider);
+  if (!platform.receiver_base.empty())
+    c.status_callback_url = receiver_url(platform.receiver_base, provider, channel, owner);
   return c;
 }
 
@@ -83,7 +94,8 @@ Result<Route> platform_route(const Agent& agent, Channel channel, const Platform
   } else {
     route.from_phone = account.sender;
   }
-  route.credentials = credentials_for(account.provider, account.params, account.secrets, platform);
+  route.credentials = credentials_for(account.provider, channel, kPlatformOwner, account.params,
+                                      account.secrets, platform);
   return route;
 }
 
@@ -102,8 +114,8 @@ static Route agent_route(const Agent& agent, Channel channel, const Integration&
   } else {
     route.from_phone = integration.sender;
   }
-  route.credentials =
-      credentials_for(integration.provider, integration.params, integration.secrets, platform);
+  route.credentials = credentials_for(integration.provider, channel, agent.id, integration.params,
+                                      integration.secrets, platform);
   route.credentials.rate_limit = integration.rate_limit;
   return route;
 }

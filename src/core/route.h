@@ -60,7 +60,18 @@ struct PlatformConfig {
   const PlatformAccount& account(Channel c) const { return c == Channel::email ? email : sms; }
   // Per provider id: HERALD_<PROVIDER>_BASE_URL overrides (providers absent use their host).
   Params base_urls;
+  // Where providers post delivery events ("<public URL>/webhooks") when tracking can use it;
+  // empty: tracking is off, and no send asks for per-message callbacks.
+  std::string receiver_base;
 };
+
+// Who a receiver URL is for when it is not an agent.
+inline constexpr std::string_view kPlatformOwner = "platform";
+
+// Herald's receiver of `provider`'s delivery events for `owner` (an agent id or "platform")
+// under `base`: <base>/<provider>/<owner>, and /status after it for SMS status callbacks.
+std::string receiver_url(std::string_view base, std::string_view provider, Channel channel,
+                         std::string_view owner);
 
 // The decision for one message: provider, credentials, sender identity, who pays.
 struct Route {

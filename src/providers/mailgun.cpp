@@ -137,7 +137,11 @@ const ProviderInfo kInfo{
                 .help = "Where your Mailgun account lives: US or EU.",
                 .choices = {{"us", "US (api.mailgun.net)"}, {"eu", "EU (api.eu.mailgun.net)"}},
                 .default_value = "us",
-                .env = "MAILGUN_REGION"}},
+                .env = "MAILGUN_REGION"},
+               webhook_key_field("HTTP Webhook Signing Key", "",
+                                 "Optional: leave empty and Herald sets up webhooks for your "
+                                 "domain in Mailgun itself.",
+                                 "MAILGUN_WEBHOOK_SIGNING_KEY")},
     .base_url_env = "HERALD_MAILGUN_BASE_URL",
     .default_base_url = "https://api.mailgun.net",
     .rate_limit_env = "HERALD_RATE_LIMIT_MAILGUN",

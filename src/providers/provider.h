@@ -134,6 +134,21 @@ inline CredentialField sender_email_field(std::string_view help) {
           .env = "EMAIL_FROM"};
 }
 
+// The optional key that verifies an account's delivery events, for an agent who sets the
+// webhook up by hand in the provider's dashboard (then Herald does not register one). Its
+// name is WebhookCapabilities' default key_field.
+inline CredentialField webhook_key_field(std::string_view label, std::string_view placeholder,
+                                         std::string_view help, std::string_view env) {
+  return {.name = "webhookSecret",
+          .label = label,
+          .kind = FieldKind::secret,
+          .required = false,
+          .placeholder = placeholder,
+          .help = help,
+          .max_length = 1024,
+          .env = env};
+}
+
 // What a provider can do (the send path's view of ProviderInfo).
 struct Capabilities {
   Channel channel = Channel::email;

@@ -91,7 +91,11 @@ const ProviderInfo kInfo{
                 .help = "Create one under API Keys in Resend (sending access is enough).",
                 .max_length = 512,
                 .env = "RESEND_API_KEY"},
-               sender_email_field("An address on a domain you verified in Resend.")},
+               sender_email_field("An address on a domain you verified in Resend."),
+               webhook_key_field("Webhook Signing Secret", "whsec_…",
+                                 "Optional: leave empty and Herald sets up delivery events in "
+                                 "Resend itself.",
+                                 "RESEND_WEBHOOK_SECRET")},
     .base_url_env = "HERALD_RESEND_BASE_URL",
     .default_base_url = "https://api.resend.com",
     .rate_limit_env = "HERALD_RATE_LIMIT_RESEND",
@@ -100,7 +104,7 @@ const ProviderInfo kInfo{
     .default_rate_limit = 5,
     .max_batch = kMaxBatch,
     .idempotency_keys = true,
-    .redact = {R"(re_[A-Za-z0-9_.\-]{8,})"},
+    .redact = {R"(re_[A-Za-z0-9_.\-]{8,})", R"(whsec_[A-Za-z0-9+/=]{8,})"},
     .webhooks = {.delivery_events = true, .signature = "svix", .registration_api = true},
 };
 

@@ -132,7 +132,11 @@ const ProviderInfo kInfo{
                 .help = "Create one under Settings → API Keys in SendGrid (Mail Send access).",
                 .max_length = 512,
                 .env = "SENDGRID_API_KEY"},
-               sender_email_field("A sender or domain you verified in SendGrid.")},
+               sender_email_field("A sender or domain you verified in SendGrid."),
+               webhook_key_field("Event Webhook Verification Key", "MFkwEwYHKoZIzj0CAQYI…",
+                                 "Optional: leave empty and Herald sets up the Event Webhook "
+                                 "with signing in SendGrid itself.",
+                                 "SENDGRID_WEBHOOK_PUBLIC_KEY")},
     .base_url_env = "HERALD_SENDGRID_BASE_URL",
     .default_base_url = "https://api.sendgrid.com",
     .rate_limit_env = "HERALD_RATE_LIMIT_SENDGRID",

@@ -224,7 +224,10 @@ class SendGridWebhook final : public WebhookTwin {
     events.reserve(body->size());
     for (std::size_t i = 0; i < body->size(); ++i) {
       const nlohmann::json& event = (*body)[i];
-      const std::string at = "[" + std::to_string(i) + "]";
+      // Appended, not "[" + to_string(i): GCC 12's -Wrestrict misfires on that at -O2.
+      std::string at = "[";
+      at += std::to_string(i);
+      at += ']';
       if (!event.is_object()) return fail(malformed(at, "is not an object"));
       if (!event.contains("event") || !event["event"].is_string()) {
         return fail(malformed(at + ".event", "is missing or not a string"));

@@ -218,8 +218,7 @@ Error registration_error(const HttpResponse& answer, std::string_view provider_i
 
 Error unexpected_answer(const HttpResponse& answer, std::string_view provider_id,
                         std::string_view display_name, std::string_view what) {
-  Error e{Errc::provider, std::string(display_name) + " answered without " + std::string(what) +
-                              " (HTTP " + std::to_string(answer.status) + ")"};
+  Error e{Errc::provider, std::string(display_name) + " answered without " + std::string(what)};
   e.provider = std::string(provider_id);
   e.http_status = answer.status;
   return e;

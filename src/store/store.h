@@ -163,7 +163,12 @@ struct UsageRow {
   std::string agent_name;
   Channel channel = Channel::email;
   Via payer = Via::platform;
-  std::int64_t count = 0;
+  std::int64_t count = 0;  // handed to a provider
+  // Of those, what delivery events say became of them (the figures a sender's reputation
+  // rests on).
+  std::int64_t delivered = 0;
+  std::int64_t bounced = 0;
+  std::int64_t complained = 0;
 };
 
 class Store {

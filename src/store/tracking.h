@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/events.h"
 #include "core/http_message.h"
+#include "core/types.h"
 
 namespace herald::store {
 
@@ -59,6 +60,30 @@ struct StoredEvent {
   TimePoint received_at;
 };
 
+// How one account's delivery events reach Herald. `off` and `manual` need nothing more;
+// `pending` waits for the tracking worker to register Herald's receiver with the provider;
+// `on` is registered (its key kept sealed); `failing` could not be (the reason says why).
+enum class TrackingState { off, manual, pending, on, failing };
+std::string_view to_string(TrackingState s);
+std::optional<TrackingState> parse_tracking_state(std::string_view s);
+
+// One account's tracking set-up: the agent's own integration on a channel, or the platform's
+// account ("platform").
+struct TrackingSetup {
+  std::string owner;
+  Channel channel = Channel::email;
+  std::string provider;
+  std::string account;  // which account it was set up for (a fingerprint of its credentials)
+  TrackingState state = TrackingState::off;
+  std::string reason;  // off / failing: why, in words an agent reads
+  std::string receiver_url;
+  std::string sealed_key;  // the key registration returned, sealed (empty: none)
+  std::string key_hint;
+  int attempts = 0;   // registrations tried since the last success
+  TimePoint next_at;  // pending: not before
+  TimePoint updated_at;
+};
+
 class TrackingStore {
  public:
   virtual ~TrackingStore() = default;
@@ -83,6 +108,14 @@ class TrackingStore {
   virtual Result<std::vector<StoredEvent>> events_of(const std::string& message_id) = 0;
   virtual Result<CampaignResults> campaign_results(const std::string& agent_id,
                                                    const std::string& campaign_id) = 0;
+
+  // Tracking set-ups, one per owner and channel.
+  virtual Result<void> put_setup(const TrackingSetup& setup) = 0;
+  virtual Result<std::optional<TrackingSetup>> setup_of(const std::string& owner,
+                                                        Channel channel) = 0;
+  virtual Result<void> delete_setup(const std::string& owner, Channel channel) = 0;
+  // Pending set-ups whose time has come, soonest first.
+  virtual Result<std::vector<TrackingSetup>> due_setups(TimePoint now, int limit) = 0;
 };
 
 }  // namespace herald::store

@@ -41,6 +41,43 @@ TEST(Config, ThePublicUrlFollowsTheListenFlagUnlessGiven) {
   EXPECT_EQ(given->public_url, "https://herald.example.com");
 }
 
+TEST(Config, ProvidersGetReceiversOnlyAtAnHttpsPublicUrlUnlessAllowedOrOff) {
+  auto https = load({{"HERALD_PUBLIC_URL", "https://herald.example.com"}});
+  ASSERT_TRUE(https.has_value());
+  EXPECT_EQ(https->platform.receiver_base, "https://herald.example.com/webhooks");
+  EXPECT_EQ(tracking_blocker(*https), "");
+
+  auto http = load({});
+  ASSERT_TRUE(http.has_value());
+  EXPECT_EQ(http->platform.receiver_base, "");
+  EXPECT_NE(tracking_blocker(*http).find("HERALD_PUBLIC_URL"), std::string::npos);
+
+  // Loopback demo and tests: allowed, and the receivers follow --listen.
+  auto loopback = load({{"HERALD_ALLOW_INSECURE_PUBLIC_URL", "1"}});
+  ASSERT_TRUE(loopback.has_value());
+  ASSERT_TRUE(use_listen(*loopback, "127.0.0.1:9123", "--listen").has_value());
+  EXPECT_EQ(loopback->platform.receiver_base, "http://127.0.0.1:9123/webhooks");
+
+  auto off =
+      load({{"HERALD_PUBLIC_URL", "https://herald.example.com"}, {"HERALD_TRACKING", "off"}});
+  ASSERT_TRUE(off.has_value());
+  EXPECT_EQ(off->platform.receiver_base, "");
+  EXPECT_NE(tracking_blocker(*off).find("HERALD_TRACKING"), std::string::npos);
+
+  auto bad = load({{"HERALD_TRACKING", "sometimes"}});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message, "HERALD_TRACKING must be on or off");
+}
+
+TEST(Config, ThePlatformsWebhookKeyComesFromItsVariable) {
+  auto c = load({{"RESEND_API_KEY", "re_platform_key_0001"},
+                 {"EMAIL_FROM", "noreply@platform.com"},
+                 {"RESEND_WEBHOOK_SECRET", "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ="}});
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->platform.email.secrets.get("webhookSecret").reveal(),
+            "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
+}
+
 TEST(Config, ThePlatformsSmtpAccountComesFromItsVariables) {
   auto c = load({{"HERALD_PLATFORM_EMAIL_PROVIDER", "smtp"},
                  {"SMTP_HOST", "smtp.platform.com"},

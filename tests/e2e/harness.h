@@ -2,6 +2,11 @@
 // ports and talks to them over real HTTP.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -70,7 +75,24 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
   return pred();
 }
 
+// A loopback port nothing listens on now (the kernel picks it; it is let go for Herald).
+inline int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw std::runtime_error("no free loopback port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
 // A sandbox plus a Herald server whose platform accounts point at it, on a temp data dir.
+// Herald keeps one port across restarts, as a real deployment keeps its public URL (links in
+// messages and the receivers' URLs are part of what a provider's idempotency key covers).
 class Stack {
  public:
   explicit Stack(std::map<std::string, std::string> extra_env = {}) {
@@ -92,7 +114,9 @@ class Stack {
             {"HERALD_SENDGRID_BASE_URL", sandbox_url_},
             {"HERALD_MAILGUN_BASE_URL", sandbox_url_},
             {"HERALD_TWILIO_BASE_URL", sandbox_url_},
-            {"HERALD_RETRY_BASE_MS", "200"}};
+            {"HERALD_RETRY_BASE_MS", "200"},
+            // Delivery events from the sandbox come back over loopback http.
+            {"HERALD_ALLOW_INSECURE_PUBLIC_URL", "1"}};
     for (auto& [k, v] : extra_env) env_[k] = v;
     start_herald();
   }
@@ -104,9 +128,11 @@ class Stack {
   }
 
   void start_herald() {
-    herald_ = std::make_unique<Process>(
-        std::vector<std::string>{HERALD_BINARY, "serve", "--listen", "127.0.0.1:0"}, env_,
-        dir_ / ("herald-" + std::to_string(++starts_) + ".log"));
+    if (port_ == 0) port_ = free_port();
+    herald_ =
+        std::make_unique<Process>(std::vector<std::string>{HERALD_BINARY, "serve", "--listen",
+                                                           "127.0.0.1:" + std::to_string(port_)},
+                                  env_, dir_ / ("herald-" + std::to_string(++starts_) + ".log"));
     herald_url_ = herald_->wait_for(R"(listening on (http://127\.0\.0\.1:\d+))");
   }
   void kill_herald() { herald_->kill(SIGKILL); }
@@ -171,6 +197,7 @@ class Stack {
   std::string sandbox_url_;
   std::string herald_url_;
   int starts_ = 0;
+  int port_ = 0;
 };
 
 }  // namespace herald::e2e

@@ -101,7 +101,44 @@ export async function render(main, ctx) {
           h('td', { class: 'num', 'data-label': 'SMS via agent' }, n(t.sms?.viaAgent)),
           h('td', { class: 'num', 'data-label': 'SMS via platform' }, n(t.sms?.viaPlatform)),
           h('td', { class: 'num', 'data-label': 'Total' }, n(t.total)),
-          h('td', { 'data-label': 'Platform share' }, bar(t)))))));
+          h('td', { 'data-label': 'Platform share' }, bar(t)))))),
+      reputation(items, t, data));
+  }
+
+  // Email bounce and complaint rates per agent, flagged where mailbox providers start to act
+  // (bounces over 2 %, spam complaints over 0.1 %; Gmail and Yahoo refuse bulk mail at 0.3 %).
+  function reputation(items, t, data) {
+    const n = (v) => formatNumber(v ?? 0);
+    const pct = (rate) => (rate == null ? '—' : `${(rate * 100).toFixed(rate < 0.01 ? 2 : 1)}%`);
+    const flag = (rate, limit) => (rate != null && rate > limit ? 'rate-high' : null);
+    const row = (label, u) => {
+      const e = u.email ?? {};
+      return h('tr', {},
+        h('th', { scope: 'row', 'data-label': 'Agent' }, label),
+        h('td', { class: 'num', 'data-label': 'Delivered' }, n(e.delivered)),
+        h('td', { class: 'num', 'data-label': 'Bounced' }, n(e.bounced)),
+        h('td', { class: ['num', flag(e.bounceRate, 0.02)].filter(Boolean).join(' '), 'data-label': 'Bounce rate' }, pct(e.bounceRate)),
+        h('td', { class: 'num', 'data-label': 'Spam complaints' }, n(e.complained)),
+        h('td', { class: ['num', flag(e.complaintRate, 0.001)].filter(Boolean).join(' '), 'data-label': 'Complaint rate' }, pct(e.complaintRate)));
+    };
+    const high = items.filter((u) => (u.email?.bounceRate ?? 0) > 0.02 || (u.email?.complaintRate ?? 0) > 0.001);
+    return h('section', { class: 'reputation', 'aria-labelledby': 'reputation-title' },
+      h('h3', { id: 'reputation-title' }, 'Email reputation'),
+      h('p', { class: 'muted' }, 'What providers reported back for the emails above. Mailbox providers start filtering a sender above 2% bounces or 0.1% spam complaints.'),
+      high.length
+        ? h('p', { class: 'alert alert-warn' }, `${high.length === 1 ? '1 agent is' : `${high.length} agents are`} above those limits: ${high.map((u) => u.agentName || u.agentId).join(', ')}.`)
+        : null,
+      h('div', { class: 'table-wrap' }, h('table', { class: 'table reputation-table' },
+        h('caption', { class: 'visually-hidden' }, `Email bounce and complaint rates per agent from ${data.from} to ${data.to}`),
+        h('thead', {}, h('tr', {},
+          h('th', { scope: 'col' }, 'Agent'),
+          h('th', { scope: 'col', class: 'num' }, 'Delivered'),
+          h('th', { scope: 'col', class: 'num' }, 'Bounced'),
+          h('th', { scope: 'col', class: 'num' }, 'Bounce rate'),
+          h('th', { scope: 'col', class: 'num' }, 'Spam complaints'),
+          h('th', { scope: 'col', class: 'num' }, 'Complaint rate'))),
+        h('tbody', {}, items.map((u) => row(u.agentName || u.agentId, u))),
+        h('tfoot', {}, row('All agents', t)))));
   }
 
   usageForm.addEventListener('submit', (e) => {

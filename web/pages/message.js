@@ -31,6 +31,7 @@ export async function render(main, ctx) {
   const contentCard = h('section', { class: 'card', 'aria-labelledby': 'content-title' });
   const overview = h('section', { class: 'card', 'aria-labelledby': 'overview-title' });
   const historyCard = h('section', { class: 'card', 'aria-labelledby': 'history-title' });
+  const eventsCard = h('section', { class: 'card', 'aria-labelledby': 'events-title' });
   const attemptsCard = h('section', { class: 'card', 'aria-labelledby': 'attempts-title' });
   const headerSlot = h('div');
   let shownContent = null;
@@ -82,6 +83,22 @@ export async function render(main, ctx) {
               h('time', { datetime: e.at }, formatTime(e.at, { seconds: true }))),
             e.detail ? h('p', { class: 'timeline-detail' }, e.detail) : null)))
         : h('p', { class: 'muted' }, 'No status changes recorded yet.'));
+
+    const events = m.deliveryEvents ?? [];
+    replace(eventsCard,
+      h('h2', { class: 'card-title', id: 'events-title' }, 'Delivery events'),
+      events.length
+        ? h('ol', { class: 'timeline' }, events.map((e) =>
+          h('li', { class: `timeline-item event-${e.type}` },
+            h('div', { class: 'timeline-head' },
+              h('span', { class: 'event-type' }, eventLabel(e)),
+              h('time', { datetime: e.at }, formatTime(e.at, { seconds: true }))),
+            h('p', { class: 'timeline-detail' },
+              `Reported by ${e.providerName}`, e.reason ? `: ${e.reason}` : '',
+              e.url ? [' ', h('code', {}, e.url)] : null))))
+        : h('p', { class: 'muted' }, m.status === 'queued' || m.status === 'sending'
+          ? 'Nothing yet: the message has not been handed to the provider.'
+          : 'No delivery events yet. They appear here as the provider reports them.'));
 
     const attempts = m.attemptLog ?? [];
     replace(attemptsCard,
@@ -139,7 +156,7 @@ export async function render(main, ctx) {
     headerSlot,
     h('div', { class: 'detail-grid' },
       h('div', { class: 'detail-main' }, contentCard, attemptsCard),
-      h('div', { class: 'detail-side' }, overview, historyCard)));
+      h('div', { class: 'detail-side' }, overview, eventsCard, historyCard)));
   schedule();
 }
 
@@ -155,6 +172,25 @@ function recipient(m) {
 
 function rows(pairs) {
   return pairs.filter(Boolean).map(([k, v]) => h('div', { class: 'summary-row' }, h('dt', {}, k), h('dd', {}, v)));
+}
+
+// A delivery event in words: "Delivered", "Bounced (hard)", "Opened", …
+function eventLabel(e) {
+  const map = {
+    queued: 'Queued by the provider',
+    sent: 'Sent by the provider',
+    deferred: 'Delayed (the provider keeps trying)',
+    delivered: 'Delivered',
+    bounced: e.bounce === 'soft' ? 'Bounced (temporary)' : 'Bounced',
+    rejected: 'Rejected by the provider',
+    failed: 'Failed',
+    complained: 'Marked as spam',
+    opened: 'Opened',
+    clicked: 'Link clicked',
+    unsubscribed: 'Unsubscribed',
+    opted_out: 'Opted out (STOP)',
+  };
+  return map[e.type] ?? `Other event (${e.providerEvent || e.type})`;
 }
 
 function outcomeLabel(outcome) {

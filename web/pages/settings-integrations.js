@@ -257,10 +257,24 @@ function channelSpec(channel, providers) {
         }
       }
       rows.push(['Connected since', timeEl(i.connectedAt)]);
+      if (i.tracking) {
+        rows.push(['Delivery tracking', trackingText(i.tracking)]);
+        if (i.tracking.receiverUrl) rows.push(['Events go to', h('code', {}, i.tracking.receiverUrl)]);
+      }
       return rows;
     },
     provider: (i) => byId.get(i?.provider),
   };
+}
+
+// Whether deliveries, bounces and opens come back from the provider, in words.
+function trackingText(t) {
+  switch (t.status) {
+    case 'on': return t.setUpBy === 'you' ? 'On (you set up the webhook)' : 'On';
+    case 'settingUp': return t.reason ? `Setting up: ${t.reason}` : 'Setting up…';
+    case 'failing': return `Not working: ${t.reason ?? 'the provider refused the webhook'}`;
+    default: return t.reason ? `Off: ${t.reason}` : 'Off';
+  }
 }
 
 // One provider card. Not connected: the form with Connect. Connected (or failing, or

@@ -120,6 +120,19 @@ namespace {
 
 // ---- agents ----
 
+// The tracking set-up of an agent's integration on `channel` (nullopt: none, or unreadable).
+std::optional<store::TrackingSetup> tracking_setup(app::App& app, const std::string& agent_id,
+                                                   Channel channel) {
+  auto setup = app.store().tracking().setup_of(agent_id, channel);
+  return setup ? *setup : std::nullopt;
+}
+
+// An agent's integrations with their tracking set-ups.
+json agent_integrations(app::App& app, const store::AgentRecord& rec) {
+  return integrations_view(rec, tracking_setup(app, rec.agent.id, Channel::email),
+                           tracking_setup(app, rec.agent.id, Channel::sms));
+}
+
 Response create_agent(app::App& app, const Principal& who, Request& req) {
   if (!who.platform) return problem(Error{Errc::forbidden, "only the platform creates agents"});
   auto in = Input::parse(req.body);
@@ -149,7 +162,7 @@ Response list_agents(app::App& app, const Principal& who, Request& req) {
     if (rec) {
       auto status = [](const std::optional<store::IntegrationRow>& row) -> json {
         if (!row) return nullptr;
-        return integration_view(row)["status"];
+        return integration_view(row, std::nullopt)["status"];
       };
       j["integrations"] = {{"email", status(rec->email)}, {"sms", status(rec->sms)}};
     }
@@ -165,7 +178,7 @@ Response get_agent(app::App& app, const Principal&, Request& req) {
   if (!rec) return problem(rec.error());
   json j = agent_view(rec->agent);
   j["branding"] = branding_view(rec->branding);
-  j["integrations"] = integrations_view(*rec);
+  j["integrations"] = agent_integrations(app, *rec);
   return ok_json(200, j);
 }
 
@@ -206,7 +219,7 @@ Response put_branding(app::App& app, const Principal&, Request& req) {
 Response get_integrations(app::App& app, const Principal&, Request& req) {
   auto rec = app::get_agent(app, req.param("id"));
   if (!rec) return problem(rec.error());
-  return ok_json(200, integrations_view(*rec));
+  return ok_json(200, agent_integrations(app, *rec));
 }
 
 // The connect body: "provider" and the provider's own fields (strings; a port may be a
@@ -244,7 +257,7 @@ Response put_integration(app::App& app, const Principal&, Request& req) {
   if (!input) return problem(input.error());
   auto row = app::connect_integration(app, req.param("id"), *channel, *input);
   if (!row) return problem(row.error());
-  return ok_json(200, integration_view(*row));
+  return ok_json(200, integration_view(*row, tracking_setup(app, req.param("id"), *channel)));
 }
 
 Response patch_integration(app::App& app, const Principal&, Request& req) {
@@ -257,7 +270,7 @@ Response patch_integration(app::App& app, const Principal&, Request& req) {
   if (!active) return problem(Error::invalid("active", "is required (true or false)"));
   auto row = app::set_integration_active(app, req.param("id"), *channel, *active);
   if (!row) return problem(row.error());
-  return ok_json(200, integration_view(*row));
+  return ok_json(200, integration_view(*row, tracking_setup(app, req.param("id"), *channel)));
 }
 
 Response delete_integration(app::App& app, const Principal&, Request& req) {
@@ -496,10 +509,14 @@ Response usage(app::App& app, const Principal& who, Request& req) {
   if (!errors.empty()) return problem(Error::invalid(errors));
   auto rows = app.store().usage(from, to);
   if (!rows) return problem(rows.error());
-  auto empty = [] {
-    return json{{"email", {{"viaAgent", 0}, {"viaPlatform", 0}}},
-                {"sms", {{"viaAgent", 0}, {"viaPlatform", 0}}},
-                {"total", 0}};
+  auto channel = [] {
+    return json{
+        {"viaAgent", 0},   {"viaPlatform", 0},      {"delivered", 0},          {"bounced", 0},
+        {"complained", 0}, {"bounceRate", nullptr}, {"complaintRate", nullptr}};
+  };
+  auto empty = [&] { return json{{"email", channel()}, {"sms", channel()}, {"total", 0}}; };
+  const auto add = [](json& j, const char* key, std::int64_t n) {
+    j[key] = j[key].get<std::int64_t>() + n;
   };
   json totals = empty();
   std::vector<json> items;
@@ -515,10 +532,27 @@ Response usage(app::App& app, const Principal& who, Request& req) {
     }
     std::string ch(to_string(r.channel)), key = r.payer == Via::agent ? "viaAgent" : "viaPlatform";
     for (json* j : {&items[it->second], &totals}) {
-      (*j)[ch][key] = (*j)[ch][key].get<std::int64_t>() + r.count;
-      (*j)["total"] = (*j)["total"].get<std::int64_t>() + r.count;
+      json& c = (*j)[ch];
+      add(c, key.c_str(), r.count);
+      add(c, "delivered", r.delivered);
+      add(c, "bounced", r.bounced);
+      add(c, "complained", r.complained);
+      add(*j, "total", r.count);
     }
   }
+  // Bounce and complaint rates: of the messages handed to a provider (mailbox providers act on
+  // these: bounces above about 2 %, complaints above 0.1–0.3 %).
+  const auto rates = [](json& j) {
+    for (const char* ch : {"email", "sms"}) {
+      json& c = j[ch];
+      const auto sent = c["viaAgent"].get<std::int64_t>() + c["viaPlatform"].get<std::int64_t>();
+      if (sent == 0) continue;
+      c["bounceRate"] = static_cast<double>(c["bounced"].get<std::int64_t>()) / sent;
+      c["complaintRate"] = static_cast<double>(c["complained"].get<std::int64_t>()) / sent;
+    }
+  };
+  rates(totals);
+  for (json& item : items) rates(item);
   std::string to_day = format_time(to - std::chrono::days(1)).substr(0, 10);
   return ok_json(200, {{"from", format_time(from).substr(0, 10)},
                        {"to", to_day},

@@ -18,7 +18,25 @@ json branding_view(const Branding& b) {
           {"website", b.website},          {"postalAddress", b.postal_address}};
 }
 
-json integration_view(const std::optional<store::IntegrationRow>& row) {
+json tracking_view(const std::optional<store::TrackingSetup>& t) {
+  if (!t) return {{"status", "notSetUp"}, {"reason", nullptr}, {"receiverUrl", nullptr}};
+  using store::TrackingState;
+  const char* status = t->state == TrackingState::on || t->state == TrackingState::manual ? "on"
+                       : t->state == TrackingState::pending ? "settingUp"
+                       : t->state == TrackingState::failing ? "failing"
+                                                            : "notSetUp";
+  return {{"status", status},
+          // who set the provider's webhook up: the agent by hand (a key given) or Herald
+          {"setUpBy", t->state == TrackingState::manual ? json("you")
+                      : t->state == TrackingState::on   ? json("herald")
+                                                        : json(nullptr)},
+          {"reason", t->reason.empty() ? json(nullptr) : json(t->reason)},
+          {"receiverUrl", t->receiver_url.empty() ? json(nullptr) : json(t->receiver_url)},
+          {"updatedAt", format_time(t->updated_at)}};
+}
+
+json integration_view(const std::optional<store::IntegrationRow>& row,
+                      const std::optional<store::TrackingSetup>& tracking) {
   if (!row) return nullptr;
   // connected | inactive | failing: what the dashboard's badge shows.
   std::string status = !row->active                                ? "inactive"
@@ -41,11 +59,15 @@ json integration_view(const std::optional<store::IntegrationRow>& row) {
            : (row->channel == Channel::email ? "fromEmail" : "phoneNumber")] = row->sender;
   for (const auto& [name, value] : row->params) j[name] = value;
   for (const auto& [name, field] : row->secrets) j[name + "Hint"] = field.hint;
+  j["tracking"] = tracking_view(tracking);
   return j;
 }
 
-json integrations_view(const store::AgentRecord& rec) {
-  return {{"email", integration_view(rec.email)}, {"sms", integration_view(rec.sms)}};
+json integrations_view(const store::AgentRecord& rec,
+                       const std::optional<store::TrackingSetup>& email_tracking,
+                       const std::optional<store::TrackingSetup>& sms_tracking) {
+  return {{"email", integration_view(rec.email, email_tracking)},
+          {"sms", integration_view(rec.sms, sms_tracking)}};
 }
 
 json route_view(const Result<Route>& route) {

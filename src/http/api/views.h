@@ -10,8 +10,15 @@ namespace herald::api {
 
 json agent_view(const store::AgentRow& a);
 json branding_view(const Branding& b);
-json integration_view(const std::optional<store::IntegrationRow>& row);
-json integrations_view(const store::AgentRecord& rec);
+// An integration, with its delivery tracking set-up under "tracking".
+json integration_view(const std::optional<store::IntegrationRow>& row,
+                      const std::optional<store::TrackingSetup>& tracking);
+// Both channels' integrations, with their tracking set-ups (email, sms).
+json integrations_view(const store::AgentRecord& rec,
+                       const std::optional<store::TrackingSetup>& email_tracking,
+                       const std::optional<store::TrackingSetup>& sms_tracking);
+// How an account's delivery events reach Herald: status on | settingUp | notSetUp | failing.
+json tracking_view(const std::optional<store::TrackingSetup>& setup);
 json route_view(const Result<Route>& route);
 json message_view(const Message& m);
 json message_detail_view(const store::MessageDetail& d);

@@ -392,17 +392,18 @@ class SqliteStore final : public Store {
   Result<std::vector<UsageRow>> usage(TimePoint from, TimePoint to) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(
-                "SELECT m.agent_id, a.name, m.channel, m.payer, COUNT(*) FROM messages m"
+                "SELECT m.agent_id, a.name, m.channel, m.payer, COUNT(*),"
+                " SUM(m.status = 'delivered'), SUM(m.status = 'bounced'),"
+                " SUM(m.status = 'complained') FROM messages m"
                 " JOIN agents a ON a.id = m.agent_id WHERE m.created_at >= ? AND m.created_at < ?"
-                " AND m.status IN ('sent','delivered','bounced') GROUP BY m.agent_id, m.channel, "
-                "m.payer"
-                " ORDER BY a.name, m.agent_id"));
+                " AND m.status IN ('sent','deferred','delivered','bounced','complained')"
+                " GROUP BY m.agent_id, m.channel, m.payer ORDER BY a.name, m.agent_id"));
     st->bind(1, ms(from)).bind(2, ms(to));
     std::vector<UsageRow> out;
     while (st->step() == SQLITE_ROW) {
-      out.push_back(UsageRow{st->text(0), st->text(1),
-                             parse_channel(st->text(2)).value_or(Channel::email),
-                             parse_via(st->text(3)), st->int64(4)});
+      out.push_back(
+          UsageRow{st->text(0), st->text(1), parse_channel(st->text(2)).value_or(Channel::email),
+                   parse_via(st->text(3)), st->int64(4), st->int64(5), st->int64(6), st->int64(7)});
     }
     st->reset();
     return out;

@@ -1,10 +1,25 @@
-// SQLite implementation of TrackingStore (migration 16).
+// SQLite implementation of TrackingStore (migrations 16 and 17).
 #include <nlohmann/json.hpp>
 
 #include "core/id.h"
 #include "store/sqlite/database.h"
 
 namespace herald::store {
+
+namespace {
+constexpr std::array<std::string_view, 5> kStates = {"off", "manual", "pending", "on", "failing"};
+}  // namespace
+
+std::string_view to_string(TrackingState s) {
+  return kStates[static_cast<std::size_t>(s)];
+}
+
+std::optional<TrackingState> parse_tracking_state(std::string_view s) {
+  for (std::size_t i = 0; i < kStates.size(); ++i) {
+    if (kStates[i] == s) return static_cast<TrackingState>(i);
+  }
+  return std::nullopt;
+}
 
 namespace sqlite {
 
@@ -70,7 +85,48 @@ CREATE TABLE campaign_results (
 ) WITHOUT ROWID;
 )sql";
 
+// Tracking set-ups per account (tracking.h: TrackingSetup).
+extern const std::string_view kMigrationV17 = R"sql(
+CREATE TABLE tracking_setups (
+  owner         TEXT NOT NULL,
+  channel       TEXT NOT NULL,
+  provider      TEXT NOT NULL,
+  account       TEXT NOT NULL DEFAULT '',
+  state         TEXT NOT NULL,
+  reason        TEXT NOT NULL DEFAULT '',
+  receiver_url  TEXT NOT NULL DEFAULT '',
+  sealed_key    TEXT NOT NULL DEFAULT '',
+  key_hint      TEXT NOT NULL DEFAULT '',
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  next_at       INTEGER NOT NULL DEFAULT 0,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (owner, channel)
+) WITHOUT ROWID;
+CREATE INDEX tracking_setups_due ON tracking_setups(next_at) WHERE state = 'pending';
+)sql";
+
 namespace {
+
+constexpr std::string_view kSetupColumns =
+    "owner, channel, provider, account, state, reason, receiver_url, sealed_key, key_hint,"
+    " attempts, next_at, updated_at";
+
+TrackingSetup setup_at(Statement& st) {
+  TrackingSetup s;
+  s.owner = st.text(0);
+  s.channel = st.text(1) == "sms" ? Channel::sms : Channel::email;
+  s.provider = st.text(2);
+  s.account = st.text(3);
+  s.state = parse_tracking_state(st.text(4)).value_or(TrackingState::off);
+  s.reason = st.text(5);
+  s.receiver_url = st.text(6);
+  s.sealed_key = st.text(7);
+  s.key_hint = st.text(8);
+  s.attempts = static_cast<int>(st.int64(9));
+  s.next_at = from_millis(st.int64(10));
+  s.updated_at = from_millis(st.int64(11));
+  return s;
+}
 
 // The message an event is about, as the join needs it.
 struct Target {
@@ -211,6 +267,53 @@ class SqliteTrackingStore final : public TrackingStore {
     st->reset();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(db_->conn.error("campaign results"));
     return r;
+  }
+
+  Result<void> put_setup(const TrackingSetup& t) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st,
+        db_->conn.prepare("INSERT OR REPLACE INTO tracking_setups (" + std::string(kSetupColumns) +
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st->bind(1, t.owner).bind(2, to_string(t.channel)).bind(3, t.provider).bind(4, t.account);
+    st->bind(5, to_string(t.state)).bind(6, t.reason).bind(7, t.receiver_url);
+    st->bind(8, t.sealed_key).bind(9, t.key_hint).bind(10, t.attempts);
+    st->bind(11, to_millis(t.next_at)).bind(12, to_millis(t.updated_at));
+    return db_->conn.run(*st);
+  }
+
+  Result<std::optional<TrackingSetup>> setup_of(const std::string& owner,
+                                                Channel channel) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("SELECT " + std::string(kSetupColumns) +
+                              " FROM tracking_setups WHERE owner = ? AND channel = ?"));
+    st->bind(1, owner).bind(2, to_string(channel));
+    std::optional<TrackingSetup> out;
+    const int rc = st->step();
+    if (rc == SQLITE_ROW) out = setup_at(*st);
+    st->reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(db_->conn.error("tracking set-up"));
+    return out;
+  }
+
+  Result<void> delete_setup(const std::string& owner, Channel channel) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("DELETE FROM tracking_setups WHERE owner = ? AND channel = ?"));
+    st->bind(1, owner).bind(2, to_string(channel));
+    return db_->conn.run(*st);
+  }
+
+  Result<std::vector<TrackingSetup>> due_setups(TimePoint now, int limit) override {
+    std::lock_guard lock(db_->mu);
+    TRY(st, db_->conn.prepare("SELECT " + std::string(kSetupColumns) +
+                              " FROM tracking_setups WHERE state = 'pending' AND next_at <= ?"
+                              " ORDER BY next_at LIMIT ?"));
+    st->bind(1, to_millis(now)).bind(2, limit);
+    std::vector<TrackingSetup> out;
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) out.push_back(setup_at(*st));
+    st->reset();
+    if (rc != SQLITE_DONE) return fail(db_->conn.error("due tracking set-ups"));
+    return out;
   }
 
  private:

@@ -1,0 +1,210 @@
+#include "app/tracking_setup.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "app/agents.h"
+#include "app/tracking.h"
+#include "delivery/rate_limiter.h"
+
+namespace herald::app {
+
+namespace {
+
+// Registration steps one provider may take (Mailgun: a listing, seven webhook types with a
+// retry each, the signing key); more is a twin that does not converge.
+constexpr std::size_t kMaxSteps = 24;
+// Registrations tried before a provider that keeps answering "later" is called failing.
+constexpr int kMaxAttempts = 8;
+
+// One owner's account on a channel, as its sends see it.
+struct Account {
+  const providers::Provider* provider = nullptr;  // nullptr: a provider Herald does not know
+  Credentials credentials;
+};
+
+Result<std::optional<Account>> account_of(App& app, const std::string& owner, Channel channel) {
+  Result<Route> route = fail(Error::not_found("no account"));
+  if (owner == kPlatformOwner) {
+    const PlatformAccount& account = app.platform().account(channel);
+    if (account.provider.empty() || !account.missing.empty()) return std::nullopt;
+    route = platform_route(Agent{}, channel, app.platform());
+  } else {
+    auto agent = load_agent(app, owner);
+    if (!agent) return std::unexpected(agent.error());
+    const auto& own = agent->integration(channel);
+    if (!own) return std::nullopt;
+    // Tracking is set up for an inactive integration too, so it works the moment it is on.
+    Agent probe = *agent;
+    (channel == Channel::email ? probe.email : probe.sms)->active = true;
+    route = resolve_route(probe, channel, app.platform());
+  }
+  if (!route) return std::unexpected(route.error());
+  return Account{providers::find_provider(route->provider), std::move(route->credentials)};
+}
+
+std::string seal_label(Channel channel) {
+  return std::string("tracking:") + (channel == Channel::email ? "email" : "sms");
+}
+
+// The set-up `account` needs now, given what was set up before (`previous`).
+store::TrackingSetup decide(const App& app, const std::string& owner, Channel channel,
+                            const Account& account,
+                            const std::optional<store::TrackingSetup>& previous) {
+  store::TrackingSetup s;
+  s.owner = owner;
+  s.channel = channel;
+  s.provider = account.credentials.provider;
+  s.account = delivery::account_key(account.credentials);
+  s.updated_at = s.next_at = app.clock().now();
+  const providers::WebhookTwin* twin = account.provider ? account.provider->webhook() : nullptr;
+  if (twin == nullptr) {
+    s.reason = providers::display_name(s.provider) + " does not report deliveries back to Herald";
+    return s;
+  }
+  const providers::ProviderInfo& info = account.provider->info();
+  s.receiver_url = receiver_url(app, *account.provider, owner);
+  const bool has_key =
+      !account.credentials.secrets.get(std::string(info.webhooks.key_field)).reveal().empty();
+  if (info.webhooks.registration_api && has_key) {
+    s.state = store::TrackingState::manual;  // a key given by hand: the agent set it up
+    return s;
+  }
+  if (std::string blocked = tracking_blocker(app.config()); !blocked.empty()) {
+    s.reason = std::move(blocked);
+    return s;
+  }
+  if (!info.webhooks.registration_api) {
+    s.state = store::TrackingState::on;  // callbacks ride on every send (Twilio)
+    return s;
+  }
+  if (previous && previous->state == store::TrackingState::on && previous->provider == s.provider &&
+      previous->account == s.account && previous->receiver_url == s.receiver_url &&
+      !previous->sealed_key.empty()) {
+    return *previous;
+  }
+  s.state = store::TrackingState::pending;
+  return s;
+}
+
+// The wait before registration attempt `attempts` + 1: 30 s, doubling, at most an hour.
+std::chrono::seconds backoff(int attempts) {
+  return std::min(std::chrono::seconds(30 << std::min(attempts, 7)), std::chrono::seconds(3600));
+}
+
+}  // namespace
+
+Result<std::optional<store::TrackingSetup>> plan_tracking(App& app, const std::string& owner,
+                                                          Channel channel) {
+  auto& tracking = app.store().tracking();
+  auto account = account_of(app, owner, channel);
+  if (!account) return std::unexpected(account.error());
+  if (!*account) {
+    if (auto r = tracking.delete_setup(owner, channel); !r) return std::unexpected(r.error());
+    return std::nullopt;
+  }
+  auto previous = tracking.setup_of(owner, channel);
+  if (!previous) return std::unexpected(previous.error());
+  store::TrackingSetup setup = decide(app, owner, channel, **account, *previous);
+  if (auto r = tracking.put_setup(setup); !r) return std::unexpected(r.error());
+  if (setup.state == store::TrackingState::pending) app.wake_tracking();
+  return setup;
+}
+
+Result<void> plan_platform_tracking(App& app) {
+  for (Channel channel : {Channel::email, Channel::sms}) {
+    auto planned = plan_tracking(app, std::string(kPlatformOwner), channel);
+    if (!planned) return std::unexpected(planned.error());
+    if (*planned && (*planned)->state == store::TrackingState::off &&
+        !app.platform().account(channel).provider.empty()) {
+      spdlog::info("delivery tracking for the platform's {} account is off: {}",
+                   channel == Channel::email ? "email" : "SMS", (*planned)->reason);
+    }
+  }
+  return {};
+}
+
+Result<store::TrackingSetup> register_receiver(App& app, net::HttpClient& http,
+                                               store::TrackingSetup setup) {
+  auto account = account_of(app, setup.owner, setup.channel);
+  if (!account) return std::unexpected(account.error());
+  const providers::WebhookTwin* twin =
+      *account && (*account)->provider ? (*account)->provider->webhook() : nullptr;
+  if (twin == nullptr || (*account)->credentials.provider != setup.provider) {
+    // The account changed since this was planned; its own plan replaces this one.
+    return fail(Error{Errc::conflict, "the account changed while tracking was being set up"});
+  }
+  const Credentials& credentials = (*account)->credentials;
+  std::vector<HttpResponse> answers;
+  providers::RegistrationStep step;
+  for (std::size_t i = 0; i <= kMaxSteps; ++i) {
+    step = twin->register_step(credentials, setup.receiver_url, answers);
+    if (!step.request) break;
+    auto answer = http.perform(*step.request);
+    answers.push_back(answer ? std::move(*answer) : HttpResponse{});  // status 0: no answer
+  }
+  setup.updated_at = app.clock().now();
+  if (step.key && !step.key->empty()) {
+    const Secret key(*step.key);
+    setup.sealed_key = app.sealer().seal(key.reveal(), setup.owner, seal_label(setup.channel));
+    setup.key_hint = key.hint();
+    setup.state = store::TrackingState::on;
+    setup.reason.clear();
+    setup.attempts = 0;
+  } else {
+    const Error error = step.error ? *step.error
+                                   : Error{Errc::provider, providers::display_name(setup.provider) +
+                                                               " did not finish setting up "
+                                                               "delivery tracking"};
+    ++setup.attempts;
+    setup.reason = error.message;
+    if (error.retryable && setup.attempts < kMaxAttempts) {
+      setup.next_at = setup.updated_at + backoff(setup.attempts);
+    } else {
+      setup.state = store::TrackingState::failing;
+    }
+    spdlog::warn("delivery tracking for {} ({}): {}", setup.owner, setup.provider, error.message);
+  }
+  if (auto r = app.store().tracking().put_setup(setup); !r) return std::unexpected(r.error());
+  return setup;
+}
+
+Result<int> run_due_registrations(App& app, net::HttpClient& http, int limit) {
+  auto due = app.store().tracking().due_setups(app.clock().now(), limit);
+  if (!due) return std::unexpected(due.error());
+  for (store::TrackingSetup& setup : *due) {
+    auto done = register_receiver(app, http, std::move(setup));
+    if (!done && done.error().code != Errc::conflict) return std::unexpected(done.error());
+  }
+  return static_cast<int>(due->size());
+}
+
+Result<Secret> tracking_key(App& app, std::string_view provider_id, const std::string& owner) {
+  const providers::Provider* provider = providers::find_provider(provider_id);
+  if (provider == nullptr || provider->webhook() == nullptr)
+    return fail(Error::not_found("no such receiver"));
+  const providers::ProviderInfo& info = provider->info();
+  const auto none = [&] {
+    return fail(
+        Error::not_found((owner == kPlatformOwner ? "the platform has no " : "this agent has no ") +
+                         std::string(info.display_name) + " account that receives events here"));
+  };
+  auto account = account_of(app, owner, info.channel);
+  if (!account) {
+    if (account.error().code == Errc::not_found) return none();
+    return std::unexpected(account.error());
+  }
+  if (!*account || (*account)->credentials.provider != info.id) return none();
+  if (Secret own = (*account)->credentials.secrets.get(std::string(info.webhooks.key_field));
+      !own.reveal().empty()) {
+    return own;
+  }
+  auto setup = app.store().tracking().setup_of(owner, info.channel);
+  if (!setup) return std::unexpected(setup.error());
+  if (!*setup || (*setup)->provider != info.id || (*setup)->sealed_key.empty()) return none();
+  return app.sealer().open((*setup)->sealed_key, owner, seal_label(info.channel));
+}
+
+}  // namespace herald::app
