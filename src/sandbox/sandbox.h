@@ -1,15 +1,26 @@
 // The sandbox: one HTTP handler that stands in for Resend, SendGrid, Mailgun and Twilio on
 // their real paths, checks auth and bodies the way each provider does, records every accepted
-// message, and injects faults on request. Used by tests, the demo and benchmarks.
+// message, posts its delivery events back to the receivers registered for its account, and
+// injects faults on request. Used by tests, the demo and benchmarks.
 //
 // Sandbox endpoints (besides the providers' own paths):
 //   GET    /sandbox/messages[?provider=&to=&limit=]  recorded messages, oldest first
 //   DELETE /sandbox/messages                         forget messages and counts
-//   GET    /sandbox/stats                            counts per provider, duplicates
+//   GET    /sandbox/stats                            counts per provider, duplicates, and
+//          "events": {queued (messages), posted, failed, retried, overflow}
 //   POST   /sandbox/faults  {"provider","status"?,"count"?,"retryAfter"?,"delayMs"?}
+//          or, for events, {"provider","events":{"duplicate"?,"reorder"?,"delayMs"?},"count"?}
 //   GET    /sandbox/faults, DELETE /sandbox/faults
 //   POST   /sandbox/reset                            messages, counts, faults, idempotency keys
+//                                                    (registered webhooks stay)
 //   GET    /                                         an HTML inbox of recent messages
+//
+// Webhook registration, per account (API key; any key is accepted): Resend GET / POST
+// /webhooks and GET / PATCH / DELETE /webhooks/{id}; SendGrid POST
+// /v3/user/webhooks/event/settings, GET …/all, GET / PATCH / DELETE …/{id}, GET / PATCH
+// …/signed/{id}; Mailgun GET / POST /v3/domains/{domain}/webhooks, GET / PUT / DELETE
+// …/webhooks/{type}, GET /v5/accounts/http_signing_key. Twilio posts to each message's
+// StatusCallback. Which events a recipient gets is ruled by its address (events.h).
 //
 // Beside HTTP, the sandbox runs a mail server (smtp_sink.h) whose accepted mail is recorded
 // the same way, as provider "smtp".
