@@ -31,19 +31,20 @@ EventPoster::~EventPoster() {
   for (std::thread& t : threads_) t.join();
 }
 
-void EventPoster::enqueue(Delivery delivery) {
+void EventPoster::enqueue(std::vector<Delivery> deliveries) {
   {
     std::lock_guard lock(mutex_);
-    if (ready_.size() + delayed_.size() >= options_.queue_limit) {
-      ++overflow_;
-      return;
+    for (Delivery& d : deliveries) {
+      if (pending_ >= options_.queue_limit) {
+        ++overflow_;
+      } else if (d.fault.delay.count() > 0) {
+        delayed_.emplace(Steady::now() + d.fault.delay, std::move(d));
+        ++pending_;
+      } else {
+        ready_.push_back(std::move(d));
+        ++pending_;
+      }
     }
-    if (delivery.fault.delay.count() > 0) {
-      delayed_.emplace(Steady::now() + delivery.fault.delay, std::move(delivery));
-    } else {
-      ready_.push_back(std::move(delivery));
-    }
-    ++pending_;
   }
   wake_.notify_one();
 }
@@ -160,10 +161,11 @@ void EventPoster::send(net::HttpClient& client, std::vector<Post> posts) {
     std::vector<Post> again;
     for (std::size_t i = 0; i < posts.size(); ++i) {
       Post& p = posts[i];
-      const bool final = results[i] && p.final_status != 0 && results[i]->status == p.final_status;
+      const bool never_retry =
+          results[i] && p.final_status != 0 && results[i]->status == p.final_status;
       if (answered_2xx(results[i])) {
         posted_ += p.events;
-      } else if (final || attempt >= options_.retries) {
+      } else if (never_retry || attempt >= options_.retries) {
         failed_ += p.events;
       } else {
         p.request = std::move(requests[i]);

@@ -44,9 +44,10 @@ class EventPoster {
   EventPoster(const EventPoster&) = delete;
   EventPoster& operator=(const EventPoster&) = delete;
 
-  // Queues `delivery`'s events (after its fault's delay, if any). Never blocks on posting;
-  // when the queue is full the events are counted as overflow instead.
-  void enqueue(Delivery delivery);
+  // Queues the events of one request's `deliveries` together, so a poster takes them in one
+  // batch (each after its fault's delay, if any). Never blocks on posting; what does not fit
+  // in the queue is counted as overflow instead.
+  void enqueue(std::vector<Delivery> deliveries);
   EventStats stats() const;
   void clear_counts();
   // Waits until nothing is queued or being posted; false on timeout.

@@ -121,12 +121,14 @@ void queue_events(SandboxState& state, const std::string& key, const std::string
                   const std::vector<RecordedMessage>& records) {
   std::string scope = mailgun_scope(key, domain);
   if (!state.webhooks.mailgun.any(scope)) return;
+  std::vector<Delivery> deliveries;
   for (const RecordedMessage& m : records) {
     Delivery d = delivery_of(m, &mailgun::event_posts, scope);
     d.account = key;
     d.domain = domain;
-    state.queue_events(std::move(d), kMailgun);
+    deliveries.push_back(std::move(d));
   }
+  state.queue_events(std::move(deliveries), kMailgun);
 }
 
 http::Response send(SandboxState& state, http::Request& request) {

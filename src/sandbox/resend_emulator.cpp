@@ -258,9 +258,11 @@ void add_records(std::vector<RecordedMessage>& out, Email& email, const std::str
 void queue_events(SandboxState& state, const std::string& key,
                   const std::vector<RecordedMessage>& records) {
   if (!state.webhooks.resend.any(key)) return;
+  std::vector<Delivery> deliveries;
   for (const RecordedMessage& m : records) {
-    state.queue_events(delivery_of(m, &resend::event_posts, key), kResend);
+    deliveries.push_back(delivery_of(m, &resend::event_posts, key));
   }
+  state.queue_events(std::move(deliveries), kResend);
 }
 
 // Runs `process` under Resend's idempotency rules (docs: dashboard/emails/idempotency-keys):

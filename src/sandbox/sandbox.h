@@ -46,7 +46,7 @@ inline constexpr std::size_t kSandboxMaxBodyBytes = 64 << 20;
 // How the sandbox posts delivery events to the receivers registered with it (event_poster.h).
 struct EventOptions {
   std::size_t threads = 2;  // poster threads
-  // Messages waiting for their events to be posted; beyond this, a message's events are
+  // Messages whose events are waiting or being posted; beyond this, a message's events are
   // counted as overflow instead of queued (sending is never slowed by a slow receiver).
   std::size_t queue_limit = 200'000;
   std::size_t batch = 256;  // messages a poster thread takes at once; their events go together

@@ -338,6 +338,17 @@ std::vector<RecordedMessage> records(const json& body, const std::string& accoun
   return out;
 }
 
+// Queues the events of accepted `records` when the account (its API key) has Event Webhooks.
+void queue_events(SandboxState& state, const std::string& key,
+                  const std::vector<RecordedMessage>& records) {
+  if (!state.webhooks.sendgrid.any(key)) return;
+  std::vector<Delivery> deliveries;
+  for (const RecordedMessage& m : records) {
+    deliveries.push_back(delivery_of(m, &sendgrid::event_posts, key));
+  }
+  state.queue_events(std::move(deliveries), kSendGrid);
+}
+
 http::Response send(SandboxState& state, http::Request& request) {
   std::string key;
   if (auto denied = sendgrid::authenticate(request, key)) return std::move(*denied);
@@ -363,12 +374,7 @@ http::Response send(SandboxState& state, http::Request& request) {
     } else {
       std::string message_id = random_base64url(22);
       auto accepted = records(body, key_hint(key), message_id, state.now());
-      // Events go to the account's Event Webhooks, if it has any.
-      if (state.webhooks.sendgrid.any(key)) {
-        for (const RecordedMessage& m : accepted) {
-          state.queue_events(delivery_of(m, &sendgrid::event_posts, key), kSendGrid);
-        }
-      }
+      queue_events(state, key, accepted);
       state.messages.record(std::move(accepted));
       response = http::Response{202, {{"X-Message-Id", message_id}}, {}, {}};
     }

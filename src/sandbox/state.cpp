@@ -217,11 +217,11 @@ SandboxState::SandboxState(const SandboxOptions& options)
       idempotency(options.idempotency_ttl),
       events(webhooks, options.events, clock) {}
 
-void SandboxState::queue_events(Delivery delivery, std::string_view provider) {
-  if (auto fault = event_faults.take(provider); fault && fault->events) {
-    delivery.fault = *fault->events;
+void SandboxState::queue_events(std::vector<Delivery> deliveries, std::string_view provider) {
+  for (Delivery& d : deliveries) {
+    if (auto fault = event_faults.take(provider); fault && fault->events) d.fault = *fault->events;
   }
-  events.enqueue(std::move(delivery));
+  events.enqueue(std::move(deliveries));
 }
 
 Delivery delivery_of(const RecordedMessage& m, Shaper shaper, std::string scope) {

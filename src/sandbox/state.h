@@ -152,9 +152,10 @@ struct SandboxState {
   TimePoint now() const { return clock->now(); }
   // Takes one use of a fault for a send request; the fault's delay is applied by the caller.
   std::optional<Fault> take_fault(std::string_view provider) { return faults.take(provider); }
-  // Hands an accepted message's events to the poster, with one use of the provider's event
-  // fault if one is waiting. The caller has checked that its account has a receiver.
-  void queue_events(Delivery delivery, std::string_view provider);
+  // Hands the events of a request's accepted messages to the poster, each with one use of the
+  // provider's event fault if one is waiting. The caller has checked that the account has a
+  // receiver.
+  void queue_events(std::vector<Delivery> deliveries, std::string_view provider);
 
   std::shared_ptr<const TimeSource> clock;
   MessageStore messages;

@@ -123,7 +123,9 @@ void queue_events(SandboxState& state, const http::Request& request, const Recor
   d.account = m.account;
   d.secret = basic_credentials(request).value_or(std::pair<std::string, std::string>()).second;
   d.callback = callback;
-  state.queue_events(std::move(d), kTwilio);
+  std::vector<Delivery> one;
+  one.push_back(std::move(d));
+  state.queue_events(std::move(one), kTwilio);
 }
 
 http::Response send(SandboxState& state, http::Request& request) {

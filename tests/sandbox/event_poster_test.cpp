@@ -158,7 +158,7 @@ TEST_F(EventPosterTest, AFullQueueCountsOverflowAndNeverBlocksTheSend) {
   Credentials c = credentials("resend");
   register_receiver(c);
   // The first message waits (delayed), filling the queue; the second does not fit.
-  ASSERT_EQ(event_fault({{"delayMs", 200}}).status, 201);
+  ASSERT_EQ(event_fault({{"delayMs", 1000}}).status, 201);
   send(c, email("m-1", "dana@example.com"));
   send(c, email("m-2", "dana@example.com"));
   EXPECT_EQ(stats()["events"]["overflow"], 1);
