@@ -12,11 +12,10 @@ namespace herald::sandbox {
 
 namespace {
 
+using mailgun::Fields;
 using nlohmann::json;
 
 constexpr std::size_t kMaxRecipients = 1000;  // batch sending: at most 1,000 recipients
-
-using Fields = std::vector<std::pair<std::string, std::string>>;
 
 http::Response message_response(int status, std::string_view message) {
   return http::Response::json(status, json_text(json{{"message", message}}));
@@ -117,6 +116,21 @@ std::optional<std::string> maybe(const Fields& fields, std::string_view name) {
   return v ? std::optional<std::string>(*v) : std::nullopt;
 }
 
+// Queues the events of accepted `records` when the domain has webhooks in this account.
+void queue_events(SandboxState& state, const std::string& key, const std::string& domain,
+                  const std::vector<RecordedMessage>& records) {
+  std::string scope = mailgun_scope(key, domain);
+  if (!state.webhooks.mailgun.any(scope)) return;
+  std::vector<Delivery> deliveries;
+  for (const RecordedMessage& m : records) {
+    Delivery d = delivery_of(m, &mailgun::event_posts, scope);
+    d.account = key;
+    d.domain = domain;
+    deliveries.push_back(std::move(d));
+  }
+  state.queue_events(std::move(deliveries), kMailgun);
+}
+
 http::Response send(SandboxState& state, http::Request& request) {
   std::string key;
   if (auto denied = authenticate(request, key)) return std::move(*denied);
@@ -215,6 +229,7 @@ http::Response send(SandboxState& state, http::Request& request) {
         m.received_at = now;
         records.push_back(std::move(m));
       }
+      queue_events(state, key, domain, records);
       state.messages.record(std::move(records));
     }
     return http::Response::json(200,
@@ -264,6 +279,22 @@ http::Response list_domains(SandboxState&, http::Request& request) {
 }
 
 }  // namespace
+
+namespace mailgun {
+
+std::optional<http::Response> authenticate(const http::Request& request, std::string& key) {
+  return sandbox::authenticate(request, key);
+}
+
+http::Response message(int status, std::string_view text) {
+  return message_response(status, text);
+}
+
+std::optional<Fields> read_fields(const http::Request& request) {
+  return sandbox::read_fields(request);
+}
+
+}  // namespace mailgun
 
 void add_mailgun_routes(http::Router& router, SandboxState& state) {
   router.add("POST", "/v3/{domain}/messages",

@@ -9,9 +9,44 @@
 
 namespace herald::sandbox {
 
+namespace resend {
+
+// Resend's error answer: {"statusCode","name","message"}.
+http::Response error(int status, std::string_view name, std::string_view message) {
+  nlohmann::json j = {{"statusCode", status}, {"name", name}, {"message", message}};
+  return http::Response::json(status, json_text(j));
+}
+// Checks what Resend checks before anything else. Its edge (Cloudflare) refuses a request
+// without User-Agent with 403 "error code: 1010" (docs: api-reference/introduction); then a
+// missing key is 401 missing_api_key and a bad one 403 invalid_api_key (docs: errors).
+std::expected<std::string, http::Response> authenticate(const http::Request& request) {
+  auto agent = request.header("User-Agent");
+  if (!agent || agent->empty()) {
+    return std::unexpected(http::Response::text(403, "error code: 1010"));
+  }
+  auto key = bearer_token(request);
+  if (!key) {
+    return std::unexpected(
+        error(401, "missing_api_key",
+              "Missing API key in the authorization header. Include the following "
+              "header in the request: Authorization: Bearer YOUR_API_KEY"));
+  }
+  if (is_revoked(*key)) {
+    return std::unexpected(error(403, "invalid_api_key", "API key is invalid"));
+  }
+  return *key;
+}
+
+}  // namespace resend
+
 namespace {
 
 using nlohmann::json;
+using resend::authenticate;
+
+http::Response error_response(int status, std::string_view name, std::string_view message) {
+  return resend::error(status, name, message);
+}
 
 constexpr std::size_t kMaxRecipients = 50;  // spec: `to` maxItems 50
 constexpr std::size_t kMaxBatch = 100;      // docs: up to 100 emails per batch call
@@ -26,33 +61,8 @@ struct ResendError {
   std::string message;
 };
 
-http::Response error_response(int status, std::string_view name, std::string_view message) {
-  json j = {{"statusCode", status}, {"name", name}, {"message", message}};
-  return http::Response::json(status, json_text(j));
-}
 http::Response error_response(const ResendError& e) {
   return error_response(e.status, e.name, e.message);
-}
-
-// Checks what Resend checks before anything else. Its edge (Cloudflare) refuses a request
-// without User-Agent with 403 "error code: 1010" (docs: api-reference/introduction); then a
-// missing key is 401 missing_api_key and a bad one 403 invalid_api_key (docs: errors).
-std::expected<std::string, http::Response> authenticate(const http::Request& request) {
-  auto agent = request.header("User-Agent");
-  if (!agent || agent->empty()) {
-    return std::unexpected(http::Response::text(403, "error code: 1010"));
-  }
-  auto key = bearer_token(request);
-  if (!key) {
-    return std::unexpected(
-        error_response(401, "missing_api_key",
-                       "Missing API key in the authorization header. Include the following "
-                       "header in the request: Authorization: Bearer YOUR_API_KEY"));
-  }
-  if (is_revoked(*key)) {
-    return std::unexpected(error_response(403, "invalid_api_key", "API key is invalid"));
-  }
-  return *key;
 }
 
 http::Response fault_response(const Fault& fault) {
@@ -244,6 +254,17 @@ void add_records(std::vector<RecordedMessage>& out, Email& email, const std::str
   }
 }
 
+// Queues the events of accepted `records` when the account (its API key) has a webhook.
+void queue_events(SandboxState& state, const std::string& key,
+                  const std::vector<RecordedMessage>& records) {
+  if (!state.webhooks.resend.any(key)) return;
+  std::vector<Delivery> deliveries;
+  for (const RecordedMessage& m : records) {
+    deliveries.push_back(delivery_of(m, &resend::event_posts, key));
+  }
+  state.queue_events(std::move(deliveries), kResend);
+}
+
 // Runs `process` under Resend's idempotency rules (docs: dashboard/emails/idempotency-keys):
 // the first successful response for (API key, Idempotency-Key) is replayed to a request with
 // the same body, without sending again; a different body is 409 invalid_idempotent_request;
@@ -314,6 +335,7 @@ http::Response send_email(SandboxState& state, http::Request& request) {
         std::string id = random_uuid();
         std::vector<RecordedMessage> records;
         add_records(records, *email, id, key_hint(*key), idem, state.now());
+        queue_events(state, *key, records);
         state.messages.record(std::move(records));
         return http::Response::json(200, "{\"id\":\"" + id + "\"}");
       });
@@ -376,6 +398,7 @@ http::Response send_batch(SandboxState& state, http::Request& request) {
           data.push_back({{"id", id}});
           add_records(records, *email, id, account, idem, now);
         }
+        queue_events(state, *key, records);
         state.messages.record(std::move(records));
         json out = {{"data", std::move(data)}};
         if (permissive) out["errors"] = std::move(errors);

@@ -43,6 +43,12 @@ json message_json(const RecordedMessage& m) {
 
 json fault_json(const Fault& f) {
   json j = {{"provider", f.provider}, {"count", f.count}};
+  if (f.events) {
+    j["events"] = {{"duplicate", f.events->duplicate},
+                   {"reorder", f.events->reorder},
+                   {"delayMs", f.events->delay.count()}};
+    return j;
+  }
   if (f.status) j["status"] = f.status;
   if (f.retry_after) j["retryAfter"] = *f.retry_after;
   if (f.delay.count() > 0) j["delayMs"] = f.delay.count();
@@ -62,6 +68,32 @@ std::optional<std::int64_t> int_field(const json& body, const char* name, std::i
   return it->get<std::int64_t>();
 }
 
+// Reads an event fault's "events" object ({"duplicate"?, "reorder"?, "delayMs"?}); sets
+// `error` when it is not one.
+EventFault event_fault(const json& events, std::string& error) {
+  EventFault f;
+  if (!events.is_object()) {
+    error = "events must be an object with duplicate, reorder or delayMs";
+    return f;
+  }
+  for (const auto& [name, value] : events.items()) {
+    if (name != "duplicate" && name != "reorder" && name != "delayMs") {
+      error = "events has no field " + name + " (duplicate, reorder, delayMs)";
+      return f;
+    }
+    if (name != "delayMs" && !value.is_boolean()) error = "events." + name + " must be a boolean";
+  }
+  if (!error.empty()) return f;
+  f.duplicate = events.value("duplicate", false);
+  f.reorder = events.value("reorder", false);
+  auto delay = int_field(events, "delayMs", 0, kMaxFaultDelayMs, error);
+  f.delay = std::chrono::milliseconds(delay.value_or(0));
+  if (error.empty() && !f.duplicate && !f.reorder && f.delay.count() == 0) {
+    error = "events must set duplicate, reorder or a delayMs";
+  }
+  return f;
+}
+
 }  // namespace
 
 struct Sandbox::Impl {
@@ -70,6 +102,9 @@ struct Sandbox::Impl {
     add_sendgrid_routes(router, state);
     add_mailgun_routes(router, state);
     add_twilio_routes(router, state);
+    add_resend_webhook_routes(router, state);
+    add_sendgrid_webhook_routes(router, state);
+    add_mailgun_webhook_routes(router, state);
     router.add("GET", "/sandbox/messages", [this](http::Request& r) { return list_messages(r); });
     router.add("DELETE", "/sandbox/messages", [this](http::Request&) {
       state.messages.clear();
@@ -80,12 +115,17 @@ struct Sandbox::Impl {
     router.add("POST", "/sandbox/faults", [this](http::Request& r) { return add_fault(r); });
     router.add("DELETE", "/sandbox/faults", [this](http::Request&) {
       state.faults.clear();
+      state.event_faults.clear();
       return http::Response{204, {}, {}, {}};
     });
+    // Registered webhooks survive a reset: they are the accounts' settings, which Herald
+    // made once and does not make again.
     router.add("POST", "/sandbox/reset", [this](http::Request&) {
       state.messages.clear();
       state.faults.clear();
+      state.event_faults.clear();
       state.idempotency.clear();
+      state.events.clear_counts();
       return http::Response{204, {}, {}, {}};
     });
     router.add("GET", "/", [this](http::Request&) { return inbox(); });
@@ -118,16 +158,24 @@ struct Sandbox::Impl {
     for (std::size_t i = 0; i < std::size(kProviders); ++i) {
       by_provider[std::string(kProviders[i])] = s.per_provider[i];
     }
+    EventStats e = state.events.stats();
+    json events = {{"queued", e.queued},
+                   {"posted", e.posted},
+                   {"failed", e.failed},
+                   {"retried", e.retried},
+                   {"overflow", e.overflow}};
     json out = {{"total", s.total},
                 {"byProvider", std::move(by_provider)},
                 {"duplicates", s.duplicates},
-                {"stored", s.stored}};
+                {"stored", s.stored},
+                {"events", std::move(events)}};
     return http::Response::json(200, json_text(out));
   }
 
   http::Response list_faults() {
     json items = json::array();
     for (const Fault& f : state.faults.list()) items.push_back(fault_json(f));
+    for (const Fault& f : state.event_faults.list()) items.push_back(fault_json(f));
     return http::Response::json(200, json_text(json{{"items", std::move(items)}}));
   }
 
@@ -145,6 +193,7 @@ struct Sandbox::Impl {
                                      "provider must be one of " + provider_names());
     }
     fault.provider = provider->get<std::string>();
+    if (body.contains("events")) return add_event_fault(body, std::move(fault));
     std::string error;
     auto status = int_field(body, "status", 400, 599, error);
     auto count = int_field(body, "count", 1, 1'000'000'000, error);
@@ -163,6 +212,31 @@ struct Sandbox::Impl {
     return http::Response::json(201, json_text(out));
   }
 
+  // POST /sandbox/faults {"provider","events":{"duplicate"?,"reorder"?,"delayMs"?},"count"?}:
+  // the events of the provider's next `count` messages whose accounts have a receiver.
+  http::Response add_event_fault(const json& body, Fault fault) {
+    if (fault.provider == kSmtp) {
+      return http::Response::problem(400, "Invalid fault", "the smtp provider posts no events");
+    }
+    for (const char* send_only : {"status", "retryAfter", "delayMs"}) {
+      if (body.contains(send_only)) {
+        return http::Response::problem(
+            400, "Invalid fault",
+            std::string(send_only) +
+                " is for send faults; an event fault has only events and "
+                "count (events.delayMs delays the events)");
+      }
+    }
+    std::string error;
+    fault.events = event_fault(body["events"], error);
+    auto count = int_field(body, "count", 1, 1'000'000'000, error);
+    if (!error.empty()) return http::Response::problem(400, "Invalid fault", error);
+    fault.count = static_cast<std::uint32_t>(count.value_or(1));
+    json out = fault_json(fault);
+    state.event_faults.add(std::move(fault));
+    return http::Response::json(201, json_text(out));
+  }
+
   http::Response inbox() {
     auto recent = state.messages.list({}, {}, kInboxSize);
     std::reverse(recent.begin(), recent.end());
@@ -178,6 +252,10 @@ Sandbox::~Sandbox() = default;
 
 http::Response Sandbox::handle(http::Request& request) {
   return impl_->router.handle(request);
+}
+
+bool Sandbox::wait_for_events(std::chrono::milliseconds timeout) {
+  return impl_->state.events.wait_idle(timeout);
 }
 
 SandboxState& Sandbox::state() {

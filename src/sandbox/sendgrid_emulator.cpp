@@ -38,17 +38,6 @@ http::Response error_response(int status, std::string message) {
   return errors_response(status, {{std::move(message), {}, {}}});
 }
 
-// 401 answers as documented on the v3 "responses" page.
-std::optional<http::Response> authenticate(const http::Request& request, std::string& key) {
-  auto token = bearer_token(request);
-  if (!token) return error_response(401, "authorization required");
-  if (is_revoked(*token)) {
-    return error_response(401, "The provided authorization grant is invalid, expired, or revoked");
-  }
-  key = std::move(*token);
-  return std::nullopt;
-}
-
 http::Response fault_response(const Fault& fault) {
   int s = fault.status;
   std::string message = s == 429   ? "too many requests"
@@ -349,9 +338,20 @@ std::vector<RecordedMessage> records(const json& body, const std::string& accoun
   return out;
 }
 
+// Queues the events of accepted `records` when the account (its API key) has Event Webhooks.
+void queue_events(SandboxState& state, const std::string& key,
+                  const std::vector<RecordedMessage>& records) {
+  if (!state.webhooks.sendgrid.any(key)) return;
+  std::vector<Delivery> deliveries;
+  for (const RecordedMessage& m : records) {
+    deliveries.push_back(delivery_of(m, &sendgrid::event_posts, key));
+  }
+  state.queue_events(std::move(deliveries), kSendGrid);
+}
+
 http::Response send(SandboxState& state, http::Request& request) {
   std::string key;
-  if (auto denied = authenticate(request, key)) return std::move(*denied);
+  if (auto denied = sendgrid::authenticate(request, key)) return std::move(*denied);
   std::chrono::milliseconds delay{0};
   if (auto fault = state.take_fault(kSendGrid)) {
     if (fault->status) return fault_response(*fault);
@@ -373,7 +373,9 @@ http::Response send(SandboxState& state, http::Request& request) {
       response = http::Response{200, {}, {}, {}};
     } else {
       std::string message_id = random_base64url(22);
-      state.messages.record(records(body, key_hint(key), message_id, state.now()));
+      auto accepted = records(body, key_hint(key), message_id, state.now());
+      queue_events(state, key, accepted);
+      state.messages.record(std::move(accepted));
       response = http::Response{202, {{"X-Message-Id", message_id}}, {}, {}};
     }
   }
@@ -384,12 +386,31 @@ http::Response send(SandboxState& state, http::Request& request) {
 // GET /v3/scopes: the credential check (sendgrid/tsg_scopes_v3.json); Herald looks for mail.send.
 http::Response scopes(SandboxState&, http::Request& request) {
   std::string key;
-  if (auto denied = authenticate(request, key)) return std::move(*denied);
+  if (auto denied = sendgrid::authenticate(request, key)) return std::move(*denied);
   json out = {{"scopes", {"mail.send", "mail.batch.read", "user.profile.read", "scopes.read"}}};
   return http::Response::json(200, json_text(out));
 }
 
 }  // namespace
+
+namespace sendgrid {
+
+http::Response error(int status, std::string message) {
+  return error_response(status, std::move(message));
+}
+
+// 401 answers as documented on the v3 "responses" page.
+std::optional<http::Response> authenticate(const http::Request& request, std::string& key) {
+  auto token = bearer_token(request);
+  if (!token) return error(401, "authorization required");
+  if (is_revoked(*token)) {
+    return error(401, "The provided authorization grant is invalid, expired, or revoked");
+  }
+  key = std::move(*token);
+  return std::nullopt;
+}
+
+}  // namespace sendgrid
 
 void add_sendgrid_routes(http::Router& router, SandboxState& state) {
   router.add("POST", "/v3/mail/send", [&state](http::Request& r) { return send(state, r); });

@@ -40,6 +40,19 @@ int base64_value(char c) {
   return -1;
 }
 
+// The first http(s) link of the message's HTML or text (what a click follows), or a stand-in.
+std::string first_link(const RecordedMessage& m) {
+  for (const std::optional<std::string>* part : {&m.html, &m.text}) {
+    if (!*part) continue;
+    std::string_view s = **part;
+    std::size_t at = std::min(s.find("https://"), s.find("http://"));
+    if (at == std::string_view::npos) continue;
+    std::size_t end = s.find_first_of(" \t\r\n\"'<>", at);
+    return std::string(s.substr(at, end == std::string_view::npos ? s.size() - at : end - at));
+  }
+  return "https://example.com/";
+}
+
 }  // namespace
 
 int provider_index(std::string_view name) {
@@ -201,7 +214,33 @@ void IdempotencyCache::clear() {
 SandboxState::SandboxState(const SandboxOptions& options)
     : clock(options.clock ? options.clock : std::make_shared<SystemTime>()),
       messages(options.max_bodies),
-      idempotency(options.idempotency_ttl) {}
+      idempotency(options.idempotency_ttl),
+      events(webhooks, options.events, clock) {}
+
+void SandboxState::queue_events(std::vector<Delivery> deliveries, std::string_view provider) {
+  for (Delivery& d : deliveries) {
+    if (auto fault = event_faults.take(provider); fault && fault->events) d.fault = *fault->events;
+  }
+  events.enqueue(std::move(deliveries));
+}
+
+Delivery delivery_of(const RecordedMessage& m, Shaper shaper, std::string scope) {
+  Delivery d;
+  d.shaper = shaper;
+  d.scope = std::move(scope);
+  d.to = email_address(m.to);
+  d.from = m.from;
+  d.subject = m.subject.value_or("");
+  d.herald_message_id = m.herald_message_id;
+  d.provider_message_id = m.provider_message_id;
+  d.accepted_at = m.received_at;
+  // Only a click needs the link; the rule that says who clicks is email_outcome's.
+  const Outcome outcome = email_outcome(d.to);
+  if (std::ranges::find(outcome.events, EventKind::clicked) != outcome.events.end()) {
+    d.link = first_link(m);
+  }
+  return d;
+}
 
 http::Response with_fault(http::Response response, const Fault& fault) {
   if (fault.retry_after) response.set_header("Retry-After", std::to_string(*fault.retry_after));

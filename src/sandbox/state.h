@@ -18,7 +18,10 @@
 
 #include "core/clock.h"
 #include "http/server/server.h"
+#include "sandbox/event_poster.h"
+#include "sandbox/events.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/webhook_registry.h"
 
 namespace herald::sandbox {
 
@@ -83,13 +86,15 @@ class MessageStore {
   StoreStats stats_;
 };
 
-// A fault to inject into a provider's next send requests.
+// A fault to inject into a provider's next send requests, or (with `events`) into the
+// events of its next accepted messages.
 struct Fault {
   std::string provider;
   int status = 0;  // 0: answer normally (only delay)
   std::uint32_t count = 1;
   std::optional<std::uint32_t> retry_after;  // seconds, sent as Retry-After
   std::chrono::milliseconds delay{0};
+  std::optional<EventFault> events;  // set: an event fault (status and delay unused)
 };
 
 // Faults waiting to be applied, first in first out per provider.
@@ -147,12 +152,23 @@ struct SandboxState {
   TimePoint now() const { return clock->now(); }
   // Takes one use of a fault for a send request; the fault's delay is applied by the caller.
   std::optional<Fault> take_fault(std::string_view provider) { return faults.take(provider); }
+  // Hands the events of a request's accepted messages to the poster, each with one use of the
+  // provider's event fault if one is waiting. The caller has checked that the account has a
+  // receiver.
+  void queue_events(std::vector<Delivery> deliveries, std::string_view provider);
 
   std::shared_ptr<const TimeSource> clock;
   MessageStore messages;
   FaultTable faults;
+  FaultTable event_faults;
   IdempotencyCache idempotency;
+  WebhookRegistry webhooks;
+  EventPoster events;  // after `webhooks`, which its threads read
 };
+
+// The Delivery of an accepted message `m`, whose events `shaper` shapes for `scope`'s
+// receivers.
+Delivery delivery_of(const RecordedMessage& m, Shaper shaper, std::string scope);
 
 // Adds Retry-After and the fault's delay to a provider's error response.
 http::Response with_fault(http::Response response, const Fault& fault);

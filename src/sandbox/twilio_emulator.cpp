@@ -114,6 +114,20 @@ std::size_t utf8_length(std::string_view s) {
   return n;
 }
 
+// Queues the status callbacks of accepted message `m` to its StatusCallback, signed with the
+// auth token the request was made with (Twilio signs with the account's Auth Token).
+void queue_events(SandboxState& state, const http::Request& request, const RecordedMessage& m,
+                  const std::string& callback) {
+  Delivery d = delivery_of(m, &twilio::event_posts, m.account);
+  d.sms = true;
+  d.account = m.account;
+  d.secret = basic_credentials(request).value_or(std::pair<std::string, std::string>()).second;
+  d.callback = callback;
+  std::vector<Delivery> one;
+  one.push_back(std::move(d));
+  state.queue_events(std::move(one), kTwilio);
+}
+
 http::Response send(SandboxState& state, http::Request& request) {
   const std::string& sid = request.param("sid");
   if (auto denied = check_account(request, sid)) return std::move(*denied);
@@ -185,14 +199,16 @@ http::Response send(SandboxState& state, http::Request& request) {
                 {"to", *to},
                 {"uri", base + ".json"}};
 
-    // Herald has no id field at Twilio; it marks its StatusCallback with ?hm=<id>.
+    // Herald has no id field at Twilio; it marks its StatusCallback with ?message=<id>
+    // (providers/twilio.cpp).
+    auto callback = get("StatusCallback");
     std::string herald_id;
-    if (auto callback = get("StatusCallback")) {
+    if (callback) {
       auto q = callback->find('?');
       if (q != std::string::npos) {
         http::Request parsed;
         parsed.query = callback->substr(q + 1);
-        herald_id = parsed.query_param("hm").value_or("");
+        herald_id = parsed.query_param("message").value_or("");
       }
     }
     RecordedMessage m;
@@ -204,6 +220,7 @@ http::Response send(SandboxState& state, http::Request& request) {
     m.herald_message_id = std::move(herald_id);
     m.provider_message_id = message_sid;
     m.received_at = now;
+    if (callback) queue_events(state, request, m, *callback);
     std::vector<RecordedMessage> records;
     records.push_back(std::move(m));
     state.messages.record(std::move(records));

@@ -101,14 +101,14 @@ TEST_F(SandboxEndpointsTest, DeleteClearsMessagesAndCounts) {
 
 TEST_F(SandboxEndpointsTest, StatsCountPerProviderAndDuplicates) {
   // Invariant: a Herald message id seen twice for one provider and recipient is one duplicate,
-  // whichever provider field carried it (Resend tag, SendGrid custom_args, Twilio ?hm=).
+  // whichever provider field carried it (Resend tag, SendGrid custom_args, Twilio ?message=).
   ASSERT_EQ(resend("a@example.com", "m-1").status, 200);
   ASSERT_EQ(resend("a@example.com", "m-1").status, 200);
   ASSERT_EQ(resend("a@example.com", "m-2").status, 200);
   ASSERT_EQ(sendgrid("a@example.com", "m-1").status, 202);  // other provider: not a duplicate
   ASSERT_EQ(sendgrid("a@example.com", "m-1").status, 202);
-  ASSERT_EQ(twilio("%2B15558675310", "https%3A%2F%2Fh%2Fw%3Fhm%3Dm-9").status, 201);
-  ASSERT_EQ(twilio("%2B15558675310", "https%3A%2F%2Fh%2Fw%3Fhm%3Dm-9").status, 201);
+  ASSERT_EQ(twilio("%2B15558675310", "https%3A%2F%2Fh%2Fw%3Fmessage%3Dm-9").status, 201);
+  ASSERT_EQ(twilio("%2B15558675310", "https%3A%2F%2Fh%2Fw%3Fmessage%3Dm-9").status, 201);
   ASSERT_EQ(twilio("%2B15558675310").status, 201);  // no id: never a duplicate
   ASSERT_EQ(twilio("%2B15558675310").status, 201);
   json s = stats();

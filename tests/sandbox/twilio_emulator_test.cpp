@@ -30,7 +30,7 @@ TEST_F(TwilioTest, AcceptsAMessageWith201) {
   // SID.
   auto r = send(
       "To=%2B15558675310&From=%2B15017122661&Body=Hello+%F0%9F%91%8D"
-      "&StatusCallback=https%3A%2F%2Fherald.local%2Fwebhooks%2Ftwilio%3Fhm%3Dm-1");
+      "&StatusCallback=https%3A%2F%2Fherald.local%2Fwebhooks%2Ftwilio%3Fmessage%3Dm-1");
   ASSERT_EQ(r.status, 201) << r.body;
   json j = json::parse(r.body);
   std::string sid = j["sid"];
