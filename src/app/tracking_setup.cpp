@@ -72,8 +72,12 @@ store::TrackingSetup decide(const App& app, const std::string& owner, Channel ch
     s.state = store::TrackingState::manual;  // a key given by hand: the agent set it up
     return s;
   }
-  if (std::string blocked = tracking_blocker(app.config()); !blocked.empty()) {
-    s.reason = std::move(blocked);
+  if (!tracking_blocker(app.config()).empty()) {
+    // (The operator's own words, with the setting to change, are in the start-up log.)
+    s.reason = app.config().tracking
+                   ? "providers send delivery events only to a secure (https) address, which "
+                     "this server does not have yet; the platform's operator can set one up"
+                   : "delivery tracking is turned off on this server";
     return s;
   }
   if (!info.webhooks.registration_api) {
@@ -117,10 +121,11 @@ Result<void> plan_platform_tracking(App& app) {
   for (Channel channel : {Channel::email, Channel::sms}) {
     auto planned = plan_tracking(app, std::string(kPlatformOwner), channel);
     if (!planned) return std::unexpected(planned.error());
-    if (*planned && (*planned)->state == store::TrackingState::off &&
-        !app.platform().account(channel).provider.empty()) {
+    if (*planned && (*planned)->state == store::TrackingState::off) {
+      const std::string blocked = tracking_blocker(app.config());
       spdlog::info("delivery tracking for the platform's {} account is off: {}",
-                   channel == Channel::email ? "email" : "SMS", (*planned)->reason);
+                   channel == Channel::email ? "email" : "SMS",
+                   blocked.empty() ? (*planned)->reason : blocked);
     }
   }
   return {};

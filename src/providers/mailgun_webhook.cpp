@@ -254,9 +254,20 @@ class MailgunWebhook final : public WebhookTwin {
     e.provider_event = name->get<std::string>();
     e.type = lookup(kEvents, e.provider_event).value_or(EventType::unknown);
     if (e.provider_event == "failed") refine_failed(*data, e);
-    // event-data.id is unique only within a day; the signature token is unique per post.
+    // event-data.id is unique within a day, and a redelivery of the event keeps it (with a
+    // new signature token): id and day key the event. Without an id, the token (unique per
+    // post), else the body.
     const auto fields = signed_fields(*body);
-    e.event_key = fields ? fields->token : "";
+    const std::string id = json_string(*data, "id");
+    const auto at = data->find("timestamp");
+    const std::optional<TimePoint> when =
+        at != data->end() ? parse_unix_time(*at) : std::optional<TimePoint>();
+    if (!id.empty() && when) {
+      const auto day = std::chrono::floor<std::chrono::days>(*when).time_since_epoch().count();
+      e.event_key = "id:" + id + "@" + std::to_string(day);
+    } else {
+      e.event_key = fields ? fields->token : "";
+    }
     if (e.event_key.empty()) e.event_key = "sha256:" + sha256_hex(request.body);
     // v:herald_message_id comes back here (per recipient in a batch, by recipient-variables).
     if (const auto* variables = json_object(*data, "user-variables")) {
@@ -268,9 +279,7 @@ class MailgunWebhook final : public WebhookTwin {
       }
     }
     e.recipient = json_string(*data, "recipient");
-    if (const auto at = data->find("timestamp"); at != data->end()) {
-      e.occurred_at = parse_unix_time(*at);
-    }
+    e.occurred_at = when;
     if (e.type != EventType::delivered && e.type != EventType::queued) e.reason = reason_of(*data);
     e.url = json_string(*data, "url");
     e.raw = cap_raw_event(request.body);

@@ -176,14 +176,30 @@ TEST(MailgunWebhook, MapsEveryEventName) {
   }
 }
 
+TEST(MailgunWebhook, ARedeliveryWithAFreshTokenIsTheSameEventAndAnIdlessOneKeysByToken) {
+  json first = {{"signature", signature()}, {"event-data", delivered_data()}};
+  json again = first;
+  again["signature"]["token"] = "a-fresh-token-for-the-redelivery-0123456789abcdefgh";
+  EXPECT_EQ(mailgun().parse(body_request(first))->front().event_key,
+            mailgun().parse(body_request(again))->front().event_key);
+  json next_day = first;
+  next_day["event-data"]["timestamp"] = 1521472262.908181 + 86400;
+  EXPECT_NE(mailgun().parse(body_request(next_day))->front().event_key,
+            mailgun().parse(body_request(first))->front().event_key)
+      << "ids repeat across days";
+  json idless = first;
+  idless["event-data"].erase("id");
+  EXPECT_EQ(mailgun().parse(body_request(idless))->front().event_key, kToken);
+}
+
 TEST(MailgunWebhook, EventCarriesIdsRecipientTimeAndRaw) {
-  // Invariant: the signature token keys the event, user-variables.herald_message_id names
+  // Invariant: event-data.id and its day key the event, user-variables.herald_message_id names
   // Herald's message, the Message-Id (without brackets) is the provider's id, and the
   // recipient, time and raw body are kept.
   const WebhookRequest r = vector_request();
   const DeliveryEvent e = mailgun().parse(r)->front();
   EXPECT_EQ(e.type, EventType::delivered);
-  EXPECT_EQ(e.event_key, kToken);
+  EXPECT_EQ(e.event_key, "id:CPgfbmQMTCKtHW6uIWtuVe@17609");  // 2018-03-19
   EXPECT_EQ(e.message_id, "0190b2a4-7c1e-7d3a-9f00-3c4d5e6f7a81");
   EXPECT_EQ(e.provider_message_id, "20130503182626.18666.16540@mg.wrightrealty.com");
   EXPECT_EQ(e.recipient, "buyer@example.com");

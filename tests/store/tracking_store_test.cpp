@@ -100,6 +100,25 @@ TEST_F(TrackingStoreTest, StatusMovesOnlyForwardAndDuplicatesCountOnce) {
   EXPECT_EQ(detail->history.back().status, MessageStatus::complained);
 }
 
+TEST_F(TrackingStoreTest, EventsOfOneSecondReadInTheOrderAMessageLivesThem) {
+  // SendGrid stamps whole seconds and may post a click before its open and delivery.
+  Message m = sent(alice_, "buyer@example.com");
+  const TimePoint second = std::chrono::floor<std::chrono::seconds>(Clock::now());
+  std::vector<DeliveryEvent> events = {event(EventType::clicked, m, "c"),
+                                       event(EventType::opened, m, "o"),
+                                       event(EventType::delivered, m, "d")};
+  for (auto& e : events) e.occurred_at = second;
+  events.push_back(event(EventType::opened, m, "o2"));
+  events.back().occurred_at = second + std::chrono::seconds(5);  // a later open stays later
+  apply(post(alice_), events);
+  auto timeline = store_->tracking().events_of(m.id);
+  ASSERT_EQ(timeline->size(), 4u);
+  std::vector<EventType> types;
+  for (const auto& e : *timeline) types.push_back(e.event.type);
+  EXPECT_EQ(types, (std::vector<EventType>{EventType::delivered, EventType::opened,
+                                           EventType::clicked, EventType::opened}));
+}
+
 TEST_F(TrackingStoreTest, AnAgentsAccountReportsOnlyThatAgentsMessages) {
   Message bobs = sent(bob_, "buyer@example.com");
   auto r = apply(post(alice_), {event(EventType::bounced, bobs, "e1", BounceKind::hard)});
@@ -185,6 +204,17 @@ TEST_F(TrackingStoreTest, CampaignResultsCountEachMessageOnceAndOpensUniquely) {
   EXPECT_EQ(r->bounced, 1);
   EXPECT_EQ(r->unique_opens, 1);
   EXPECT_EQ(r->unique_clicks, 1);
+
+  // Out of order: a complaint, then its delivered, then the same events again. The status stays
+  // complained, and the message counts once as delivered and once as complained.
+  Message d = sent(alice_, "d@example.com", Via::agent, c.id);
+  apply(post(alice_), {event(EventType::complained, d, "7")});
+  apply(post(alice_), {event(EventType::delivered, d, "8")});
+  apply(post(alice_), {event(EventType::complained, d, "7"), event(EventType::delivered, d, "8")});
+  EXPECT_EQ(status(d), MessageStatus::complained);
+  r = store_->tracking().campaign_results(alice_, c.id);
+  EXPECT_EQ(r->delivered, 2);
+  EXPECT_EQ(r->complained, 1);
 }
 
 }  // namespace

@@ -148,8 +148,9 @@ function oneOf(words) {
 }
 
 // What a credential check proves: "API key" when the provider has one, else "credentials".
+// (The optional webhook key proves nothing about sending, so it is not counted.)
 function credentialWords(provider) {
-  const secrets = (provider?.fields ?? []).filter((f) => f.kind === 'secret');
+  const secrets = (provider?.fields ?? []).filter((f) => f.kind === 'secret' && f.required);
   return secrets.length === 1 && secrets[0].name === 'apiKey' ? 'API key' : 'credentials';
 }
 
@@ -248,7 +249,9 @@ function channelSpec(channel, providers) {
       const rows = [['Provider', providerName(i)]];
       for (const f of p?.fields ?? []) {
         if (f.kind === 'secret') {
-          rows.push([f.label, i[`${f.name}Hint`] ? `ending in ${i[`${f.name}Hint`]}` : 'saved']);
+          const hint = i[`${f.name}Hint`];
+          // An optional key left empty is not shown (there is nothing saved).
+          if (f.required || hint !== undefined) rows.push([f.label, hint ? `ending in ${hint}` : 'saved']);
         } else if (f.kind === 'choice') {
           const c = f.choices.find((x) => x.value === i[f.name]);
           if (i[f.name]) rows.push([f.label, c?.label ?? i[f.name]]);
@@ -259,7 +262,9 @@ function channelSpec(channel, providers) {
       rows.push(['Connected since', timeEl(i.connectedAt)]);
       if (i.tracking) {
         rows.push(['Delivery tracking', trackingText(i.tracking)]);
-        if (i.tracking.receiverUrl) rows.push(['Events go to', h('code', {}, i.tracking.receiverUrl)]);
+        if (i.tracking.receiverUrl && i.tracking.status !== 'notSetUp') {
+          rows.push(['Events go to', h('code', {}, i.tracking.receiverUrl)]);
+        }
       }
       return rows;
     },
@@ -273,7 +278,7 @@ function trackingText(t) {
     case 'on': return t.setUpBy === 'you' ? 'On (you set up the webhook)' : 'On';
     case 'settingUp': return t.reason ? `Setting up: ${t.reason}` : 'Setting up…';
     case 'failing': return `Not working: ${t.reason ?? 'the provider refused the webhook'}`;
-    default: return t.reason ? `Off: ${t.reason}` : 'Off';
+    default: return t.reason ? `Off: ${t.reason.charAt(0).toUpperCase()}${t.reason.slice(1)}.` : 'Off';
   }
 }
 

@@ -1,6 +1,8 @@
 // SQLite implementation of TrackingStore (migrations 16 and 17).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "core/id.h"
 #include "store/sqlite/database.h"
 
@@ -154,6 +156,34 @@ Headers parse_headers(const std::string& text) {
   return out;
 }
 
+// Where an event falls in a message's life, for events stamped in the same second.
+int lifecycle_rank(EventType t) {
+  switch (t) {
+    case EventType::queued:
+      return 0;
+    case EventType::sent:
+      return 1;
+    case EventType::deferred:
+      return 2;
+    case EventType::delivered:
+    case EventType::bounced:
+    case EventType::rejected:
+    case EventType::failed:
+      return 3;
+    case EventType::opened:
+      return 4;
+    case EventType::clicked:
+      return 5;
+    case EventType::complained:
+    case EventType::unsubscribed:
+    case EventType::opted_out:
+      return 6;
+    case EventType::unknown:
+      return 7;
+  }
+  return 7;
+}
+
 // The history line an event writes: "bounced (hard) by Resend: 550 5.1.1 …".
 std::string history_detail(const std::string& provider, const DeliveryEvent& e) {
   std::string out(to_string(e.type));
@@ -250,6 +280,16 @@ class SqliteTrackingStore final : public TrackingStore {
     }
     st->reset();
     if (rc != SQLITE_DONE) return fail(db_->conn.error("delivery events"));
+    // Providers stamp whole seconds (SendGrid, Twilio's order of posts): events of one second
+    // read in the order a message lives them (delivered before opened before clicked).
+    std::ranges::stable_sort(out, [](const StoredEvent& a, const StoredEvent& b) {
+      const TimePoint ta =
+          std::chrono::floor<std::chrono::seconds>(a.event.occurred_at.value_or(a.received_at));
+      const TimePoint tb =
+          std::chrono::floor<std::chrono::seconds>(b.event.occurred_at.value_or(b.received_at));
+      if (ta != tb) return ta < tb;
+      return lifecycle_rank(a.event.type) < lifecycle_rank(b.event.type);
+    });
     return out;
   }
 
@@ -383,7 +423,7 @@ class SqliteTrackingStore final : public TrackingStore {
       ++applied.unmatched;
       return {};
     }
-    TRY_VOID(engagement(*target, e));
+    TRY_VOID(count_result(*target, e));
     if (auto next = status_after(target->status, e)) {
       TRY(up, db_->conn.prepare(
                   "UPDATE messages SET status = ?, updated_at = ?,"
@@ -396,37 +436,39 @@ class SqliteTrackingStore final : public TrackingStore {
       TRY_VOID(db_->conn.run(*up));
       TRY_VOID(insert_event(db_->conn, target->id, target->agent_id,
                             StatusEvent{at, *next, history_detail(post.provider, e)}));
-      TRY_VOID(count_result(*target, *next));
       ++applied.status_changes;
     }
     return suppress(post, *target, e, policy, now, applied);
   }
 
-  // A campaign's results: each message counted once per outcome it reaches.
-  Result<void> count_result(const Target& t, MessageStatus next) {
+  // A campaign's results: each message counted once per outcome, on the first event of it
+  // (delivered, hard bounce, complaint, open, click, unsubscribe), whatever order the events
+  // arrive in: a delivered that comes after a complaint moves no status but still counts (a
+  // complaint means it arrived); one after a bounce or failure does not.
+  Result<void> count_result(const Target& t, const DeliveryEvent& e) {
     if (t.campaign_id.empty()) return {};
-    const char* column = next == MessageStatus::delivered    ? "delivered"
-                         : next == MessageStatus::bounced    ? "bounced"
-                         : next == MessageStatus::complained ? "complained"
+    if (e.type == EventType::delivered &&
+        (t.status == MessageStatus::bounced || t.status == MessageStatus::failed)) {
+      return {};
+    }
+    const bool hard = e.bounce == BounceKind::hard;
+    const char* column = e.type == EventType::delivered      ? "delivered"
+                         : e.type == EventType::bounced      ? (hard ? "bounced" : nullptr)
+                         : e.type == EventType::complained   ? "complained"
+                         : e.type == EventType::opened       ? "unique_opens"
+                         : e.type == EventType::clicked      ? "unique_clicks"
+                         : e.type == EventType::unsubscribed ? "unsubscribed"
                                                              : nullptr;
     if (column == nullptr) return {};
-    return bump(t, column);
-  }
-
-  // Unique opens and clicks (the first of each per message), and unsubscribes.
-  Result<void> engagement(const Target& t, const DeliveryEvent& e) {
-    if (t.campaign_id.empty()) return {};
-    if (e.type == EventType::unsubscribed) return bump(t, "unsubscribed");
-    if (e.type != EventType::opened && e.type != EventType::clicked) return {};
-    TRY(seen, db_->conn.prepare(
-                  "SELECT COUNT(*) FROM delivery_events WHERE message_id = ? AND type = ?"));
+    TRY(seen, db_->conn.prepare("SELECT COUNT(*) FROM delivery_events WHERE message_id = ?"
+                                " AND type = ? AND (type <> 'bounced' OR bounce = 'hard')"));
     seen->bind(1, t.id).bind(2, to_string(e.type));
     const int rc = seen->step();
     const std::int64_t n = rc == SQLITE_ROW ? seen->int64(0) : 0;
     seen->reset();
-    if (rc != SQLITE_ROW) return fail(db_->conn.error("count engagement"));
+    if (rc != SQLITE_ROW) return fail(db_->conn.error("count campaign results"));
     if (n != 1) return {};  // this event is in already: the first makes the count 1
-    return bump(t, e.type == EventType::opened ? "unique_opens" : "unique_clicks");
+    return bump(t, column);
   }
 
   Result<void> bump(const Target& t, std::string_view column) {
