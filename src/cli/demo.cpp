@@ -155,6 +155,61 @@ DemoAgent own_mail_server_agent(const std::string& host, std::uint16_t port) {
               std::string(sandbox::kSmtpUsername) + "."};
 }
 
+// A "market update" campaign from `agent_id` to five buyers, two of whose addresses bounce in
+// the sandbox; waits until the providers' events have come back and says what they reported.
+std::string run_demo_campaign(ApiClient& api, const std::string& agent_id) {
+  const std::string base = "/api/v1/agents/" + agent_id;
+  const std::vector<std::pair<std::string, std::string>> buyers = {
+      {"Alex Kim", "alex.kim@example.com"},
+      {"Jordan Lee", "jordan.lee@example.com"},
+      {"Casey Fox", "open.casey@example.com"},
+      {"Robin Hale", "bounce.robin@example.com"},
+      {"Morgan Day", "bounce.morgan@example.com"}};
+  for (const auto& [name, email] : buyers) {
+    auto added = api.call("POST", base + "/contacts",
+                          {{"name", name},
+                           {"email", email},
+                           {"role", "buyer"},
+                           {"tags", {"demo-update"}},
+                           {"consent", {{"email", true}}}});
+    if (!added) return "Campaign: could not add the buyers (" + added.error().message + ")";
+  }
+  auto created = api.call("POST", base + "/campaigns",
+                          {{"name", "Spring market update"},
+                           {"channel", "email"},
+                           {"template", "market_update"},
+                           {"audience", {{"roles", json::array()}, {"tags", {"demo-update"}}}}});
+  if (!created) return "Campaign: could not create it (" + created.error().message + ")";
+  const std::string id = (*created)["id"];
+  if (auto launched = api.call("POST", base + "/campaigns/" + id + "/launch", json::object());
+      !launched) {
+    return "Campaign: could not launch it (" + launched.error().message + ")";
+  }
+  json results;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto c = api.call("GET", base + "/campaigns/" + id);
+    if (c) results = (*c)["results"];
+    if (results.is_object() && results.value("delivered", 0) + results.value("bounced", 0) >=
+                                   static_cast<int>(buyers.size())) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string suppressed;
+  if (auto list = api.call("GET", base + "/suppressions"); list) {
+    for (const auto& s : (*list)["items"]) {
+      if (!suppressed.empty()) suppressed += ", ";
+      suppressed += s["address"].get<std::string>() + " (" + s["reason"].get<std::string>() + ")";
+    }
+  }
+  const auto n = [&](const char* k) { return std::to_string(results.value(k, 0)); };
+  return "Campaign \"Spring market update\" (Wright Realty, " + std::to_string(buyers.size()) +
+         " buyers), as the provider reported it: " + n("delivered") + " delivered, " +
+         n("bounced") + " bounced, " + n("uniqueOpens") + " opened.\n  Suppressed since: " +
+         (suppressed.empty() ? std::string("nobody") : suppressed) + ".";
+}
+
 }  // namespace
 
 int run_demo(const DemoOptions& options) {
@@ -219,9 +274,11 @@ int run_demo(const DemoOptions& options) {
       {"HERALD_TWILIO_BASE_URL", sandbox_url},
       {"HERALD_OPERATOR_EMAIL", "operator@platform.com"},
       {"HERALD_OPERATOR_PASSWORD", "operator-demo-password"},
-      // Links and the sandbox's delivery events come back to this loopback address.
-      {"HERALD_PUBLIC_URL",
-       "http://" + herald_listen->first + ":" + std::to_string(herald_listen->second)},
+      // Links and the sandbox's delivery events come back to this loopback address (port 0:
+      // the one the server gets, which `serve` puts in the public URL itself).
+      {"HERALD_PUBLIC_URL", herald_listen->second == 0 ? std::string()
+                                                       : "http://" + herald_listen->first + ":" +
+                                                             std::to_string(herald_listen->second)},
       {"HERALD_ALLOW_INSECURE_PUBLIC_URL", "1"},
   };
   auto config = app::load_config([&env](const char* name) -> const char* {
@@ -273,11 +330,14 @@ int run_demo(const DemoOptions& options) {
     }
   }
 
-  // 4. Wait (briefly) for every welcome message to reach a terminal state.
+  // 4. Wait (briefly) for every welcome message to reach a terminal state, and for the
+  // providers' delivery events (the sandbox posts them back) to say what became of it.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  const auto events_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   std::map<std::string, json> logs;
   while (std::chrono::steady_clock::now() < deadline) {
     bool all_done = true;
+    bool all_reported = true;
     for (const auto& a : agents) {
       auto page = api.call("GET", "/api/v1/agents/" + a.id + "/messages");
       if (!page) continue;
@@ -285,11 +345,17 @@ int run_demo(const DemoOptions& options) {
       for (const auto& m : (*page)["items"]) {
         std::string s = m["status"];
         if (s == "queued" || s == "sending" || s == "retrying") all_done = false;
+        // A mail server (SMTP) reports nothing back: its "sent" is final.
+        const bool reports = m["route"].is_object() && m["route"]["provider"] != "smtp";
+        if (s == "sent" && reports) all_reported = false;
       }
     }
-    if (all_done) break;
+    if (all_done && (all_reported || std::chrono::steady_clock::now() > events_deadline)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // 5. A small campaign with two addresses that bounce: it ends with delivered and bounced
+  // counts, and the bounced addresses on the agent's suppression list.
+  const std::string campaign_summary = run_demo_campaign(api, agents[0].id);
 
   std::cout << "\nHerald demo is running.\n\n";
   for (const auto& a : agents) {
@@ -311,6 +377,7 @@ int run_demo(const DemoOptions& options) {
       std::cout << "\n";
     }
   }
+  std::cout << "\n" << campaign_summary << "\n";
   std::cout << "\n  Dashboard         " << herald_url << "/app/\n";
   for (const auto& a : agents) {
     std::cout << "    log in as " << a.agent["email"].get<std::string>() << " / "

@@ -39,14 +39,21 @@ class DemoTest : public ::testing::Test {
 TEST_F(DemoTest, EveryAgentsWelcomeEmailArrivesAndTheFourthOverItsOwnMailServer) {
   // Invariant: the four welcome emails are sent through the route each scenario promises, and
   // the fourth agent's comes in over SMTP with its own branding.
-  for (const char* line : {"email to homer@example.com: sent via agent sendgrid",
-                           "email to ann@example.com: sent via platform resend",
-                           "email to bo@example.com: sent via platform resend",
+  // The providers' delivery events came back (SMTP reports none: its mail stays sent).
+  for (const char* line : {"email to homer@example.com: delivered via agent sendgrid",
+                           "email to ann@example.com: delivered via platform resend",
+                           "email to bo@example.com: delivered via platform resend",
                            "email to sam@example.com: sent via agent smtp, From: Harbor Homes "
                            "<dana@harborhomes.com>, paid by agent"}) {
     EXPECT_NE(output_.find(line), std::string::npos) << line << "\n" << output_;
   }
   EXPECT_NE(output_.find("Scenario 4: own mail server (SMTP)"), std::string::npos) << output_;
+  // The tracking loop: a campaign whose bounces come back and suppress their addresses.
+  EXPECT_NE(output_.find("as the provider reported it: 3 delivered, 2 bounced, 1 opened."),
+            std::string::npos)
+      << output_;
+  EXPECT_NE(output_.find("bounce.robin@example.com (bounced)"), std::string::npos) << output_;
+  EXPECT_NE(output_.find("bounce.morgan@example.com (bounced)"), std::string::npos) << output_;
   EXPECT_NE(output_.find("through her own mail server, smtp://127.0.0.1:"), std::string::npos)
       << output_;
 

@@ -366,10 +366,13 @@ class SqliteTrackingStore final : public TrackingStore {
     static const std::string kById = "id = ?1";
     static const std::string kByProvider =
         "route_provider = ?3 AND provider_message_id = ?1 AND provider_message_id <> ''";
+    // (A message still in flight has no route recorded yet: the platform's account may report
+    // on it before Herald has written down that the platform's account sent it.)
+    static const std::string kPlatform = " AND (route_via = 'platform' OR route_via = '')";
     static const std::string kSql[2][2] = {
-        {kSelect + kById + " AND agent_id = ?2", kSelect + kById + " AND route_via = 'platform'"},
+        {kSelect + kById + " AND agent_id = ?2", kSelect + kById + kPlatform},
         {kSelect + kByProvider + " AND agent_id = ?2 LIMIT 1",
-         kSelect + kByProvider + " AND route_via = 'platform' LIMIT 1"}};
+         kSelect + kByProvider + kPlatform + " LIMIT 1"}};
     const bool platform = post.owner == "platform";
     Statement* st = nullptr;
     if (!e.message_id.empty()) {
