@@ -24,12 +24,11 @@ constexpr std::array<std::pair<EventType, std::string_view>, 13> kTypes{{
 }};
 
 // How far along its delivery a message the provider accepted is; an event moves it only to a
-// higher rank. Sending counts as sent: a fast provider's event can arrive before Herald has
-// recorded the send's answer (the record then keeps what the event said). Not handed to a
-// provider (queued, retrying, suppressed): none.
+// higher rank. Not accepted (queued, sending, retrying, suppressed): none. (A message still in
+// flight keeps its events on its timeline but not their status: a crash then requeues it as
+// it was, so a provider that dedupes by key sees the same batch again.)
 std::optional<int> rank(MessageStatus s) {
   switch (s) {
-    case MessageStatus::sending:
     case MessageStatus::sent:
       return 0;
     case MessageStatus::deferred:

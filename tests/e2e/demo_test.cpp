@@ -39,13 +39,21 @@ class DemoTest : public ::testing::Test {
 TEST_F(DemoTest, EveryAgentsWelcomeEmailArrivesAndTheFourthOverItsOwnMailServer) {
   // Invariant: the four welcome emails are sent through the route each scenario promises, and
   // the fourth agent's comes in over SMTP with its own branding.
-  // The providers' delivery events came back (SMTP reports none: its mail stays sent).
-  for (const char* line : {"email to homer@example.com: delivered via agent sendgrid",
-                           "email to ann@example.com: delivered via platform resend",
-                           "email to bo@example.com: delivered via platform resend",
+  // Sent, or already reported delivered by the provider's events (SMTP reports none).
+  for (const char* line : {"email to homer@example.com: * via agent sendgrid",
+                           "email to ann@example.com: * via platform resend",
+                           "email to bo@example.com: * via platform resend",
                            "email to sam@example.com: sent via agent smtp, From: Harbor Homes "
                            "<dana@harborhomes.com>, paid by agent"}) {
-    EXPECT_NE(output_.find(line), std::string::npos) << line << "\n" << output_;
+    std::string sent(line), delivered(line);
+    if (auto star = sent.find('*'); star != std::string::npos) {
+      sent.replace(star, 1, "sent");
+      delivered.replace(star, 1, "delivered");
+    }
+    EXPECT_TRUE(output_.find(sent) != std::string::npos ||
+                output_.find(delivered) != std::string::npos)
+        << line << "\n"
+        << output_;
   }
   EXPECT_NE(output_.find("Scenario 4: own mail server (SMTP)"), std::string::npos) << output_;
   // The tracking loop: a campaign whose bounces come back and suppress their addresses.

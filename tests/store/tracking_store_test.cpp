@@ -119,35 +119,6 @@ TEST_F(TrackingStoreTest, EventsOfOneSecondReadInTheOrderAMessageLivesThem) {
                                            EventType::clicked, EventType::opened}));
 }
 
-TEST_F(TrackingStoreTest, AnEventThatOutrunsTheSendsAnswerIsKeptWhenTheAnswerIsRecorded) {
-  // A fast provider posts delivered while Herald still has the message in flight.
-  Message m;
-  m.id = new_id();
-  m.agent_id = alice_;
-  m.channel = Channel::email;
-  m.to_address = "fast@example.com";
-  m.template_key = "seller_welcome";
-  m.next_attempt_at = m.created_at = m.updated_at = Clock::now();
-  ASSERT_TRUE(store_->enqueue(std::vector<Message>{m}).has_value());
-  auto now = Clock::now() + std::chrono::seconds(1);
-  ASSERT_TRUE(store_->claim_due({now, now + std::chrono::minutes(2), "w", 100, std::nullopt}));
-  ASSERT_EQ(status(m), MessageStatus::sending);
-  auto r = apply(post(alice_), {event(EventType::delivered, m, "early")});
-  EXPECT_EQ(r.status_changes, 1);
-  EXPECT_EQ(status(m), MessageStatus::delivered);
-  Outcome o;
-  o.message_id = m.id;
-  o.agent_id = alice_;
-  o.status = MessageStatus::sent;
-  o.attempts = 1;
-  o.provider_message_id = "pm-fast";
-  o.route = RouteSummary{ProviderId("resend"), Via::agent, "a@example.com", "", Via::agent};
-  ASSERT_TRUE(store_->record_outcomes(std::vector<Outcome>{o}).has_value());
-  auto detail = *store_->find_message(m.id, "");
-  EXPECT_EQ(detail->message.status, MessageStatus::delivered) << "the answer must not undo it";
-  EXPECT_EQ(detail->message.provider_message_id, "pm-fast") << "the answer is still recorded";
-}
-
 TEST_F(TrackingStoreTest, AnAgentsAccountReportsOnlyThatAgentsMessages) {
   Message bobs = sent(bob_, "buyer@example.com");
   auto r = apply(post(alice_), {event(EventType::bounced, bobs, "e1", BounceKind::hard)});

@@ -695,21 +695,13 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  // A send's answer is recorded on a message not yet answered, or one whose provider's delivery
-  // event came first (a fast provider); then the status stays what the event reported.
-  static constexpr std::string_view kRecordable =
-      "('queued','sending','retrying','deferred','delivered','bounced','complained')";
-  static constexpr std::string_view kStatusUnlessReported =
-      "CASE WHEN status IN ('deferred','delivered','bounced','complained') THEN status ELSE ?1 END";
-
   Result<void> record_outcomes(std::span<const Outcome> outcomes) override {
     std::lock_guard lock(db_->mu);
     Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
     // One statement per message: status, route, and (when rendered) the content it keeps.
     TRY(up, db_->conn.prepare(
-                "UPDATE messages SET status = " + std::string(kStatusUnlessReported) +
-                ", attempts = ?2, next_attempt_at = ?3,"
+                "UPDATE messages SET status = ?1, attempts = ?2, next_attempt_at = ?3,"
                 " last_error = ?4, provider_message_id = ?5, route_provider = ?6, route_via = ?7,"
                 " route_from = ?8, route_reply_to = ?9, payer = ?10, lease_until = 0,"
                 " claimed_by = '', updated_at = ?11,"
@@ -718,8 +710,8 @@ class SqliteStore final : public Store {
                 " body_html = CASE WHEN ?16 THEN ?18 ELSE body_html END,"
                 " sent_at = CASE WHEN ?19 > 0 THEN ?19 ELSE sent_at END,"
                 " sent_http_status = CASE WHEN ?19 > 0 THEN ?20 ELSE sent_http_status END"
-                " WHERE id = ?12 AND agent_id = ?13 AND status IN " +
-                std::string(kRecordable) + " RETURNING campaign_id"));
+                " WHERE id = ?12 AND agent_id = ?13 AND status IN ('queued','sending','retrying')"
+                " RETURNING campaign_id"));
     // A message taken straight from its campaign's audience is inserted whole, with its
     // outcome; if its chunk was queued meanwhile (lease expired), the queued row takes the
     // outcome as above.
@@ -732,9 +724,7 @@ class SqliteStore final : public Store {
                  " ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
                  " CASE WHEN ?14 THEN ?15 ELSE '' END, CASE WHEN ?16 THEN ?17 ELSE '' END,"
                  " CASE WHEN ?16 THEN ?18 ELSE '' END, ?19, ?20) ON CONFLICT (id) DO UPDATE SET"
-                 " status = " +
-                 std::string(kStatusUnlessReported) +
-                 ", attempts = ?2, next_attempt_at = ?3, last_error = ?4,"
+                 " status = ?1, attempts = ?2, next_attempt_at = ?3, last_error = ?4,"
                  " provider_message_id = ?5, route_provider = ?6, route_via = ?7, route_from = ?8,"
                  " route_reply_to = ?9, payer = ?10, lease_until = 0, claimed_by = '',"
                  " updated_at = ?11, subject = CASE WHEN ?14 THEN ?15 ELSE subject END,"
@@ -742,8 +732,8 @@ class SqliteStore final : public Store {
                  " body_html = CASE WHEN ?16 THEN ?18 ELSE body_html END,"
                  " sent_at = CASE WHEN ?19 > 0 THEN ?19 ELSE sent_at END,"
                  " sent_http_status = CASE WHEN ?19 > 0 THEN ?20 ELSE sent_http_status END"
-                 " WHERE agent_id = ?13 AND status IN " +
-                 std::string(kRecordable)));
+                 " WHERE agent_id = ?13 AND status IN"
+                 " ('queued','sending','retrying')"));
     std::int64_t now = ms(Clock::now());
     // Campaign counters move with their messages: (agent, campaign) → sent, failed, suppressed.
     std::map<std::pair<std::string, std::string>, std::array<std::int64_t, 3>> counted;
