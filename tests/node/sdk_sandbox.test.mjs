@@ -294,7 +294,7 @@ test('twilio SDK: send is accepted (201) and recorded', async () => {
     to,
     from: '+15017122661',
     body: 'Open house Saturday',
-    statusCallback: 'https://herald.local/webhooks/twilio?hm=hm-twilio-1',
+    statusCallback: 'https://herald.local/webhooks/twilio?message=hm-twilio-1',
   });
   assert.match(message.sid, /^SM[0-9a-f]{32}$/);
   assert.equal(message.status, 'queued');
