@@ -45,9 +45,8 @@ Result<std::optional<Account>> account_of(App& app, const std::string& owner, Ch
   return Account{providers::find_provider(route->provider), std::move(route->credentials)};
 }
 
-std::string seal_label(Channel channel) {
-  return std::string("tracking:") + (channel == Channel::email ? "email" : "sms");
-}
+// What the key a registration returned is sealed as (agents.h's labels; no field has this name).
+constexpr std::string_view kRegisteredKey = "registeredWebhookKey";
 
 // The set-up `account` needs now, given what was set up before (`previous`).
 store::TrackingSetup decide(const App& app, const std::string& owner, Channel channel,
@@ -153,7 +152,8 @@ Result<store::TrackingSetup> register_receiver(App& app, net::HttpClient& http,
   setup.updated_at = app.clock().now();
   if (step.key && !step.key->empty()) {
     const Secret key(*step.key);
-    setup.sealed_key = app.sealer().seal(key.reveal(), setup.owner, seal_label(setup.channel));
+    setup.sealed_key =
+        app.sealer().seal(key.reveal(), setup.owner, seal_label(setup.channel, kRegisteredKey));
     setup.key_hint = key.hint();
     setup.state = store::TrackingState::on;
     setup.reason.clear();
@@ -209,7 +209,7 @@ Result<Secret> tracking_key(App& app, std::string_view provider_id, const std::s
   auto setup = app.store().tracking().setup_of(owner, info.channel);
   if (!setup) return std::unexpected(setup.error());
   if (!*setup || (*setup)->provider != info.id || (*setup)->sealed_key.empty()) return none();
-  return app.sealer().open((*setup)->sealed_key, owner, seal_label(info.channel));
+  return app.sealer().open((*setup)->sealed_key, owner, seal_label(info.channel, kRegisteredKey));
 }
 
 }  // namespace herald::app

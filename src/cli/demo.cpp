@@ -155,6 +155,55 @@ DemoAgent own_mail_server_agent(const std::string& host, std::uint16_t port) {
               std::string(sandbox::kSmtpUsername) + "."};
 }
 
+// Every agent's message log once each message is terminal and, within 5 seconds, once the
+// providers' delivery events (the sandbox posts them back) have said what became of it; at most
+// 15 seconds in all. By agent id.
+std::map<std::string, json> settled_logs(ApiClient& api, const std::vector<DemoAgent>& agents) {
+  const auto start = std::chrono::steady_clock::now();
+  std::map<std::string, json> logs;
+  while (std::chrono::steady_clock::now() < start + std::chrono::seconds(15)) {
+    bool all_done = true;
+    bool all_reported = true;
+    for (const auto& a : agents) {
+      auto page = api.call("GET", "/api/v1/agents/" + a.id + "/messages");
+      if (!page) continue;
+      logs[a.id] = (*page)["items"];
+      for (const auto& m : (*page)["items"]) {
+        std::string s = m["status"];
+        if (s == "queued" || s == "sending" || s == "retrying") all_done = false;
+        // A mail server (SMTP) reports nothing back: its "sent" is final.
+        const bool reports = m["route"].is_object() && m["route"]["provider"] != "smtp";
+        if (s == "sent" && reports) all_reported = false;
+      }
+    }
+    const bool waited = std::chrono::steady_clock::now() > start + std::chrono::seconds(5);
+    if (all_done && (all_reported || waited)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return logs;
+}
+
+// One agent's heading and its messages: status, route, sender, who paid.
+void print_agent(const DemoAgent& a, const json& log) {
+  std::cout << a.label << " — " << a.agent["name"].get<std::string>() << " (agent " << a.id
+            << ")\n";
+  if (!a.note.empty()) std::cout << "  " << a.note << "\n";
+  for (const auto& m : log) {
+    const json& route = m["route"];
+    std::cout << "  " << m["channel"].get<std::string>() << " to " << m["to"].get<std::string>()
+              << ": " << m["status"].get<std::string>();
+    if (route.is_object()) {
+      std::cout << " via " << route["via"].get<std::string>() << " "
+                << route["provider"].get<std::string>()
+                << ", From: " << route["from"].get<std::string>();
+      if (!route["replyTo"].is_null())
+        std::cout << ", Reply-To: " << route["replyTo"].get<std::string>();
+      std::cout << ", paid by " << route["payer"].get<std::string>();
+    }
+    std::cout << "\n";
+  }
+}
+
 // A "market update" campaign from `agent_id` to five buyers, two of whose addresses bounce in
 // the sandbox; waits until the providers' events have come back and says what they reported.
 std::string run_demo_campaign(ApiClient& api, const std::string& agent_id) {
@@ -330,53 +379,14 @@ int run_demo(const DemoOptions& options) {
     }
   }
 
-  // 4. Wait (briefly) for every welcome message to reach a terminal state, and for the
-  // providers' delivery events (the sandbox posts them back) to say what became of it.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  const auto events_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  std::map<std::string, json> logs;
-  while (std::chrono::steady_clock::now() < deadline) {
-    bool all_done = true;
-    bool all_reported = true;
-    for (const auto& a : agents) {
-      auto page = api.call("GET", "/api/v1/agents/" + a.id + "/messages");
-      if (!page) continue;
-      logs[a.id] = (*page)["items"];
-      for (const auto& m : (*page)["items"]) {
-        std::string s = m["status"];
-        if (s == "queued" || s == "sending" || s == "retrying") all_done = false;
-        // A mail server (SMTP) reports nothing back: its "sent" is final.
-        const bool reports = m["route"].is_object() && m["route"]["provider"] != "smtp";
-        if (s == "sent" && reports) all_reported = false;
-      }
-    }
-    if (all_done && (all_reported || std::chrono::steady_clock::now() > events_deadline)) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  // 4. Wait (briefly) for the welcome messages and what the providers report of them.
+  std::map<std::string, json> logs = settled_logs(api, agents);
   // 5. A small campaign with two addresses that bounce: it ends with delivered and bounced
   // counts, and the bounced addresses on the agent's suppression list.
   const std::string campaign_summary = run_demo_campaign(api, agents[0].id);
 
   std::cout << "\nHerald demo is running.\n\n";
-  for (const auto& a : agents) {
-    std::cout << a.label << " — " << a.agent["name"].get<std::string>() << " (agent " << a.id
-              << ")\n";
-    if (!a.note.empty()) std::cout << "  " << a.note << "\n";
-    for (const auto& m : logs[a.id]) {
-      const json& route = m["route"];
-      std::cout << "  " << m["channel"].get<std::string>() << " to " << m["to"].get<std::string>()
-                << ": " << m["status"].get<std::string>();
-      if (route.is_object()) {
-        std::cout << " via " << route["via"].get<std::string>() << " "
-                  << route["provider"].get<std::string>()
-                  << ", From: " << route["from"].get<std::string>();
-        if (!route["replyTo"].is_null())
-          std::cout << ", Reply-To: " << route["replyTo"].get<std::string>();
-        std::cout << ", paid by " << route["payer"].get<std::string>();
-      }
-      std::cout << "\n";
-    }
-  }
+  for (const auto& a : agents) print_agent(a, logs[a.id]);
   std::cout << "\n" << campaign_summary << "\n";
   std::cout << "\n  Dashboard         " << herald_url << "/app/\n";
   for (const auto& a : agents) {

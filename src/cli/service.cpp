@@ -79,12 +79,6 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   if (auto planned = app::plan_platform_tracking(*app_); !planned) {
     return std::unexpected(planned.error());
   }
-  // One try now, so the first messages after start-up are tracked too (a provider that cannot
-  // be reached is tried again by the worker, later).
-  if (auto first = make_client(); first) {
-    if (auto ran = app::run_due_registrations(*app_, *first, 2); !ran)
-      spdlog::warn("delivery tracking set-up: {}", ran.error().message);
-  }
   tracking_ = std::make_unique<app::TrackingWorker>(*app_, make_client);
   tracking_->start();
   return listening;
