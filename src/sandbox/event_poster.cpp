@@ -105,7 +105,10 @@ std::vector<EventPoster::Job> EventPoster::take() {
       if (delayed_.empty()) {
         wake_.wait(lock);
       } else {
-        wake_.wait_until(lock, delayed_.begin()->first);
+        // A copy: wait_until holds its deadline by reference while the lock is released, and
+        // another poster may take (and erase) that delayed message meanwhile.
+        const Steady::time_point due = delayed_.begin()->first;
+        wake_.wait_until(lock, due);
       }
     }
     const std::size_t n = std::min(ready_.size(), std::max<std::size_t>(1, options_.batch));
