@@ -109,7 +109,9 @@ TEST_P(TrackingE2e, HeraldRegistersItsReceiverAndACampaignEndsWithEveryOutcome) 
   if (provider == "mailgun") body["domain"] = "mg.tracked-realty.com";
   auto put = api.put("/api/v1/agents/" + agent + "/integrations/email", body);
   ASSERT_EQ(put.status, 200) << put.raw;
-  EXPECT_EQ(put.body["tracking"]["status"], "settingUp") << put.raw;
+  // The worker may already have registered it by the time the answer is written.
+  const std::string first = put.body["tracking"]["status"];
+  EXPECT_TRUE(first == "settingUp" || first == "on") << put.raw;
   expect_tracking_on(api, agent, "email");
 
   const std::vector<std::string> people = {"ok0",       "bounce1", "soft2",
