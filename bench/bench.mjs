@@ -33,6 +33,13 @@
 //   --poll-ms MS          how often Herald's campaign counts are polled before the sandbox has
 //                         received every message (default 1000; then every 50 ms)
 //   --keep                keep the temporary data directory and logs
+//   --events              delivery tracking on versus off (issue #12), instead of the above: the
+//                         Resend campaign (--recipients) twice, each on a fresh Herald, first
+//                         with HERALD_TRACKING=off, then on (Herald registers its receiver with
+//                         the sandbox, which posts a signed `delivered` event per message while
+//                         the campaign runs); msg/s on ÷ off, events the receiver acknowledged
+//                         per second, its latency as the sandbox timed each post (p50/p99), and
+//                         how long until every event was applied to its message
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, openSync, closeSync, chmodSync, existsSync, constants as fsConstants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -60,6 +67,7 @@ function parseArgs(argv) {
     providers: [...PROVIDERS],
     smtpConnections: 5,
     pollMs: 1000,
+    events: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const num = () => {
@@ -75,6 +83,7 @@ function parseArgs(argv) {
       case '--concurrency': a.concurrency = num(); break;
       case '--latency-samples': a.latencySamples = num(); break;
       case '--keep': a.keep = true; break;
+      case '--events': a.events = true; break;
       case '--poll-ms': a.pollMs = Math.max(10, num()); break;
       case '--smtp-connections': a.smtpConnections = num(); break;
       case '--providers':
@@ -174,11 +183,11 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-function startSandbox(bin, maxBodies, logFile) {
+function startSandbox(bin, maxBodies, logFile, extraArgs = []) {
   return new Promise((resolve, reject) => {
     const err = openSync(logFile, 'a');
     const child = track(
-      spawn(bin, ['sandbox', '--listen', '127.0.0.1:0', '--max-bodies', String(maxBodies)], {
+      spawn(bin, ['sandbox', '--listen', '127.0.0.1:0', '--max-bodies', String(maxBodies), ...extraArgs], {
         stdio: ['ignore', 'pipe', err],
       }),
     );
@@ -723,6 +732,147 @@ async function runCampaign(ctx, agent, { channel, template, expected, label, onR
   };
 }
 
+// ---------------------------------------------------------------- delivery tracking (--events)
+
+// The Resend campaign twice, each on a fresh Herald over the same sandbox: tracking off, then
+// on. With tracking on, the sandbox posts a signed `delivered` event per message to the
+// receiver Herald registered, while the campaign is still sending; the run ends when Herald
+// has applied every one (the campaign's results count them delivered).
+async function trackingComparison({ args, bin, env, tmp, sandboxUrl, results }) {
+  const sizeLabel = args.recipients >= 1000000 ? `${args.recipients / 1000000}M` : `${Math.round(args.recipients / 1000)}k`;
+  const out = { provider: 'resend', recipients: args.recipients, off: null, on: null };
+  for (const mode of ['off', 'on']) {
+    const dataDir = path.join(tmp, `data-${mode}`);
+    mkdirSync(dataDir);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const modeEnv = {
+      ...env,
+      HERALD_DATA_DIR: dataDir,
+      HERALD_LISTEN: `127.0.0.1:${port}`,
+      HERALD_PUBLIC_URL: url,
+      HERALD_TRACKING: mode,
+      // Receivers on plain http (loopback) are fine for a benchmark.
+      HERALD_ALLOW_INSECURE_PUBLIC_URL: '1',
+    };
+    // The sandbox's counters (events posted, receiver latency) start again for each run.
+    await fetch(`${sandboxUrl}/sandbox/reset`, { method: 'POST' });
+    const serve = await startServe(bin, modeEnv, url, path.join(tmp, `serve-${mode}.log`));
+    const api = apiClient(url, env.HERALD_PLATFORM_TOKEN);
+    const ctx = { api, sandboxUrl, servePid: serve.pid, pollMs: args.pollMs };
+    log(`tracking ${mode}: herald serve ${url} (pid ${serve.pid})`);
+    const agent = await createAgent(api, 'resend');
+    if (mode === 'on') await trackingReady(api, agent);
+    log(`  importing ${fmt(args.recipients)} contacts …`);
+    results.imports[`resend-${mode}`] = await importContacts(api, agent, emailCsv(args.recipients, recipientDomain('resend')), args.recipients);
+    const template = await pickTemplate(api, agent.id, 'email', 'market_update');
+    log(`  resend: email campaign to ${fmt(args.recipients)}, tracking ${mode} …`);
+    const events = mode === 'on' ? eventSampler(sandboxUrl) : null;
+    const tLaunch = now();
+    const c = await runCampaign(ctx, agent, {
+      channel: 'email',
+      template,
+      expected: args.recipients,
+      label: `resend email ${sizeLabel}, tracking ${mode}`,
+      receiver: sandboxReceiver(sandboxUrl, 'resend'),
+    });
+    delete c.latency;
+    delete c.sample;
+    results.campaigns.push(c);
+    log(`  ${fmt(c.messagesPerSecond)} msg/s, ${c.failed} failed, peak RSS ${fmt(mb(c.peakRssBytes), 1)} MB`);
+    out[mode] = { messagesPerSecond: c.messagesPerSecond, seconds: c.seconds, peakRssBytes: c.peakRssBytes, serveCpuSeconds: c.serveCpuSeconds };
+    if (events) {
+      log('  waiting until every delivered event is applied …');
+      out.on.events = await eventsApplied(ctx, agent, c, events, tLaunch);
+      const e = out.on.events;
+      log(`  ${fmt(e.acknowledged)} events acknowledged at ${fmt(e.acknowledgedPerSecond)}/s (receiver p99 ${fmt(e.receiver.p99Ms, 1)} ms), all applied ${fmt(e.appliedSeconds, 1)} s after launch`);
+    }
+    serve.kill('SIGTERM');
+    await new Promise((r) => (serve.exitCode !== null ? r() : serve.once('exit', r)));
+  }
+  out.onOffRatio = out.on.messagesPerSecond / out.off.messagesPerSecond;
+  return out;
+}
+
+// Waits until Herald has registered its receiver with the sandbox for the agent's account.
+async function trackingReady(api, agent) {
+  const deadline = now() + 20000;
+  let tracking = null;
+  while (now() < deadline) {
+    tracking = (await api('GET', `/agents/${agent.id}/integrations`)).email?.tracking;
+    if (tracking?.status === 'on') return;
+    await sleep(100);
+  }
+  throw new Error(`delivery tracking did not come on for the Resend agent: ${JSON.stringify(tracking)}`);
+}
+
+// Samples the sandbox's event counters every 200 ms from now until stopped: when the first and
+// the last event were acknowledged.
+function eventSampler(sandboxUrl) {
+  let stopped = false;
+  const samples = [];
+  const done = (async () => {
+    while (!stopped) {
+      const { events } = await getJson(`${sandboxUrl}/sandbox/stats`);
+      samples.push({ t: now(), posted: events.posted });
+      await sleep(200);
+    }
+  })();
+  return {
+    samples,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
+}
+
+// After the campaign: polls Herald's campaign results until every sent message is delivered
+// (each event applied) or nothing moves for 60 s; the sandbox's counts and receiver latency.
+async function eventsApplied(ctx, agent, c, sampler, tLaunch) {
+  const { api, sandboxUrl } = ctx;
+  let results = null;
+  let last = -1;
+  let lastMove = now();
+  let tApplied = null;
+  for (;;) {
+    results = (await api('GET', `/agents/${agent.id}/campaigns/${c.campaignId}`)).results ?? {};
+    const delivered = results.delivered ?? 0;
+    if (delivered >= c.sent) {
+      tApplied = now();
+      break;
+    }
+    if (delivered !== last) {
+      last = delivered;
+      lastMove = now();
+    } else if (now() - lastMove > 60000) {
+      break;
+    }
+    await sleep(250);
+  }
+  await sampler.stop();
+  const { events } = await getJson(`${sandboxUrl}/sandbox/stats`);
+  // From the sample before the first acknowledged event to the first that saw them all.
+  const s = sampler.samples;
+  const first = s.findIndex((x) => x.posted > 0);
+  const all = s.findIndex((x) => x.posted >= events.posted);
+  const span = first >= 0 && all >= 0 ? (s[all].t - s[Math.max(0, first - 1)].t) / 1000 : null;
+  return {
+    expected: c.sent,
+    acknowledged: events.posted,
+    failed: events.failed,
+    retried: events.retried,
+    overflow: events.overflow,
+    acknowledgedSeconds: span,
+    acknowledgedPerSecond: span ? events.posted / span : null,
+    receiver: events.latency,
+    applied: results.delivered ?? 0,
+    appliedSeconds: tApplied === null ? null : (tApplied - tLaunch) / 1000,
+    appliedPerSecond: tApplied === null ? null : (results.delivered ?? 0) / ((tApplied - tLaunch) / 1000),
+    method: 'acknowledged: the sandbox\'s count of 2xx-answered posts, sampled every 200 ms; receiver latency: each post as the sandbox timed it (curl total time); applied: launch until GET …/campaigns/{cid} counts every sent message delivered',
+  };
+}
+
 // ---------------------------------------------------------------- welcome latency
 
 // Posts listings one at a time (~20 ms apart) for `agent` with the seller's email WELCOME_TO,
@@ -844,6 +994,9 @@ const TARGETS = {
   peakRssMB: 48,
   welcomeP99Ms: 100,
   emailVsBaseline: 10,
+  trackingSlowdown: 0.2, // events on at most 20 % slower than off (issue #12)
+  eventsPerSecond: 20000,
+  receiverP99Ms: 50,
 };
 
 function verdict(ok) {
@@ -911,6 +1064,41 @@ function buildChecks(r) {
         target: '—',
         ok: null,
         shown: `${fmt(sms.messagesPerSecond / b.messagesPerSecond, 1)}× (${fmt(sms.messagesPerSecond)} vs ${fmt(b.messagesPerSecond)})`,
+      });
+    }
+  }
+  const t = r.tracking;
+  if (t?.on && t?.off) {
+    const tscale = t.recipients >= 1000000 ? '' : ` (at ${fmt(t.recipients)}; target is for 1M)`;
+    checks.push({
+      what: `resend msg/s, tracking on ÷ off${tscale}`,
+      measured: t.onOffRatio,
+      target: `> ${1 - TARGETS.trackingSlowdown}`,
+      ok: t.onOffRatio > 1 - TARGETS.trackingSlowdown,
+      shown: `${fmt(t.onOffRatio, 2)} (${fmt(t.on.messagesPerSecond)} vs ${fmt(t.off.messagesPerSecond)})`,
+    });
+    const e = t.on.events;
+    if (e) {
+      checks.push({
+        what: 'delivered events acknowledged per second',
+        measured: e.acknowledgedPerSecond,
+        target: `≥ ${fmt(TARGETS.eventsPerSecond)}`,
+        ok: e.acknowledgedPerSecond >= TARGETS.eventsPerSecond && e.acknowledged === e.expected,
+        shown: `${fmt(e.acknowledgedPerSecond)} (${fmt(e.acknowledged)} of ${fmt(e.expected)})`,
+      });
+      checks.push({
+        what: 'receiver p99 (as the sandbox timed its posts)',
+        measured: e.receiver?.p99Ms,
+        target: `< ${TARGETS.receiverP99Ms} ms`,
+        ok: e.receiver?.p99Ms != null && e.receiver.p99Ms < TARGETS.receiverP99Ms,
+        shown: `${fmt(e.receiver?.p99Ms, 1)} ms (p50 ${fmt(e.receiver?.p50Ms, 1)}, max ${fmt(e.receiver?.maxMs, 1)})`,
+      });
+      checks.push({
+        what: 'events applied per second (launch → all delivered, info)',
+        measured: e.appliedPerSecond,
+        target: '—',
+        ok: null,
+        shown: e.appliedSeconds == null ? `not all: ${fmt(e.applied)} of ${fmt(e.expected)}` : `${fmt(e.appliedPerSecond)} (${fmt(e.appliedSeconds, 1)} s)`,
       });
     }
   }
@@ -1012,7 +1200,13 @@ async function main() {
     // The sandbox keeps counts and duplicate detection for every message, plus the last 50k
     // bodies (enough to find each welcome email within the collector's 200 ms poll).
     const maxBodies = 50000;
-    const { child: sandbox, url: sandboxUrl } = await startSandbox(bin, maxBodies, path.join(tmp, 'sandbox.log'));
+    // HERALD_SANDBOX_BIN pins the provider stand-in while two Herald builds are compared.
+    const sandboxBin = process.env.HERALD_SANDBOX_BIN ? path.resolve(process.env.HERALD_SANDBOX_BIN) : bin;
+    if (sandboxBin !== bin) log(`sandbox: ${sandboxBin}`);
+    // With --events every message's event may wait in the sandbox's queue while the campaign
+    // outruns the receiver: room for all of them, so none is dropped.
+    const sandboxArgs = args.events ? ['--event-queue', String(args.recipients + 10000)] : [];
+    const { child: sandbox, url: sandboxUrl } = await startSandbox(sandboxBin, maxBodies, path.join(tmp, 'sandbox.log'), sandboxArgs);
     const port = await freePort();
     const token = `bench-${hex(32)}`;
     const env = {
@@ -1055,145 +1249,150 @@ async function main() {
       smtpConnections: args.providers.includes('smtp') ? args.smtpConnections : null,
       env: recordedEnv,
     };
-    const heraldUrl = `http://127.0.0.1:${port}`;
-    const serve = await startServe(bin, env, heraldUrl, path.join(tmp, 'serve.log'));
-    const api = apiClient(heraldUrl, token);
-    const ctx = { api, sandboxUrl, servePid: serve.pid, pollMs: args.pollMs };
-    log(`sandbox ${sandboxUrl} (pid ${sandbox.pid}), herald serve ${heraldUrl} (pid ${serve.pid})`);
-    if (args.providers.includes('smtp')) {
-      const sinkDir = path.join(tmp, 'smtp-sink');
-      mkdirSync(sinkDir);
-      sink = await startSmtpSink(sinkDir, path.join(tmp, 'smtp-sink.log'));
-      results.settings.smtpSink = sink.command;
-      log(`smtp-sink 127.0.0.1:${sink.port} (pid ${sink.child.pid}), ${args.smtpConnections} connection(s) for Herald and nodemailer`);
-    }
-
-    // Agents, each with its own integration, and their contacts.
-    const agents = {};
-    for (const p of ['resend', 'sendgrid', 'mailgun', 'twilio', ...(sink ? ['smtp'] : [])]) {
-      agents[p] = await createAgent(api, p, { smtp: sink && { port: sink.port, connections: args.smtpConnections } });
-      const route = p === 'twilio' ? agents[p].routes.sms : agents[p].routes.email;
-      if (route?.provider !== p || route?.via !== 'agent') throw new Error(`${p} agent does not route via its own account: ${JSON.stringify(route)}`);
-    }
-    const emailProviders = ['resend', 'sendgrid', 'mailgun', 'smtp'].filter((p) => args.providers.includes(p));
-    const withSms = args.providers.includes('twilio');
-    for (const p of emailProviders) {
-      log(`importing ${fmt(args.recipients)} contacts for the ${p} agent …`);
-      results.imports[p] = await importContacts(api, agents[p], emailCsv(args.recipients, recipientDomain(p)), args.recipients);
-      log(`  ${fmt(results.imports[p].rowsPerSecond)} rows/s`);
-    }
-    if (withSms) {
-      log(`importing ${fmt(args.smsRecipients)} contacts for the twilio agent …`);
-      results.imports.twilio = await importContacts(api, agents.twilio, smsCsv(args.smsRecipients), args.smsRecipients);
-      log(`  ${fmt(results.imports.twilio.rowsPerSecond)} rows/s`);
-    }
-    const emailTemplate = await pickTemplate(api, agents.resend.id, 'email', 'market_update');
-    const smsTemplate = await pickTemplate(api, agents.twilio.id, 'sms', 'open_house');
-    results.settings.emailTemplate = emailTemplate;
-    results.settings.smsTemplate = smsTemplate;
-
-    // Welcome latency, idle (before any campaign).
-    log(`welcome latency, idle (${args.latencySamples} listings) …`);
-    // On the agent of the first email campaign (Resend by default), through its own account;
-    // measured at the sandbox, so never the SMTP agent.
-    const latencyProvider = emailProviders.find((p) => p !== 'smtp') ?? 'resend';
-    const idle = await welcomeLatency(ctx, agents[latencyProvider], { samples: args.latencySamples });
-    const sizeLabel = args.recipients >= 1000000 ? `${args.recipients / 1000000}M` : `${Math.round(args.recipients / 1000)}k`;
-    const duringLabel = `${sizeLabel} ${latencyProvider} campaign`;
-    results.welcomeLatency = { method: 'sandbox receivedAt − Herald message createdAt (both ms, same clock); client figures: from before the POST /listings', idle, duringLabel, during: null };
-
-    // Email campaigns; welcome latency sampled during the Resend one.
-    for (const p of emailProviders) {
-      log(`${p}: email campaign to ${fmt(args.recipients)} …`);
-      const c = await runCampaign(ctx, agents[p], {
-        channel: 'email',
-        template: emailTemplate,
-        expected: args.recipients,
-        label: `${p} email ${sizeLabel}`,
-        onRunning: p === latencyProvider ? (isDone) => welcomeLatency(ctx, agents[p], { stop: isDone }) : null,
-        receiver: p === 'smtp' ? sinkReceiver(sink, recipientDomain(p), args.recipients) : sandboxReceiver(sandboxUrl, p),
-      });
-      if (p === latencyProvider) {
-        results.welcomeLatency.during = c.latency;
-        delete c.latency;
-      } else {
-        delete c.latency;
+    if (args.events) {
+      results.tracking = await trackingComparison({ args, bin, env, tmp, sandboxUrl, results });
+    } else {
+      const heraldUrl = `http://127.0.0.1:${port}`;
+      const serve = await startServe(bin, env, heraldUrl, path.join(tmp, 'serve.log'));
+      const api = apiClient(heraldUrl, token);
+      const ctx = { api, sandboxUrl, servePid: serve.pid, pollMs: args.pollMs };
+      log(`sandbox ${sandboxUrl} (pid ${sandbox.pid}), herald serve ${heraldUrl} (pid ${serve.pid})`);
+      if (args.providers.includes('smtp')) {
+        const sinkDir = path.join(tmp, 'smtp-sink');
+        mkdirSync(sinkDir);
+        sink = await startSmtpSink(sinkDir, path.join(tmp, 'smtp-sink.log'));
+        results.settings.smtpSink = sink.command;
+        log(`smtp-sink 127.0.0.1:${sink.port} (pid ${sink.child.pid}), ${args.smtpConnections} connection(s) for Herald and nodemailer`);
       }
-      results.campaigns.push(c);
-      log(`  ${fmt(c.messagesPerSecond)} msg/s, ${c.failed} failed, peak RSS ${fmt(mb(c.peakRssBytes), 1)} MB`);
-    }
 
-    // SMS campaign.
-    if (withSms) {
-      log(`twilio: SMS campaign to ${fmt(args.smsRecipients)} …`);
-      const sms = await runCampaign(ctx, agents.twilio, { channel: 'sms', template: smsTemplate, expected: args.smsRecipients, label: `twilio sms ${args.smsRecipients >= 1000000 ? args.smsRecipients / 1000000 + 'M' : Math.round(args.smsRecipients / 1000) + 'k'}`, receiver: sandboxReceiver(sandboxUrl, 'twilio') });
-      delete sms.latency;
-      results.campaigns.push(sms);
-      log(`  ${fmt(sms.messagesPerSecond)} msg/s, ${sms.failed} failed`);
-    }
-
-    // What Herald sent (one campaign message per provider, as the sandbox recorded it), for
-    // wrk's request and the SDK baseline's messages.
-    const content = {};
-    for (const c of results.campaigns) {
-      const m = c.sample;
-      delete c.sample;
-      if (!m) continue;
-      if (c.provider === 'smtp') {
-        // Parsed from smtp-sink's dump already (parseDumpedMessage).
-        const { bytes, ...message } = m;
-        content.smtp = message;
-        c.sink.messageBytes = bytes;
-        continue;
+      // Agents, each with its own integration, and their contacts.
+      const agents = {};
+      for (const p of ['resend', 'sendgrid', 'mailgun', 'twilio', ...(sink ? ['smtp'] : [])]) {
+        agents[p] = await createAgent(api, p, { smtp: sink && { port: sink.port, connections: args.smtpConnections } });
+        const route = p === 'twilio' ? agents[p].routes.sms : agents[p].routes.email;
+        if (route?.provider !== p || route?.via !== 'agent') throw new Error(`${p} agent does not route via its own account: ${JSON.stringify(route)}`);
       }
-      content[c.provider] = c.provider === 'twilio'
-        ? { from: m.from, body: m.body, to: m.to }
-        : { from: m.from, replyTo: m.replyTo, subject: m.subject, html: m.html, text: m.text, headers: m.headers, domain: 'mg.benchrealty.com' };
-    }
+      const emailProviders = ['resend', 'sendgrid', 'mailgun', 'smtp'].filter((p) => args.providers.includes(p));
+      const withSms = args.providers.includes('twilio');
+      for (const p of emailProviders) {
+        log(`importing ${fmt(args.recipients)} contacts for the ${p} agent …`);
+        results.imports[p] = await importContacts(api, agents[p], emailCsv(args.recipients, recipientDomain(p)), args.recipients);
+        log(`  ${fmt(results.imports[p].rowsPerSecond)} rows/s`);
+      }
+      if (withSms) {
+        log(`importing ${fmt(args.smsRecipients)} contacts for the twilio agent …`);
+        results.imports.twilio = await importContacts(api, agents.twilio, smsCsv(args.smsRecipients), args.smsRecipients);
+        log(`  ${fmt(results.imports.twilio.rowsPerSecond)} rows/s`);
+      }
+      const emailTemplate = await pickTemplate(api, agents.resend.id, 'email', 'market_update');
+      const smsTemplate = await pickTemplate(api, agents.twilio.id, 'sms', 'open_house');
+      results.settings.emailTemplate = emailTemplate;
+      results.settings.smsTemplate = smsTemplate;
 
-    // Loopback ceiling for the Twilio endpoint.
-    if (withSms) {
-      if (!content.twilio) throw new Error('the sandbox recorded no Twilio message to replay with wrk');
-      log('wrk: loopback ceiling of the sandbox Twilio endpoint (-t2 -c64 -d5s) …');
-      results.smsCeiling = await twilioCeiling(ctx, content.twilio);
-      log(`  ${fmt(results.smsCeiling.requestsPerSecond)} req/s`);
-    }
+      // Welcome latency, idle (before any campaign).
+      log(`welcome latency, idle (${args.latencySamples} listings) …`);
+      // On the agent of the first email campaign (Resend by default), through its own account;
+      // measured at the sandbox, so never the SMTP agent.
+      const latencyProvider = emailProviders.find((p) => p !== 'smtp') ?? 'resend';
+      const idle = await welcomeLatency(ctx, agents[latencyProvider], { samples: args.latencySamples });
+      const sizeLabel = args.recipients >= 1000000 ? `${args.recipients / 1000000}M` : `${Math.round(args.recipients / 1000)}k`;
+      const duringLabel = `${sizeLabel} ${latencyProvider} campaign`;
+      results.welcomeLatency = { method: 'sandbox receivedAt − Herald message createdAt (both ms, same clock); client figures: from before the POST /listings', idle, duringLabel, during: null };
 
-    // The baselines, each a separate Node process: the SDKs against the same sandbox, nodemailer
-    // against the same smtp-sink.
-    const contentFile = path.join(tmp, 'baseline-content.json');
-    writeFileSync(contentFile, JSON.stringify(content));
-    const baseline = (providers, messages, extra = []) =>
-      run(process.execPath, [path.join(here, 'baseline.mjs'), '--sandbox', sandboxUrl, '--messages', String(messages), '--concurrency', String(args.concurrency), '--providers', providers.join(','), '--content', contentFile, ...extra], { echoStderr: true })
-        .then(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()));
-    const sdkProviders = args.providers.filter((p) => p !== 'smtp');
-    if (args.baselineMessages > 0 && sdkProviders.length) {
-      log(`SDK baseline: ${fmt(args.baselineMessages)} messages per provider, ${args.concurrency} in flight …`);
-      const before = await getJson(`${sandboxUrl}/sandbox/stats`);
-      results.baseline = await baseline(sdkProviders, args.baselineMessages);
-      const after = await getJson(`${sandboxUrl}/sandbox/stats`);
-      results.baseline.sandboxRecorded = Object.fromEntries(Object.keys(after.byProvider).map((k) => [k, after.byProvider[k] - before.byProvider[k]]));
-    }
-    // nodemailer sends as many messages as Herald's SMTP campaign did, through the same number
-    // of connections.
-    if (args.baselineMessages > 0 && sink) {
-      log(`nodemailer baseline: ${fmt(args.recipients)} messages, pool of ${args.smtpConnections} connection(s), ${args.concurrency} sendMail calls outstanding …`);
-      const mark = sink.mark();
-      const r = await baseline(['smtp'], args.recipients, ['--smtp', `127.0.0.1:${sink.port}`, '--smtp-connections', String(args.smtpConnections)]);
-      results.baseline ??= { concurrency: r.concurrency, messages: args.baselineMessages, providers: {} };
-      results.baseline.providers.smtp = { ...r.providers.smtp, messages: args.recipients, connections: args.smtpConnections };
-      const s = sink.summary(BASELINE_DOMAIN);
-      const expected = r.providers.smtp.sent + r.providers.smtp.failed + r.providers.smtp.warmup;
-      results.baseline.sinkRecorded = {
-        smtp: {
-          recorded: s.messages,
-          duplicates: s.messages - s.distinct,
-          missing: Math.max(0, expected - s.distinct),
-          expectedWithWarmup: expected,
-          sinkCpuSeconds: sink.cpuSeconds() - mark.cpuSeconds,
-          messageBytes: sink.sampleSince(mark)?.bytes ?? null,
-        },
-      };
+      // Email campaigns; welcome latency sampled during the Resend one.
+      for (const p of emailProviders) {
+        log(`${p}: email campaign to ${fmt(args.recipients)} …`);
+        const c = await runCampaign(ctx, agents[p], {
+          channel: 'email',
+          template: emailTemplate,
+          expected: args.recipients,
+          label: `${p} email ${sizeLabel}`,
+          onRunning: p === latencyProvider ? (isDone) => welcomeLatency(ctx, agents[p], { stop: isDone }) : null,
+          receiver: p === 'smtp' ? sinkReceiver(sink, recipientDomain(p), args.recipients) : sandboxReceiver(sandboxUrl, p),
+        });
+        if (p === latencyProvider) {
+          results.welcomeLatency.during = c.latency;
+          delete c.latency;
+        } else {
+          delete c.latency;
+        }
+        results.campaigns.push(c);
+        log(`  ${fmt(c.messagesPerSecond)} msg/s, ${c.failed} failed, peak RSS ${fmt(mb(c.peakRssBytes), 1)} MB`);
+      }
+
+      // SMS campaign.
+      if (withSms) {
+        log(`twilio: SMS campaign to ${fmt(args.smsRecipients)} …`);
+        const sms = await runCampaign(ctx, agents.twilio, { channel: 'sms', template: smsTemplate, expected: args.smsRecipients, label: `twilio sms ${args.smsRecipients >= 1000000 ? args.smsRecipients / 1000000 + 'M' : Math.round(args.smsRecipients / 1000) + 'k'}`, receiver: sandboxReceiver(sandboxUrl, 'twilio') });
+        delete sms.latency;
+        results.campaigns.push(sms);
+        log(`  ${fmt(sms.messagesPerSecond)} msg/s, ${sms.failed} failed`);
+      }
+
+      // What Herald sent (one campaign message per provider, as the sandbox recorded it), for
+      // wrk's request and the SDK baseline's messages.
+      const content = {};
+      for (const c of results.campaigns) {
+        const m = c.sample;
+        delete c.sample;
+        if (!m) continue;
+        if (c.provider === 'smtp') {
+          // Parsed from smtp-sink's dump already (parseDumpedMessage).
+          const { bytes, ...message } = m;
+          content.smtp = message;
+          c.sink.messageBytes = bytes;
+          continue;
+        }
+        content[c.provider] = c.provider === 'twilio'
+          ? { from: m.from, body: m.body, to: m.to }
+          : { from: m.from, replyTo: m.replyTo, subject: m.subject, html: m.html, text: m.text, headers: m.headers, domain: 'mg.benchrealty.com' };
+      }
+
+      // Loopback ceiling for the Twilio endpoint.
+      if (withSms) {
+        if (!content.twilio) throw new Error('the sandbox recorded no Twilio message to replay with wrk');
+        log('wrk: loopback ceiling of the sandbox Twilio endpoint (-t2 -c64 -d5s) …');
+        results.smsCeiling = await twilioCeiling(ctx, content.twilio);
+        log(`  ${fmt(results.smsCeiling.requestsPerSecond)} req/s`);
+      }
+
+      // The baselines, each a separate Node process: the SDKs against the same sandbox, nodemailer
+      // against the same smtp-sink.
+      const contentFile = path.join(tmp, 'baseline-content.json');
+      writeFileSync(contentFile, JSON.stringify(content));
+      const baseline = (providers, messages, extra = []) =>
+        run(process.execPath, [path.join(here, 'baseline.mjs'), '--sandbox', sandboxUrl, '--messages', String(messages), '--concurrency', String(args.concurrency), '--providers', providers.join(','), '--content', contentFile, ...extra], { echoStderr: true })
+          .then(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()));
+      const sdkProviders = args.providers.filter((p) => p !== 'smtp');
+      if (args.baselineMessages > 0 && sdkProviders.length) {
+        log(`SDK baseline: ${fmt(args.baselineMessages)} messages per provider, ${args.concurrency} in flight …`);
+        const before = await getJson(`${sandboxUrl}/sandbox/stats`);
+        results.baseline = await baseline(sdkProviders, args.baselineMessages);
+        const after = await getJson(`${sandboxUrl}/sandbox/stats`);
+        results.baseline.sandboxRecorded = Object.fromEntries(Object.keys(after.byProvider).map((k) => [k, after.byProvider[k] - before.byProvider[k]]));
+      }
+      // nodemailer sends as many messages as Herald's SMTP campaign did, through the same number
+      // of connections.
+      if (args.baselineMessages > 0 && sink) {
+        log(`nodemailer baseline: ${fmt(args.recipients)} messages, pool of ${args.smtpConnections} connection(s), ${args.concurrency} sendMail calls outstanding …`);
+        const mark = sink.mark();
+        const r = await baseline(['smtp'], args.recipients, ['--smtp', `127.0.0.1:${sink.port}`, '--smtp-connections', String(args.smtpConnections)]);
+        results.baseline ??= { concurrency: r.concurrency, messages: args.baselineMessages, providers: {} };
+        results.baseline.providers.smtp = { ...r.providers.smtp, messages: args.recipients, connections: args.smtpConnections };
+        const s = sink.summary(BASELINE_DOMAIN);
+        const expected = r.providers.smtp.sent + r.providers.smtp.failed + r.providers.smtp.warmup;
+        results.baseline.sinkRecorded = {
+          smtp: {
+            recorded: s.messages,
+            duplicates: s.messages - s.distinct,
+            missing: Math.max(0, expected - s.distinct),
+            expectedWithWarmup: expected,
+            sinkCpuSeconds: sink.cpuSeconds() - mark.cpuSeconds,
+            messageBytes: sink.sampleSince(mark)?.bytes ?? null,
+          },
+        };
+      }
+
     }
 
     // Loud flags.
@@ -1206,7 +1405,7 @@ async function main() {
       if (got.missing > 0) results.warnings.push(`${c.label}: ${got.missing} recipient(s) MISSING at ${where}`);
       if (got.extraOverSent !== 0) results.warnings.push(`${c.label}: ${where} recorded ${got.recorded} but Herald counts ${c.sent} sent (${got.extraOverSent > 0 ? '+' : ''}${got.extraOverSent})`);
     }
-    for (const [k, v] of Object.entries({ idle: results.welcomeLatency.idle, during: results.welcomeLatency.during })) {
+    for (const [k, v] of Object.entries({ idle: results.welcomeLatency?.idle, during: results.welcomeLatency?.during })) {
       if (v && v.missing) results.warnings.push(`welcome latency ${k}: ${v.missing} of ${v.posted} welcome emails not seen at the sandbox within 15 s`);
     }
     if (results.baseline) {
@@ -1216,9 +1415,12 @@ async function main() {
       const got = results.baseline.sinkRecorded?.smtp;
       if (got && (got.duplicates || got.missing)) results.warnings.push(`nodemailer baseline: smtp-sink saw ${got.duplicates} duplicate(s), ${got.missing} missing of ${got.expectedWithWarmup}`);
     }
+    const ev = results.tracking?.on?.events;
+    if (ev && (ev.overflow || ev.failed)) results.warnings.push(`tracking: the sandbox dropped ${ev.overflow} event(s) (queue full) and gave up on ${ev.failed} post(s)`);
+    if (ev && ev.applied < ev.expected) results.warnings.push(`tracking: only ${ev.applied} of ${ev.expected} delivered events were applied`);
     if (results.smsCeiling?.non2xx) results.warnings.push(`wrk: ${results.smsCeiling.non2xx} non-2xx responses from the sandbox`);
     if (results.machine.loadAverageAtStart[0] > 1) results.warnings.push(`load average was ${results.machine.loadAverageAtStart[0].toFixed(2)} at start on ${results.machine.nproc} cores: other work shared the CPU, figures are noisy`);
-    results.warnings.push(...checkServeLog(path.join(tmp, 'serve.log')));
+    for (const f of args.events ? ['serve-off.log', 'serve-on.log'] : ['serve.log']) results.warnings.push(...checkServeLog(path.join(tmp, f)));
   } catch (e) {
     results.error = String(e.stack ?? e);
     results.warnings.push(`RUN ABORTED: ${e.message}`);

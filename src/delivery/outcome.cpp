@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "delivery/content.h"
+#include "providers/provider.h"
 
 namespace herald::delivery {
 
@@ -158,8 +159,11 @@ void settle_answer(Pass& pass, const SettleContext& ctx, Answer& answer,
   j.outcome.status = next.state == NextState::sent       ? MessageStatus::sent
                      : next.state == NextState::retrying ? MessageStatus::retrying
                                                          : MessageStatus::failed;
-  if (next.state == NextState::sent)
+  if (next.state == NextState::sent) {
     j.outcome.provider_message_id = std::move(o.provider_message_id);
+    j.outcome.provider_id_lookup =
+        !providers::provider_for(j.route->provider).info().webhooks.events_name_the_message;
+  }
   if (next.state == NextState::retrying) j.outcome.next_attempt_at = next.next_attempt_at;
   j.outcome.last_error = std::move(next.last_error);
   j.outcome.events.push_back({pass.now, j.outcome.status, std::move(next.event)});

@@ -155,7 +155,9 @@ const ProviderInfo kInfo{
     .webhooks = {.delivery_events = true,
                  .signature = "hmac-sha256",
                  .registration_api = true,
-                 .not_found_status = 406},
+                 .not_found_status = 406,
+                 // Every event's user-variables carry the v:herald_message_id it was sent with.
+                 .events_name_the_message = true},
 };
 
 class Mailgun final : public Provider {

@@ -91,6 +91,13 @@ struct WebhookCapabilities {
   // The answer to a post for an account Herald does not have: 404, or what stops the
   // provider's retries (Mailgun: 406).
   int not_found_status = 404;
+  // Every event it posts names Herald's message (Resend's tags, SendGrid's custom_args,
+  // Mailgun's user-variables, Twilio's callback URL), so its messages are not indexed by the
+  // provider's own id: Resend's and Twilio's are unique and random, and that index cost a
+  // fifth of a Resend campaign's speed. A provider whose events may lack Herald's id leaves
+  // this false, and its messages are found by its id (the event's recipient picks one row of
+  // a batch that shares it).
+  bool events_name_the_message = false;
 };
 
 // A provider's description of itself: everything outside providers/ reads this instead of

@@ -105,7 +105,10 @@ const ProviderInfo kInfo{
     .max_batch = kMaxBatch,
     .idempotency_keys = true,
     .redact = {R"(re_[A-Za-z0-9_.\-]{8,})", R"(whsec_[A-Za-z0-9+/=]{8,})"},
-    .webhooks = {.delivery_events = true, .signature = "svix", .registration_api = true},
+    .webhooks = {.delivery_events = true,
+                 .signature = "svix",
+                 .registration_api = true,
+                 .events_name_the_message = true},
 };
 
 class Resend final : public Provider {

@@ -144,7 +144,12 @@ const ProviderInfo kInfo{
     .max_batch = kMaxBatch,
     .shared_content = true,
     .redact = {R"(SG\.[A-Za-z0-9_.\-]{8,})"},
-    .webhooks = {.delivery_events = true, .signature = "ecdsa-p256", .registration_api = true},
+    // Events carry the personalization's custom_args; the asynchronous bounces that lack them
+    // lack sg_message_id too, so the provider's id would not find those either.
+    .webhooks = {.delivery_events = true,
+                 .signature = "ecdsa-p256",
+                 .registration_api = true,
+                 .events_name_the_message = true},
 };
 
 class SendGrid final : public Provider {

@@ -89,7 +89,8 @@ const ProviderInfo kInfo{
     .webhooks = {.delivery_events = true,
                  .signature = "hmac-sha1",
                  .registration_api = false,
-                 .key_field = "authToken"},
+                 .key_field = "authToken",
+                 .events_name_the_message = true},
 };
 
 class Twilio final : public Provider {

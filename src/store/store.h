@@ -107,6 +107,9 @@ struct Outcome {
   TimePoint next_attempt_at;  // for retrying
   std::string last_error;
   std::string provider_message_id;
+  // Whether its delivery events may have only the provider's id to find it by (false when
+  // the provider's events always name Herald's message; the id is then not indexed).
+  bool provider_id_lookup = true;
   std::optional<RouteSummary> route;
   // Rendered content to keep with the message (left unchanged when `rendered` is false).
   // Campaign email keeps its subject only (`keep_body` false): a million copies of one

@@ -9,6 +9,7 @@
 #include "store/sqlite/db.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
+#include "store/tracking.h"
 
 namespace herald::store {
 namespace {
@@ -424,6 +425,41 @@ TEST(SqliteMigrationTest, IntegrationsKeepWorkingInTheGenericShape) {
   auto all = (*store)->all_sealed_secrets();
   ASSERT_TRUE(all.has_value());
   EXPECT_EQ(all->size(), 2u);
+  fs::remove_all(dir);
+}
+
+TEST(SqliteMigrationTest, MessagesSentBeforeMigration18AreStillFoundByTheProvidersId) {
+  // Invariant: narrowing the provider-id index (schema 18) keeps every message already sent
+  // in it, so a late event that names only the provider's id still finds its message.
+  fs::path dir = fs::temp_directory_path() / ("herald-migrate-" + new_id());
+  fs::create_directories(dir);
+  const std::string agent = new_id(), message = new_id();
+  {
+    auto conn = old_database(dir, 17);
+    ASSERT_TRUE(conn.has_value());
+    ASSERT_TRUE(
+        conn->exec("INSERT INTO agents (id, name, email, created_at, updated_at) VALUES ('" +
+                   agent + "', 'A', 'a@example.com', 0, 0)"));
+    ASSERT_TRUE(conn->exec(
+        "INSERT INTO messages (id, agent_id, channel, kind, to_address, status, next_attempt_at,"
+        " created_at, updated_at, provider_message_id, route_provider, route_via) VALUES ('" +
+        message + "', '" + agent +
+        "', 'email', 'transactional', 'b@example.com', 'sent', 0, 0, 0, 're-old-1', 'resend',"
+        " 'agent')"));
+  }
+  auto store = open_store(dir.string());
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  DeliveryEvent e;
+  e.type = EventType::delivered;
+  e.event_key = "old-1";
+  e.provider_message_id = "re-old-1";
+  e.recipient = "b@example.com";
+  e.occurred_at = Clock::now();
+  const WebhookPost post{new_id(), "resend", agent, "", "https://h/x", {}, "{}", Clock::now()};
+  auto applied = (*store)->tracking().apply_events(post, std::vector<DeliveryEvent>{e},
+                                                   TrackingPolicy{}, Clock::now());
+  ASSERT_TRUE(applied.has_value()) << applied.error().message;
+  EXPECT_EQ((*(*store)->find_message(message, ""))->message.status, MessageStatus::delivered);
   fs::remove_all(dir);
 }
 

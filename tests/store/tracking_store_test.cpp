@@ -8,11 +8,17 @@
 namespace herald::store {
 namespace {
 
+// What a test says about the provider's id of a message it sends.
+struct SentAs {
+  std::string id;      // empty: "pm-" + Herald's id
+  bool lookup = true;  // Outcome::provider_id_lookup
+};
+
 class TrackingStoreTest : public TwoAgentStoreTest {
  protected:
   // A message the provider accepted for `agent_id`, over `via`, with the provider's id.
   Message sent(const std::string& agent_id, const std::string& to, Via via = Via::agent,
-               const std::string& campaign_id = "") {
+               const std::string& campaign_id = "", const SentAs& pid = {}) {
     Message m;
     m.id = new_id();
     m.agent_id = agent_id;
@@ -29,7 +35,8 @@ class TrackingStoreTest : public TwoAgentStoreTest {
     o.agent_id = agent_id;
     o.status = MessageStatus::sent;
     o.attempts = 1;
-    o.provider_message_id = "pm-" + m.id;
+    o.provider_message_id = pid.id.empty() ? "pm-" + m.id : pid.id;
+    o.provider_id_lookup = pid.lookup;
     o.route = RouteSummary{ProviderId("resend"), via, "a@example.com", "", via};
     EXPECT_TRUE(store_->record_outcomes(std::vector<Outcome>{o}).has_value());
     return m;
@@ -143,6 +150,31 @@ TEST_F(TrackingStoreTest, WithoutHeraldsIdTheProvidersIdFindsTheMessage) {
   e.provider_message_id = "pm-" + m.id;
   apply(post(alice_), {e});
   EXPECT_EQ(status(m), MessageStatus::delivered);
+}
+
+TEST_F(TrackingStoreTest, AProvidersIdSharedByABatchFindsTheEventsOwnRecipient) {
+  const SentAs shared{"batch-1"};
+  Message a = sent(alice_, "a@example.com", Via::agent, "", shared);
+  Message b = sent(alice_, "B@Example.com", Via::agent, "", shared);
+  DeliveryEvent e = event(EventType::bounced, b, "e1", BounceKind::hard);
+  e.message_id.clear();
+  e.provider_message_id = "batch-1";
+  e.recipient = "b@example.com";
+  EXPECT_EQ(apply(post(alice_), {e}).suppressed, 1);
+  EXPECT_EQ(status(b), MessageStatus::bounced);
+  EXPECT_EQ(status(a), MessageStatus::sent) << "the batch's other recipient is untouched";
+  EXPECT_FALSE(suppressed(alice_, "a@example.com"));
+}
+
+TEST_F(TrackingStoreTest, AMessageWhoseEventsAlwaysNameItIsNotLookedUpByTheProvidersId) {
+  Message m = sent(alice_, "buyer@example.com", Via::agent, "", {"re-1", false});
+  DeliveryEvent by_provider = event(EventType::bounced, m, "e1", BounceKind::hard);
+  by_provider.message_id.clear();
+  by_provider.provider_message_id = "re-1";
+  apply(post(alice_), {by_provider});
+  EXPECT_EQ(status(m), MessageStatus::sent);
+  apply(post(alice_), {event(EventType::delivered, m, "e2")});
+  EXPECT_EQ(status(m), MessageStatus::delivered) << "Herald's id finds it";
 }
 
 TEST_F(TrackingStoreTest, AHardBounceInABatchSuppressesOnlyItsOwnRecipient) {

@@ -709,7 +709,8 @@ class SqliteStore final : public Store {
                 " body_text = CASE WHEN ?16 THEN ?17 ELSE body_text END,"
                 " body_html = CASE WHEN ?16 THEN ?18 ELSE body_html END,"
                 " sent_at = CASE WHEN ?19 > 0 THEN ?19 ELSE sent_at END,"
-                " sent_http_status = CASE WHEN ?19 > 0 THEN ?20 ELSE sent_http_status END"
+                " sent_http_status = CASE WHEN ?19 > 0 THEN ?20 ELSE sent_http_status END,"
+                " provider_id_lookup = ?30"
                 " WHERE id = ?12 AND agent_id = ?13 AND status IN ('queued','sending','retrying')"
                 " RETURNING campaign_id"));
     // A message taken straight from its campaign's audience is inserted whole, with its
@@ -720,10 +721,11 @@ class SqliteStore final : public Store {
                  " to_address, to_name, listing_id, campaign_id, batch_id, created_at, status,"
                  " attempts, next_attempt_at, last_error, provider_message_id, route_provider,"
                  " route_via, route_from, route_reply_to, payer, updated_at, subject, body_text,"
-                 " body_html, sent_at, sent_http_status) VALUES (?12, ?13, ?21, 'campaign', ?22,"
-                 " ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-                 " CASE WHEN ?14 THEN ?15 ELSE '' END, CASE WHEN ?16 THEN ?17 ELSE '' END,"
-                 " CASE WHEN ?16 THEN ?18 ELSE '' END, ?19, ?20) ON CONFLICT (id) DO UPDATE SET"
+                 " body_html, sent_at, sent_http_status, provider_id_lookup) VALUES (?12, ?13,"
+                 " ?21, 'campaign', ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?1, ?2, ?3, ?4, ?5, ?6,"
+                 " ?7, ?8, ?9, ?10, ?11, CASE WHEN ?14 THEN ?15 ELSE '' END,"
+                 " CASE WHEN ?16 THEN ?17 ELSE '' END, CASE WHEN ?16 THEN ?18 ELSE '' END, ?19,"
+                 " ?20, ?30) ON CONFLICT (id) DO UPDATE SET"
                  " status = ?1, attempts = ?2, next_attempt_at = ?3, last_error = ?4,"
                  " provider_message_id = ?5, route_provider = ?6, route_via = ?7, route_from = ?8,"
                  " route_reply_to = ?9, payer = ?10, lease_until = 0, claimed_by = '',"
@@ -731,8 +733,8 @@ class SqliteStore final : public Store {
                  " body_text = CASE WHEN ?16 THEN ?17 ELSE body_text END,"
                  " body_html = CASE WHEN ?16 THEN ?18 ELSE body_html END,"
                  " sent_at = CASE WHEN ?19 > 0 THEN ?19 ELSE sent_at END,"
-                 " sent_http_status = CASE WHEN ?19 > 0 THEN ?20 ELSE sent_http_status END"
-                 " WHERE agent_id = ?13 AND status IN"
+                 " sent_http_status = CASE WHEN ?19 > 0 THEN ?20 ELSE sent_http_status END,"
+                 " provider_id_lookup = ?30 WHERE agent_id = ?13 AND status IN"
                  " ('queued','sending','retrying')"));
     std::int64_t now = ms(Clock::now());
     // Campaign counters move with their messages: (agent, campaign) → sent, failed, suppressed.
@@ -760,6 +762,7 @@ class SqliteStore final : public Store {
       st->bind(16, o.rendered && o.keep_body).bind_ref(17, o.text).bind_ref(18, o.html);
       st->bind(19, first ? ms(first->at) : std::int64_t{0});
       st->bind(20, first ? first->http_status : 0);
+      st->bind(30, o.provider_id_lookup);
       std::string campaign_id;
       if (o.fresh) {
         const Message& m = *o.fresh;

@@ -107,6 +107,16 @@ CREATE TABLE tracking_setups (
 CREATE INDEX tracking_setups_due ON tracking_setups(next_at) WHERE state = 'pending';
 )sql";
 
+// Messages whose provider's events always name them (provider_id_lookup = 0) leave the
+// provider-id index: their ids are unique and random, so every insert touched another page.
+// Messages already sent keep their place in it.
+extern const std::string_view kMigrationV18 = R"sql(
+ALTER TABLE messages ADD COLUMN provider_id_lookup INTEGER NOT NULL DEFAULT 1;
+DROP INDEX messages_provider_id;
+CREATE INDEX messages_provider_id ON messages(route_provider, provider_message_id)
+  WHERE provider_message_id <> '' AND provider_id_lookup = 1;
+)sql";
+
 namespace {
 
 constexpr std::string_view kSetupColumns =
@@ -360,12 +370,14 @@ class SqliteTrackingStore final : public TrackingStore {
   // The message `e` is about, within the post's owner: by Herald's id, else the provider's.
   Result<std::optional<Target>> find_target(const WebhookPost& post, const DeliveryEvent& e) {
     // The joins' four statements (by id or the provider's id; an agent's or the platform's),
-    // spelled once. (provider_message_id <> '' lets SQLite use the partial index.)
+    // spelled once. (Repeating the partial index's terms lets SQLite use it.) A provider's id
+    // may be shared by a whole batch (SendGrid, Mailgun): the event's recipient picks its row.
     static const std::string kSelect =
         "SELECT id, agent_id, channel, status, to_address, campaign_id FROM messages WHERE ";
     static const std::string kById = "id = ?1";
     static const std::string kByProvider =
-        "route_provider = ?3 AND provider_message_id = ?1 AND provider_message_id <> ''";
+        "route_provider = ?3 AND provider_message_id = ?1 AND provider_message_id <> '' AND"
+        " provider_id_lookup = 1 AND (?4 = '' OR to_address = ?4 COLLATE NOCASE)";
     // (A message still in flight has no route recorded yet: the platform's account may report
     // on it before Herald has written down that the platform's account sent it.)
     static const std::string kPlatform = " AND (route_via = 'platform' OR route_via = '')";
@@ -381,7 +393,7 @@ class SqliteTrackingStore final : public TrackingStore {
       st = by_id;
     } else if (!e.provider_message_id.empty()) {
       TRY(by_provider, db_->conn.prepare(kSql[1][platform]));
-      by_provider->bind(1, e.provider_message_id).bind(3, post.provider);
+      by_provider->bind(1, e.provider_message_id).bind(3, post.provider).bind(4, e.recipient);
       st = by_provider;
     } else {
       return std::optional<Target>();
