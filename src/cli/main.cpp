@@ -33,6 +33,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   sandbox->add_option("--max-bodies", max_bodies,
                       "benchmark mode: keep counts plus only the last N message bodies (0 = all)");
+  sandbox::EventOptions events;
+  sandbox
+      ->add_option("--event-queue", events.queue_limit,
+                   "messages whose delivery events may wait to be posted; beyond, they are dropped")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sandbox
+      ->add_option("--event-threads", events.threads,
+                   "threads posting delivery events to registered receivers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
 
   cli::DemoOptions demo_options;
   auto* demo = app.add_subcommand(
@@ -54,6 +65,7 @@ int main(int argc, char** argv) {
   if (sandbox->parsed()) {
     sandbox::SandboxOptions options;
     options.max_bodies = max_bodies;
+    options.events = events;
     return sandbox::run_sandbox_command(sandbox_listen, smtp_listen, options);
   }
   if (demo->parsed()) return cli::run_demo(demo_options);

@@ -2,6 +2,7 @@
 // the outbound client (which performs them) and the server. No I/O here.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -52,6 +53,8 @@ struct HttpResponse {
   int status = 0;
   Headers headers;
   std::string body;
+  // From the start of the transfer to its last byte (connecting included).
+  std::chrono::microseconds elapsed{0};
 
   std::optional<std::string_view> header(std::string_view name) const {
     return find_header(headers, name);

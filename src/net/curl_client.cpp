@@ -515,6 +515,7 @@ class CurlClient final : public HttpClient {
     if (rc == CURLE_OK || code >= 400) {
       HttpResponse res;
       res.status = static_cast<int>(code);
+      res.elapsed = elapsed(easy);
       if (code >= 400 && !t.refusal.empty()) {
         res.body = std::move(t.refusal);
       } else {
@@ -525,6 +526,12 @@ class CurlClient final : public HttpClient {
     return std::unexpected(transfer_error(r, rc, "invalid mail server address"));
   }
 
+  static std::chrono::microseconds elapsed(CURL* easy) {
+    curl_off_t us = 0;
+    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &us);
+    return std::chrono::microseconds(us);
+  }
+
   // Turns a finished transfer into its result. Any HTTP status is a response.
   static Result<HttpResponse> finish(CURL* easy, const HttpRequest& r, Transfer& t, CURLcode rc) {
     if (t.mail) return finish_mail(easy, r, t, rc);
@@ -532,6 +539,7 @@ class CurlClient final : public HttpClient {
       long status = 0;
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
       t.response.status = static_cast<int>(status);
+      t.response.elapsed = elapsed(easy);
       return std::move(t.response);
     }
     if (t.too_large) {

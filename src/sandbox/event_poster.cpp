@@ -1,6 +1,7 @@
 #include "sandbox/event_poster.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace herald::sandbox {
@@ -12,6 +13,24 @@ bool answered_2xx(const Result<HttpResponse>& result) {
 }
 
 }  // namespace
+
+void LatencyHistogram::add(std::chrono::microseconds d) {
+  const auto step = static_cast<std::size_t>(std::max<std::int64_t>(0, d.count()) / kStepUs);
+  ++steps_[std::min(step, kSteps)];
+  ++count_;
+  max_ = std::max(max_, d);
+}
+
+double LatencyHistogram::quantile_ms(double q) const {
+  if (count_ == 0) return 0;
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < kSteps; ++i) {
+    seen += steps_[i];
+    if (seen >= rank) return static_cast<double>((i + 1) * kStepUs) / 1000.0;
+  }
+  return max_ms();
+}
 
 EventPoster::EventPoster(WebhookRegistry& registry, EventOptions options,
                          std::shared_ptr<const TimeSource> clock)
@@ -59,6 +78,8 @@ EventStats EventPoster::stats() const {
   s.failed = failed_.load();
   s.retried = retried_.load();
   s.overflow = overflow_.load();
+  std::lock_guard lock(latency_mutex_);
+  s.latency = latency_;
   return s;
 }
 
@@ -67,6 +88,8 @@ void EventPoster::clear_counts() {
   failed_ = 0;
   retried_ = 0;
   overflow_ = 0;
+  std::lock_guard lock(latency_mutex_);
+  latency_ = {};
 }
 
 bool EventPoster::wait_idle(std::chrono::milliseconds timeout) {
@@ -161,6 +184,11 @@ void EventPoster::send(net::HttpClient& client, std::vector<Post> posts) {
     requests.reserve(posts.size());
     for (Post& p : posts) requests.push_back(std::move(p.request));
     const auto results = client.perform_all(requests);
+    {
+      std::lock_guard lock(latency_mutex_);
+      for (const auto& r : results)
+        if (answered_2xx(r)) latency_.add(r->elapsed);
+    }
     std::vector<Post> again;
     for (std::size_t i = 0; i < posts.size(); ++i) {
       Post& p = posts[i];

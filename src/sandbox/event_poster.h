@@ -26,6 +26,24 @@ namespace herald::sandbox {
 
 struct WebhookRegistry;
 
+// How long receivers took to answer posts (2xx only), in 50 µs steps up to 250 ms.
+class LatencyHistogram {
+ public:
+  void add(std::chrono::microseconds d);
+  std::uint64_t count() const { return count_; }
+  // The q-quantile (0 < q ≤ 1) in ms: the upper edge of its step, or the largest seen when it
+  // lies beyond the last step. 0 when empty.
+  double quantile_ms(double q) const;
+  double max_ms() const { return static_cast<double>(max_.count()) / 1000.0; }
+
+ private:
+  static constexpr std::int64_t kStepUs = 50;
+  static constexpr std::size_t kSteps = 5000;
+  std::vector<std::uint64_t> steps_ = std::vector<std::uint64_t>(kSteps + 1);  // last: beyond
+  std::uint64_t count_ = 0;
+  std::chrono::microseconds max_{0};
+};
+
 // Counts since the start or the last clear_counts().
 struct EventStats {
   std::uint64_t queued = 0;    // messages whose events are waiting or being posted
@@ -33,6 +51,7 @@ struct EventStats {
   std::uint64_t failed = 0;    // events dropped after their last retry
   std::uint64_t retried = 0;   // posts tried again
   std::uint64_t overflow = 0;  // messages whose events were not queued: the queue was full
+  LatencyHistogram latency;    // of the posts answered with 2xx
 };
 
 class EventPoster {
@@ -85,6 +104,8 @@ class EventPoster {
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<std::uint64_t> retried_{0};
   std::atomic<std::uint64_t> overflow_{0};
+  mutable std::mutex latency_mutex_;
+  LatencyHistogram latency_;
   std::vector<std::thread> threads_;
 };
 

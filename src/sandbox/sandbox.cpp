@@ -163,7 +163,12 @@ struct Sandbox::Impl {
                    {"posted", e.posted},
                    {"failed", e.failed},
                    {"retried", e.retried},
-                   {"overflow", e.overflow}};
+                   {"overflow", e.overflow},
+                   {"latency",
+                    {{"count", e.latency.count()},
+                     {"p50Ms", e.latency.quantile_ms(0.5)},
+                     {"p99Ms", e.latency.quantile_ms(0.99)},
+                     {"maxMs", e.latency.max_ms()}}}};
     json out = {{"total", s.total},
                 {"byProvider", std::move(by_provider)},
                 {"duplicates", s.duplicates},

@@ -1,6 +1,7 @@
 // Protects how the sandbox posts events: only to registered receivers, faults that duplicate,
 // reorder and delay them, retries then a count of what failed, the counts at /sandbox/stats,
 // and signed times from the sandbox's clock.
+#include "sandbox/event_poster.h"
 #include "sandbox/webhook_loop_fixture.h"
 
 namespace herald::sandbox::testing {
@@ -168,17 +169,39 @@ TEST_F(EventPosterTest, AFullQueueCountsOverflowAndNeverBlocksTheSend) {
 }
 
 TEST_F(EventPosterTest, ResetClearsTheCountsButKeepsRegistrations) {
-  // Invariant: POST /sandbox/reset zeroes the event counts; webhooks stay registered.
+  // Invariant: POST /sandbox/reset zeroes the event counts and the receiver's timings;
+  // webhooks stay registered.
   Credentials c = credentials("resend");
   register_receiver(c);
   send(c, email("m-1", "dana@example.com"));
   wait_for_events();
   EXPECT_EQ(stats()["events"]["posted"], 1);
+  const json latency = stats()["events"]["latency"];
+  EXPECT_EQ(latency["count"], 1) << latency.dump();
+  EXPECT_GT(latency["maxMs"].get<double>(), 0) << latency.dump();
+  EXPECT_GE(latency["p99Ms"].get<double>(), latency["maxMs"].get<double>()) << latency.dump();
   ASSERT_EQ(client_.post(url("/sandbox/reset"), "").status, 204);
   EXPECT_EQ(stats()["events"]["posted"], 0);
+  EXPECT_EQ(stats()["events"]["latency"]["count"], 0);
   send(c, email("m-2", "dana@example.com"));
   wait_for_events();
   EXPECT_EQ(stats()["events"]["posted"], 1);
+}
+
+TEST(LatencyHistogram, QuantilesAreTheUpperEdgesOfTheirSteps) {
+  // Invariant: a quantile never understates (it is the upper edge of the 50 µs step its rank
+  // falls in), and one beyond the last step is the largest value seen.
+  LatencyHistogram h;
+  EXPECT_EQ(h.quantile_ms(0.99), 0);
+  for (int i = 0; i < 98; ++i) h.add(std::chrono::microseconds(120));
+  h.add(std::chrono::milliseconds(7));
+  h.add(std::chrono::seconds(2));
+  EXPECT_EQ(h.count(), 100u);
+  EXPECT_DOUBLE_EQ(h.quantile_ms(0.5), 0.15);
+  EXPECT_DOUBLE_EQ(h.quantile_ms(0.98), 0.15);
+  EXPECT_DOUBLE_EQ(h.quantile_ms(0.99), 7.05);
+  EXPECT_DOUBLE_EQ(h.quantile_ms(1.0), 2000);
+  EXPECT_DOUBLE_EQ(h.max_ms(), 2000);
 }
 
 }  // namespace
