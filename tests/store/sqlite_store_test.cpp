@@ -323,6 +323,14 @@ std::optional<sqlite::Connection> old_database(const fs::path& dir, int version)
   return std::move(*conn);
 }
 
+// An agent row in an old database, as every schema version has it.
+bool insert_agent(sqlite::Connection& conn, const std::string& id) {
+  return conn
+      .exec("INSERT INTO agents (id, name, email, created_at, updated_at) VALUES ('" + id +
+            "', 'A', 'a@example.com', 0, 0)")
+      .has_value();
+}
+
 TEST(SqliteMigrationTest, CampaignCountersStartFromTheMessagesAlreadyQueued) {
   // Invariant: upgrading a database with campaigns in flight (schema 11) to counters gives
   // the same live counts the messages show, so a running campaign still completes.
@@ -332,10 +340,7 @@ TEST(SqliteMigrationTest, CampaignCountersStartFromTheMessagesAlreadyQueued) {
   {
     auto conn = old_database(dir, 11);
     ASSERT_TRUE(conn.has_value());
-    ASSERT_TRUE(
-        conn->exec("INSERT INTO agents (id, name, email, created_at, updated_at) VALUES"
-                   " ('" +
-                   agent + "', 'A', 'a@example.com', 0, 0)"));
+    ASSERT_TRUE(insert_agent(*conn, agent));
     ASSERT_TRUE(
         conn->exec("INSERT INTO campaigns (id, agent_id, name, channel, template_key,"
                    " status, cursor, fanout_done, total, created_at, updated_at) VALUES"
@@ -379,10 +384,7 @@ TEST(SqliteMigrationTest, IntegrationsKeepWorkingInTheGenericShape) {
   {
     auto conn = old_database(dir, 14);
     ASSERT_TRUE(conn.has_value());
-    ASSERT_TRUE(
-        conn->exec("INSERT INTO agents (id, name, email, created_at, updated_at) VALUES"
-                   " ('" +
-                   agent + "', 'A', 'a@example.com', 0, 0)"));
+    ASSERT_TRUE(insert_agent(*conn, agent));
     ASSERT_TRUE(conn->exec(
         "INSERT INTO integrations (agent_id, channel, provider, secret_sealed, secret_hint,"
         " account_sid, address, domain, region, active, status, status_reason, connected_at,"
@@ -437,9 +439,7 @@ TEST(SqliteMigrationTest, MessagesSentBeforeMigration18AreStillFoundByTheProvide
   {
     auto conn = old_database(dir, 17);
     ASSERT_TRUE(conn.has_value());
-    ASSERT_TRUE(
-        conn->exec("INSERT INTO agents (id, name, email, created_at, updated_at) VALUES ('" +
-                   agent + "', 'A', 'a@example.com', 0, 0)"));
+    ASSERT_TRUE(insert_agent(*conn, agent));
     ASSERT_TRUE(conn->exec(
         "INSERT INTO messages (id, agent_id, channel, kind, to_address, status, next_attempt_at,"
         " created_at, updated_at, provider_message_id, route_provider, route_via) VALUES ('" +
