@@ -37,9 +37,9 @@ Result<void> receive_webhook(App& app, std::string_view provider_id, const std::
 
 Result<int> apply_pending_webhooks(App& app, int limit) {
   auto& tracking = app.store().tracking();
-  auto posts = tracking.pending_posts(limit);
+  auto posts = tracking.pending_posts(app.clock().now(), limit);
   if (!posts) return std::unexpected(posts.error());
-  const store::TrackingPolicy policy{app.config().soft_bounce_limit};
+  const store::TrackingPolicy policy{.soft_bounce_limit = app.config().soft_bounce_limit};
   for (const store::WebhookPost& post : *posts) {
     const providers::Provider* provider = providers::find_provider(post.provider);
     const providers::WebhookTwin* twin = provider ? provider->webhook() : nullptr;

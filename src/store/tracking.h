@@ -31,6 +31,10 @@ struct WebhookPost {
 
 struct TrackingPolicy {
   int soft_bounce_limit = 3;  // HERALD_SOFT_BOUNCE_LIMIT: soft bounces in a row that suppress
+  // How long an event naming a Herald message not yet written down waits for it. (A campaign
+  // message is written whole once its provider has answered; a fast provider may report on it
+  // first.) Its post is tried again, sooner while it is young; past this, it is kept unmatched.
+  std::chrono::milliseconds early_event_wait = std::chrono::minutes(10);
 };
 
 // What applying one post's events did.
@@ -38,6 +42,7 @@ struct EventsApplied {
   int recorded = 0;        // new events kept
   int duplicates = 0;      // events seen before (same provider and event key)
   int unmatched = 0;       // events for no message of this owner (kept, without a message)
+  int waiting = 0;         // events for a message not written down yet (the post is tried again)
   int status_changes = 0;  // messages whose status moved forward
   int suppressed = 0;      // addresses added to a suppression list
 };
@@ -91,13 +96,15 @@ class TrackingStore {
   // Keeps a verified post until its events are applied. False (nothing kept): its replay key
   // was seen before.
   virtual Result<bool> record_post(const WebhookPost& post) = 0;
-  // Posts not yet applied, oldest first.
-  virtual Result<std::vector<WebhookPost>> pending_posts(int limit) = 0;
+  // Posts not yet applied and not waiting to be tried again after `now`, oldest first.
+  virtual Result<std::vector<WebhookPost>> pending_posts(TimePoint now, int limit) = 0;
   // Applies a post's events and marks it applied, in one transaction. Each event is kept once
   // (by provider and event key) and joined to its message by Herald's id, else by the
   // provider's id, only within the post's owner (an agent's own account reports only that
   // agent's messages; the platform's only messages sent via the platform). A message's status
   // moves only forward (status_after); its recipient's suppression follows suppression_for.
+  // An event naming a message that does not exist yet waits (EventsApplied::waiting): the rest
+  // are applied and the post is tried again later (policy.early_event_wait).
   virtual Result<EventsApplied> apply_events(const WebhookPost& post,
                                              std::span<const DeliveryEvent> events,
                                              const TrackingPolicy& policy, TimePoint now) = 0;

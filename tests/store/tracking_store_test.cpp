@@ -16,9 +16,9 @@ struct SentAs {
 
 class TrackingStoreTest : public TwoAgentStoreTest {
  protected:
-  // A message the provider accepted for `agent_id`, over `via`, with the provider's id.
-  Message sent(const std::string& agent_id, const std::string& to, Via via = Via::agent,
-               const std::string& campaign_id = "", const SentAs& pid = {}) {
+  // A message as a campaign takes it from its audience: not written down until its answer.
+  static Message draft(const std::string& agent_id, const std::string& to,
+                       const std::string& campaign_id = "") {
     Message m;
     m.id = new_id();
     m.agent_id = agent_id;
@@ -26,19 +26,39 @@ class TrackingStoreTest : public TwoAgentStoreTest {
     m.template_key = "seller_welcome";
     m.campaign_id = campaign_id;
     m.next_attempt_at = m.created_at = m.updated_at = Clock::now();
+    return m;
+  }
+
+  // A message out to its provider: queued and claimed, its answer not kept yet.
+  Message claimed(const std::string& agent_id, const std::string& to,
+                  const std::string& campaign_id = "") {
+    Message m = draft(agent_id, to, campaign_id);
     EXPECT_TRUE(store_->enqueue(std::vector<Message>{m}).has_value());
     auto now = Clock::now() + std::chrono::seconds(1);
     auto claimed = store_->claim_due({now, now + std::chrono::minutes(2), "w", 100, std::nullopt});
     EXPECT_TRUE(claimed.has_value());
+    return m;
+  }
+
+  // Keeps the provider's acceptance of `m`; `fresh`: `m` is written whole with it.
+  void answer(const Message& m, Via via = Via::agent, const SentAs& pid = {}, bool fresh = false) {
     Outcome o;
     o.message_id = m.id;
-    o.agent_id = agent_id;
+    o.agent_id = m.agent_id;
     o.status = MessageStatus::sent;
     o.attempts = 1;
     o.provider_message_id = pid.id.empty() ? "pm-" + m.id : pid.id;
     o.provider_id_lookup = pid.lookup;
     o.route = RouteSummary{ProviderId("resend"), via, "a@example.com", "", via};
+    if (fresh) o.fresh = &m;
     EXPECT_TRUE(store_->record_outcomes(std::vector<Outcome>{o}).has_value());
+  }
+
+  // A message the provider accepted for `agent_id`, over `via`, with the provider's id.
+  Message sent(const std::string& agent_id, const std::string& to, Via via = Via::agent,
+               const std::string& campaign_id = "", const SentAs& pid = {}) {
+    Message m = claimed(agent_id, to, campaign_id);
+    answer(m, via, pid);
     return m;
   }
 
@@ -81,11 +101,11 @@ TEST_F(TrackingStoreTest, APostIsKeptUntilAppliedAndAReplayedKeyIsRefused) {
   EXPECT_TRUE(*store_->tracking().record_post(p));
   auto again = post(alice_, "token-1");
   EXPECT_FALSE(*store_->tracking().record_post(again)) << "the same replay key twice";
-  auto pending = store_->tracking().pending_posts(10);
+  auto pending = store_->tracking().pending_posts(Clock::now(), 10);
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ(pending->front().headers, (Headers{{"a", "b"}}));
   apply(p, {});
-  EXPECT_TRUE(store_->tracking().pending_posts(10)->empty());
+  EXPECT_TRUE(store_->tracking().pending_posts(Clock::now(), 10)->empty());
 }
 
 TEST_F(TrackingStoreTest, StatusMovesOnlyForwardAndDuplicatesCountOnce) {
@@ -132,6 +152,48 @@ TEST_F(TrackingStoreTest, AnAgentsAccountReportsOnlyThatAgentsMessages) {
   EXPECT_EQ(r.unmatched, 1);
   EXPECT_EQ(status(bobs), MessageStatus::sent);
   EXPECT_FALSE(suppressed(bob_, "buyer@example.com"));
+}
+
+TEST_F(TrackingStoreTest, AnEventThatComesBeforeItsMessageIsWrittenWaitsForIt) {
+  // A fast provider reports on a campaign message before Herald has kept its answer.
+  Message m = draft(alice_, "buyer@example.com");
+  WebhookPost p = post(alice_);
+  ASSERT_TRUE(*store_->tracking().record_post(p));
+  auto r = apply(p, {event(EventType::delivered, m, "e1")});
+  EXPECT_EQ(r.waiting, 1);
+  EXPECT_EQ(r.recorded, 0) << "nothing kept unmatched";
+  EXPECT_TRUE(store_->tracking().pending_posts(Clock::now(), 10)->empty()) << "not straight away";
+  auto later = store_->tracking().pending_posts(Clock::now() + std::chrono::seconds(2), 10);
+  ASSERT_EQ(later->size(), 1u) << "tried again a moment later";
+  answer(m, Via::agent, {}, /*fresh=*/true);
+  r = apply(later->front(), {event(EventType::delivered, m, "e1")});
+  EXPECT_EQ(r.waiting, 0);
+  EXPECT_EQ(r.recorded, 1);
+  EXPECT_EQ(status(m), MessageStatus::delivered);
+  EXPECT_TRUE(store_->tracking().pending_posts(Clock::now() + std::chrono::hours(1), 10)->empty());
+}
+
+TEST_F(TrackingStoreTest, AnEventForAMessageStillOnItsWayOutLeavesItsAnswerToBeKept) {
+  Message m = claimed(alice_, "buyer@example.com");
+  auto r = apply(post(alice_), {event(EventType::delivered, m, "e1")});
+  EXPECT_EQ(r.waiting, 1);
+  answer(m);
+  auto detail = *store_->find_message(m.id, "");
+  EXPECT_EQ(detail->message.status, MessageStatus::sent);
+  EXPECT_EQ(detail->message.provider_message_id, "pm-" + m.id) << "the answer was not dropped";
+  apply(post(alice_), {event(EventType::delivered, m, "e1")});
+  EXPECT_EQ(status(m), MessageStatus::delivered);
+}
+
+TEST_F(TrackingStoreTest, AnEventForNoMessageStopsWaitingAfterAWhile) {
+  Message never = draft(alice_, "buyer@example.com");
+  WebhookPost p = post(alice_);
+  p.received_at = Clock::now() - policy_.early_event_wait - std::chrono::seconds(1);
+  ASSERT_TRUE(*store_->tracking().record_post(p));
+  auto r = apply(p, {event(EventType::delivered, never, "e1")});
+  EXPECT_EQ(r.waiting, 0);
+  EXPECT_EQ(r.unmatched, 1) << "kept, without a message";
+  EXPECT_TRUE(store_->tracking().pending_posts(Clock::now() + std::chrono::hours(1), 10)->empty());
 }
 
 TEST_F(TrackingStoreTest, ThePlatformsAccountReportsOnlyMessagesSentThroughIt) {

@@ -44,6 +44,7 @@ extern const std::string_view kMigrationV13;
 extern const std::string_view kMigrationV16;
 extern const std::string_view kMigrationV17;
 extern const std::string_view kMigrationV18;
+extern const std::string_view kMigrationV19;
 
 // Unwraps a Result<T> into `var` or returns its error from the enclosing function.
 #define HERALD_TRY(var, expr)                            \

@@ -1,4 +1,4 @@
-// SQLite implementation of TrackingStore (migrations 16 and 17).
+// SQLite implementation of TrackingStore (migrations 16, 17, 18 and 19).
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -117,6 +117,11 @@ CREATE INDEX messages_provider_id ON messages(route_provider, provider_message_i
   WHERE provider_message_id <> '' AND provider_id_lookup = 1;
 )sql";
 
+// A post with an event for a message not written down yet is tried again at retry_at.
+extern const std::string_view kMigrationV19 = R"sql(
+ALTER TABLE webhook_posts ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 namespace {
 
 constexpr std::string_view kSetupColumns =
@@ -218,12 +223,12 @@ class SqliteTrackingStore final : public TrackingStore {
     return db_->conn.changes() > 0;
   }
 
-  Result<std::vector<WebhookPost>> pending_posts(int limit) override {
+  Result<std::vector<WebhookPost>> pending_posts(TimePoint now, int limit) override {
     std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare("SELECT id, provider, owner, replay_key, url, headers, body,"
                               " received_at FROM webhook_posts WHERE applied_at = 0"
-                              " ORDER BY received_at LIMIT ?"));
-    st->bind(1, limit);
+                              " AND retry_at <= ? ORDER BY received_at LIMIT ?"));
+    st->bind(1, to_millis(now)).bind(2, limit);
     std::vector<WebhookPost> out;
     int rc;
     while ((rc = st->step()) == SQLITE_ROW) {
@@ -243,9 +248,21 @@ class SqliteTrackingStore final : public TrackingStore {
     TRY_VOID(tx.begin());
     EventsApplied applied;
     for (const DeliveryEvent& e : events) TRY_VOID(apply_one(post, e, policy, now, applied));
-    TRY(done, db_->conn.prepare("UPDATE webhook_posts SET applied_at = ? WHERE id = ?"));
-    done->bind(1, to_millis(now)).bind(2, post.id);
-    TRY_VOID(db_->conn.run(*done));
+    if (applied.waiting > 0) {
+      // Tried again after as long again as it has waited (a second at least, half a minute
+      // at most): the events applied now are duplicates then.
+      const auto waited =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - post.received_at);
+      const auto delay =
+          std::clamp(waited, std::chrono::milliseconds(1000), std::chrono::milliseconds(30'000));
+      TRY(later, db_->conn.prepare("UPDATE webhook_posts SET retry_at = ? WHERE id = ?"));
+      later->bind(1, to_millis(now + delay)).bind(2, post.id);
+      TRY_VOID(db_->conn.run(*later));
+    } else {
+      TRY(done, db_->conn.prepare("UPDATE webhook_posts SET applied_at = ? WHERE id = ?"));
+      done->bind(1, to_millis(now)).bind(2, post.id);
+      TRY_VOID(db_->conn.run(*done));
+    }
     TRY_VOID(tx.commit());
     return applied;
   }
@@ -414,9 +431,32 @@ class SqliteTrackingStore final : public TrackingStore {
     return out;
   }
 
+  // Whether an event came before Herald kept its provider's answer: its message is still on
+  // its way out (applying it now would make that answer find a message already final, and drop
+  // it), or, named by Herald's id, not written down at all (a campaign message is written whole
+  // with its answer). A message of another owner is not early: it is not this post's.
+  Result<bool> before_its_answer(const std::optional<Target>& target, const DeliveryEvent& e) {
+    if (target)
+      return target->status == MessageStatus::queued || target->status == MessageStatus::sending;
+    if (e.message_id.empty()) return false;
+    TRY(st, db_->conn.prepare("SELECT 1 FROM messages WHERE id = ?"));
+    st->bind(1, e.message_id);
+    const int rc = st->step();
+    st->reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(db_->conn.error("find event message"));
+    return rc == SQLITE_DONE;
+  }
+
   Result<void> apply_one(const WebhookPost& post, const DeliveryEvent& e,
                          const TrackingPolicy& policy, TimePoint now, EventsApplied& applied) {
     TRY(target, find_target(post, e));
+    if (now - post.received_at < policy.early_event_wait) {
+      TRY(early, before_its_answer(target, e));
+      if (early) {
+        ++applied.waiting;
+        return {};
+      }
+    }
     const TimePoint at = e.occurred_at.value_or(now);
     TRY(ins, db_->conn.prepare(
                  "INSERT INTO delivery_events (provider, event_key, message_id, agent_id, type,"
