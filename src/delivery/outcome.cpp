@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/id.h"
 #include "delivery/content.h"
 #include "providers/provider.h"
+#include "store/contacts.h"
 
 namespace herald::delivery {
 
@@ -78,6 +80,10 @@ Next apply_outcome(const JobState& job, const SendOutcome& answer, const Outcome
   next.state = NextState::failed;
   next.last_error = answer.reason;
   next.event = answer.reason;
+  if (answer.recipient_opted_out) {
+    next.suppress_recipient = true;
+    next.event += "; they opted out, so they are now on your suppression list";
+  }
   return next;
 }
 
@@ -165,6 +171,14 @@ void settle_answer(Pass& pass, const SettleContext& ctx, Answer& answer,
         !providers::provider_for(j.route->provider).info().webhooks.events_name_the_message;
   }
   if (next.state == NextState::retrying) j.outcome.next_attempt_at = next.next_attempt_at;
+  if (next.suppress_recipient) {
+    const Message& m = *j.message;
+    j.outcome.suppression =
+        store::Suppression{new_id(),  m.agent_id, m.channel,
+                           m.to_address, m.channel == Channel::sms ? store::SuppressionReason::stop
+                                                                   : store::SuppressionReason::unsubscribed,
+                           std::string(j.route->provider) + " send", o.reason, pass.now};
+  }
   j.outcome.last_error = std::move(next.last_error);
   j.outcome.events.push_back({pass.now, j.outcome.status, std::move(next.event)});
   j.done = true;

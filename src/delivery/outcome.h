@@ -40,6 +40,8 @@ struct Next {
   // The agent's integration's health to write (failing → ok, ok → failing), if it changes.
   std::optional<IntegrationStatus> integration;
   std::string integration_reason;
+  // The recipient opted out of this sender (failed): their address joins the suppression list.
+  bool suppress_recipient = false;
 };
 
 // Whether this answer re-routes the message through the platform if the platform has a route
@@ -50,7 +52,8 @@ bool may_reroute(const JobState& job, const providers::SendOutcome& answer,
 // The message's next state after `answer`: accepted → sent; the agent's credentials rejected →
 // integration failing, re-routed via the platform (fallback on, platform route) or failed; the
 // platform's own key rejected, or retryable → retrying with backoff (never before Retry-After)
-// until the last attempt, then failed; permanent → failed with the provider's reason.
+// until the last attempt, then failed; permanent → failed with the provider's reason, and the
+// recipient suppressed when the provider says they opted out.
 Next apply_outcome(const JobState& job, const providers::SendOutcome& answer,
                    const OutcomePolicy& policy);
 

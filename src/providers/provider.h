@@ -33,6 +33,9 @@ struct SendOutcome {
   std::optional<std::chrono::seconds> retry_after;  // when retryable and the provider said
   std::string reason;                               // provider's error text (never a secret)
   int http_status = 0;
+  // The provider refused because the recipient opted out of this sender (Twilio 21610: they
+  // replied STOP). The address goes on the suppression list with the failure.
+  bool recipient_opted_out = false;
 };
 
 // How a provider answered a read-only credential check.

@@ -100,16 +100,40 @@ nlohmann::json subscribed_events() {
   return events;
 }
 
-// The id of the webhook already pointing at `receiver_url` in a GET /webhooks answer, if any.
-std::string existing_webhook(const HttpResponse& list, std::string_view receiver_url) {
+// The most pages of GET /webhooks read while looking for Herald's receiver (100 each): past
+// 2,000 webhooks on one account, a new one is made rather than reading on.
+constexpr std::size_t kMaxListPages = 20;
+constexpr std::string_view kListPath = "/webhooks?limit=100";
+
+// One page of a GET /webhooks answer: the webhook already pointing at the receiver (a
+// reconnected integration), if any, and where the next page starts.
+struct WebhookPage {
+  std::string match;  // its id, "" = not on this page
+  std::string last;   // the page's last webhook id (the next page's `after` cursor)
+  bool has_more = false;
+};
+
+WebhookPage read_page(const HttpResponse& list, std::string_view receiver_url) {
+  WebhookPage page;
   const auto body = parse_json(list.body);
-  if (!body || !body->is_object()) return {};
+  if (!body || !body->is_object()) return page;
   const auto data = body->find("data");
-  if (data == body->end() || !data->is_array()) return {};
+  if (data == body->end() || !data->is_array()) return page;
   for (const auto& webhook : *data) {
-    if (json_string(webhook, "endpoint") == receiver_url) return json_string(webhook, "id");
+    if (page.match.empty() && json_string(webhook, "endpoint") == receiver_url)
+      page.match = json_string(webhook, "id");
+    page.last = json_string(webhook, "id");
   }
-  return {};
+  const auto more = body->find("has_more");
+  page.has_more = more != body->end() && more->is_boolean() && more->get<bool>();
+  return page;
+}
+
+// Whether to ask for the page after `page` (no match yet, Resend says there is more, and a
+// cursor to ask with), `pages_read` pages in.
+bool more_to_read(const WebhookPage& page, std::size_t pages_read) {
+  return page.match.empty() && page.has_more && !page.last.empty() &&
+         pages_read < kMaxListPages;
 }
 
 // Resend's error body {"statusCode", "name", "message"}.
@@ -202,34 +226,46 @@ class ResendWebhook final : public WebhookTwin {
     return std::vector<DeliveryEvent>{std::move(e)};
   }
 
-  // GET /webhooks; when one already points at the receiver (a reconnected integration),
-  // PATCH it back to enabled with Herald's events and GET it for its secret, else POST
-  // /webhooks, whose answer holds the signing_secret. Reusing the existing webhook keeps
-  // Resend from posting every event twice, once signed with a secret Herald no longer has.
-  // Only the first page of the list is read (100 webhooks).
+  // GET /webhooks, page by page (`after` the last id while has_more), until one points at the
+  // receiver (a reconnected integration): PATCH it back to enabled with Herald's events and GET
+  // it for its secret; if none does, POST /webhooks, whose answer holds the signing_secret.
+  // Reusing the existing webhook keeps Resend from posting every event twice, once signed with
+  // a secret Herald no longer has.
   RegistrationStep register_step(const Credentials& credentials, std::string_view receiver_url,
                                  std::span<const HttpResponse> answers) const override {
-    if (answers.empty()) return ask(authorized("GET", "/webhooks?limit=100", credentials));
-    if (!succeeded(answers[0])) return failed(refused(answers[0]));
-    const std::string id = existing_webhook(answers[0], receiver_url);
-    if (id.empty()) {
-      if (answers.size() == 1) {
+    if (answers.empty()) return ask(authorized("GET", std::string(kListPath), credentials));
+    // The leading answers are list pages, up to the one that ends the search.
+    std::size_t pages = 0;
+    WebhookPage page;
+    while (true) {
+      if (!succeeded(answers[pages])) return failed(refused(answers[pages]));
+      page = read_page(answers[pages], receiver_url);
+      ++pages;
+      if (!more_to_read(page, pages)) break;
+      if (pages == answers.size()) {
+        return ask(authorized("GET", std::string(kListPath) + "&after=" + percent_encode(page.last),
+                              credentials));
+      }
+    }
+    const auto after_list = answers.subspan(pages);
+    if (page.match.empty()) {
+      if (after_list.empty()) {
         return ask(
             with_json(authorized("POST", "/webhooks", credentials),
                       {{"endpoint", std::string(receiver_url)}, {"events", subscribed_events()}}));
       }
-      return secret_from(answers[1]);
+      return secret_from(after_list[0]);
     }
-    const std::string path = "/webhooks/" + percent_encode(id);
-    if (answers.size() == 1) {
+    const std::string path = "/webhooks/" + percent_encode(page.match);
+    if (after_list.empty()) {
       return ask(with_json(authorized("PATCH", path, credentials),
                            {{"endpoint", std::string(receiver_url)},
                             {"events", subscribed_events()},
                             {"status", "enabled"}}));
     }
-    if (!succeeded(answers[1])) return failed(refused(answers[1]));
-    if (answers.size() == 2) return ask(authorized("GET", path, credentials));
-    return secret_from(answers[2]);
+    if (!succeeded(after_list[0])) return failed(refused(after_list[0]));
+    if (after_list.size() == 1) return ask(authorized("GET", path, credentials));
+    return secret_from(after_list[1]);
   }
 };
 

@@ -17,6 +17,18 @@ std::string account_url(const std::string& base_url, const Credentials& credenti
   return base_url + "/2010-04-01/Accounts/" + percent_encode(credentials.params.get("accountSid"));
 }
 
+// Twilio's error 21610: the recipient replied STOP to this sender and Twilio will not send to
+// them until they reply START.
+constexpr long long kOptedOut = 21610;
+
+// The `code` of Twilio's error body, 0 when there is none.
+long long error_code(const HttpResponse& response) {
+  const auto body = parse_json(response.body);
+  if (!body || !body->is_object()) return 0;
+  const auto code = body->find("code");
+  return code != body->end() && code->is_number_integer() ? code->get<long long>() : 0;
+}
+
 // Twilio's error body {"code", "message", "more_info", "status"} (SDK RestException) as
 // "<code>: <message>", e.g. "21610: Attempt to send to unsubscribed recipient".
 std::string reason_of(const HttpResponse& response) {
@@ -128,7 +140,9 @@ class Twilio final : public Provider {
     // 429 (20429) and 5xx: the SDK's own autoRetry retries 429 with backoff.
     if (is_transient(status)) return for_each_message(retryable(response, reason), count);
     // 400: 21211 invalid To, 21610 recipient opted out (STOP), 21606/21614 not SMS-capable.
-    return for_each_message(permanent(status, reason), count);
+    SendOutcome refused = permanent(status, reason);
+    refused.recipient_opted_out = error_code(response) == kOptedOut;
+    return for_each_message(refused, count);
   }
 
   HttpRequest build_verify(const Credentials& credentials) const override {

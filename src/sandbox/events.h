@@ -46,6 +46,10 @@ Outcome email_outcome(std::string_view address);
 // delivered.
 Outcome sms_outcome(std::string_view number);
 
+// Whether the number stands for a recipient who replied STOP to every sender: Twilio refuses
+// sends to it with error 21610. A number ending in 21610.
+bool sms_opted_out(std::string_view number);
+
 // An injected fault on a message's events (POST /sandbox/faults with "events").
 struct EventFault {
   bool duplicate = false;              // post every event twice (a redelivery: the same event id)

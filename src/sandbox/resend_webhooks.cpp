@@ -2,6 +2,7 @@
 // /webhooks/{id}) and the event posts, one event each, signed the Svix way. Contract:
 // provider-specs/resend/resend.yaml (paths /webhooks, schemas *WebhookRequest/Response and
 // Email*Event) and provider-specs/WEBHOOKS.md § Resend.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/json_parse.h"
@@ -124,18 +125,29 @@ json hook_json(const Hook& h) {
           {"created_at", created_at(h.created)}};
 }
 
-// GET /webhooks[?limit=]: the account's webhooks, oldest first (one page).
+// GET /webhooks[?limit=&after=]: the account's webhooks, oldest first, a page at a time:
+// `after` a webhook's id starts the page past it (an unknown id gives an empty page), and
+// has_more says whether another page follows.
 http::Response list_hooks(SandboxState& state, http::Request& request) {
   auto key = resend::authenticate(request);
   if (!key) return std::move(key.error());
   std::size_t limit = 100;
   if (auto l = request.query_param("limit")) limit = std::strtoul(l->c_str(), nullptr, 10);
-  json data = json::array();
-  for (const Hook& h : state.webhooks.resend.list(*key)) {
-    if (data.size() < limit) data.push_back(hook_json(h));
+  if (limit == 0 || limit > 100) {
+    return resend::error(422, "validation_error", "The `limit` must be between 1 and 100.");
   }
+  const auto after = request.query_param("after");
+  const auto hooks = state.webhooks.resend.list(*key);
+  auto from = hooks.begin();
+  if (after) {
+    from = std::find_if(hooks.begin(), hooks.end(), [&](const Hook& h) { return h.id == *after; });
+    if (from != hooks.end()) ++from;
+  }
+  json data = json::array();
+  for (auto it = from; it != hooks.end() && data.size() < limit; ++it) data.push_back(hook_json(*it));
+  const bool has_more = static_cast<std::size_t>(hooks.end() - from) > data.size();
   return http::Response::json(
-      200, json_text({{"object", "list"}, {"has_more", false}, {"data", std::move(data)}}));
+      200, json_text({{"object", "list"}, {"has_more", has_more}, {"data", std::move(data)}}));
 }
 
 // POST /webhooks {endpoint, events}: 201 with the new webhook's signing_secret, whose key is

@@ -164,6 +164,8 @@ http::Response send(SandboxState& state, http::Request& request) {
     if (from && *from == *to) {
       return twilio_error(400, 21266, "'To' and 'From' number cannot be the same: " + *to);
     }
+    if (sms_opted_out(*to))
+      return twilio_error(400, 21610, "Attempt to send to unsubscribed recipient");
     if (!body && !media) return twilio_error(400, 21602, "Message body is required.");
     if (body && utf8_length(*body) > kMaxBody) {
       return twilio_error(400, 21617,

@@ -121,6 +121,9 @@ struct Outcome {
   std::string html;
   std::vector<Attempt> attempts_made;  // calls made in this pass (1, or 2 with fallback)
   std::vector<StatusEvent> events;     // status changes in this pass
+  // An address to suppress with this outcome, in the same transaction (the provider said
+  // the recipient opted out).
+  std::optional<Suppression> suppression;
   // A message taken straight from a campaign's audience (CampaignStore::take) is not in the
   // queue yet: its outcome inserts it, whole, with this content and batch.
   const Message* fresh = nullptr;

@@ -333,6 +333,79 @@ TEST(ResendWebhook, RegistrationReusesTheReceiversExistingWebhook) {
   EXPECT_EQ(*r.last.key, "whsec_kept");
 }
 
+// A GET /webhooks answer: `count` webhooks from `first` on (ids "hook-<n>"), the receiver's
+// at `receiver` if it is in range, and has_more as given.
+HttpResponse hook_page(int first, int count, int receiver, bool has_more) {
+  json data = json::array();
+  for (int n = first; n < first + count; ++n) {
+    data.push_back({{"id", "hook-" + std::to_string(n)},
+                    {"endpoint", n == receiver ? kReceiver : "https://other.example/hook"}});
+  }
+  return response(200, json{{"object", "list"}, {"has_more", has_more}, {"data", data}}.dump());
+}
+
+TEST(ResendWebhook, RegistrationReadsEveryPageOfWebhooksForTheReceiversOwn) {
+  // Invariant: the account's webhooks are read a page at a time (after the last id) while
+  // Resend says there are more, so the receiver's webhook on page 3 is reused, not doubled.
+  const Registration r =
+      register_with(resend(), resend_credentials(), kReceiver, [](const HttpRequest& q) {
+        if (q.method == "GET" && q.url.ends_with("/webhooks?limit=100")) {
+          return hook_page(0, 100, 250, true);
+        }
+        if (q.method == "GET" && q.url.ends_with("&after=hook-99")) {
+          return hook_page(100, 100, 250, true);
+        }
+        if (q.method == "GET" && q.url.ends_with("&after=hook-199")) {
+          return hook_page(200, 60, 250, false);
+        }
+        if (q.method == "PATCH") return response(200, R"({"object":"webhook","id":"hook-250"})");
+        return response(200, R"({"object":"webhook","id":"hook-250","signing_secret":"whsec_p3"})");
+      });
+  ASSERT_EQ(r.requests.size(), 5u);
+  EXPECT_EQ(r.requests[1].url, "https://api.resend.test/webhooks?limit=100&after=hook-99");
+  EXPECT_EQ(r.requests[2].url, "https://api.resend.test/webhooks?limit=100&after=hook-199");
+  EXPECT_EQ(r.requests[3].method, "PATCH");
+  EXPECT_EQ(r.requests[3].url, "https://api.resend.test/webhooks/hook-250");
+  EXPECT_EQ(r.requests[4].method, "GET");
+  ASSERT_TRUE(r.last.key.has_value());
+  EXPECT_EQ(*r.last.key, "whsec_p3");
+}
+
+TEST(ResendWebhook, RegistrationStopsListingAtTheReceiverOrTheLastPage) {
+  // Invariant: a match ends the listing even when more pages follow; a last page without one
+  // (or an endless list, past 20 pages) leads to a new webhook; a refused page is an error.
+  const Registration found_early =
+      register_with(resend(), resend_credentials(), kReceiver, [](const HttpRequest& q) {
+        if (q.method == "GET" && q.url.ends_with("/webhooks?limit=100")) {
+          return hook_page(0, 100, 7, true);
+        }
+        return response(200, R"({"object":"webhook","id":"hook-7","signing_secret":"whsec_7"})");
+      });
+  ASSERT_EQ(found_early.requests.size(), 3u);
+  EXPECT_EQ(found_early.requests[1].method, "PATCH");
+
+  int pages = 0;
+  const Registration endless =
+      register_with(resend(), resend_credentials(), kReceiver, [&](const HttpRequest& q) {
+        if (q.method == "GET") return hook_page(100 * pages++, 100, -1, true);
+        return response(201, R"({"object":"webhook","id":"new","signing_secret":"whsec_new"})");
+      });
+  EXPECT_EQ(pages, 20);
+  ASSERT_EQ(endless.requests.size(), 21u);
+  EXPECT_EQ(endless.requests.back().method, "POST");
+  ASSERT_TRUE(endless.last.key.has_value());
+  EXPECT_EQ(*endless.last.key, "whsec_new");
+
+  const Registration refused =
+      register_with(resend(), resend_credentials(), kReceiver, [](const HttpRequest& q) {
+        if (q.url.ends_with("/webhooks?limit=100")) return hook_page(0, 100, -1, true);
+        return response(500, R"({"statusCode":500,"name":"internal_server_error","message":"x"})");
+      });
+  ASSERT_EQ(refused.requests.size(), 2u);
+  EXPECT_TRUE(refused.last.error.has_value());
+  EXPECT_FALSE(refused.last.key.has_value());
+}
+
 TEST(ResendWebhook, RegistrationFailuresSayWhyWithoutSecrets) {
   // Invariant: refused credentials read in plain words; other refusals carry Resend's message
   // with anything key-shaped redacted; no answer is a retryable network error; an answer

@@ -169,6 +169,21 @@ TEST(Twilio, RecipientErrorsArePermanentWithCodeAndMessage) {
   EXPECT_EQ(opted_out[0].reason, "21610: Attempt to send to unsubscribed recipient");
 }
 
+TEST(Twilio, OnlyAnOptedOutRecipientIsToBeSuppressed) {
+  // Invariant: 21610 (the recipient replied STOP) asks for the number to be suppressed; no
+  // other refusal does, nor a 21610 in a message's text rather than its code.
+  EXPECT_TRUE(twilio()
+                  .classify_send(twilio_error(400, 21610, "Attempt to send to unsubscribed"), 1)[0]
+                  .recipient_opted_out);
+  EXPECT_FALSE(twilio()
+                   .classify_send(twilio_error(400, 21211, "21610 is not a valid number"), 1)[0]
+                   .recipient_opted_out);
+  EXPECT_FALSE(twilio().classify_send(response(400, "21610"), 1)[0].recipient_opted_out);
+  EXPECT_FALSE(twilio()
+                   .classify_send(twilio_error(500, 21610, "Internal Server Error"), 1)[0]
+                   .recipient_opted_out);
+}
+
 TEST(Twilio, VerifyClassification) {
   // Invariant: 200 with an active account proves the pair; suspended/closed accounts and
   // 401 are rejected; 429/5xx/0 retry later.

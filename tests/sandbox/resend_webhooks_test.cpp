@@ -103,6 +103,33 @@ TEST_F(ResendWebhooksTest, DisabledOrUnsubscribedWebhooksGetNothing) {
   EXPECT_TRUE(receiver_.posts().empty());
 }
 
+TEST_F(ResendWebhooksTest, TheListComesAPageAtATime) {
+  // Invariant: GET /webhooks honours limit and after (oldest first) and has_more says whether
+  // another page follows, as Herald's twin reads it; a limit outside 1-100 is refused.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto made = client_.post(url("/webhooks"),
+                             json{{"endpoint", "https://h" + std::to_string(i) + ".example"},
+                                  {"events", {"email.sent"}}}
+                                 .dump(),
+                             kAuth);
+    ASSERT_EQ(made.status, 201);
+    ids.push_back(json::parse(made.body)["id"]);
+  }
+  json first = json::parse(client_.get(url("/webhooks?limit=2"), kAuth).body);
+  ASSERT_EQ(first["data"].size(), 2u);
+  EXPECT_EQ(first["data"][0]["id"], ids[0]);
+  EXPECT_EQ(first["data"][1]["id"], ids[1]);
+  EXPECT_EQ(first["has_more"], true);
+  json last = json::parse(client_.get(url("/webhooks?limit=2&after=" + ids[1]), kAuth).body);
+  ASSERT_EQ(last["data"].size(), 1u);
+  EXPECT_EQ(last["data"][0]["id"], ids[2]);
+  EXPECT_EQ(last["has_more"], false);
+  EXPECT_EQ(json::parse(client_.get(url("/webhooks?limit=3"), kAuth).body)["has_more"], false);
+  EXPECT_EQ(client_.get(url("/webhooks?limit=0"), kAuth).status, 422);
+  EXPECT_EQ(client_.get(url("/webhooks?limit=101"), kAuth).status, 422);
+}
+
 TEST_F(ResendWebhooksTest, RegistrationErrorsInResendsShape) {
   // Invariant: bad bodies are 422 with Resend's names, unknown ids 404 not_found, no key 401.
   auto missing = client_.post(url("/webhooks"), json{{"events", {"email.sent"}}}.dump(), kAuth);

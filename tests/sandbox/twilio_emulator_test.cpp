@@ -71,8 +71,9 @@ TEST_F(TwilioTest, AcceptsMessagingServiceAndMediaOnly) {
 
 TEST_F(TwilioTest, CodedErrorsForBadInput) {
   // Invariant: missing To 21604, invalid To 21211, missing From 21603, missing Body 21602, too long
-  // 21617.
+  // 21617, a recipient who replied STOP (a number ending in 21610) 21610.
   expect_error(send("From=%2B15017122661&Body=x"), 400, 21604);
+  expect_error(send("To=%2B14155521610&From=%2B15017122661&Body=x"), 400, 21610);
   expect_error(send("To=5558675310&From=%2B15017122661&Body=x"), 400, 21211);
   expect_error(send("To=%2B15558675310&Body=x"), 400, 21603);
   expect_error(send("To=%2B15558675310&From=%2B15017122661"), 400, 21602);

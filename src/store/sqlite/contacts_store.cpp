@@ -380,13 +380,7 @@ class SqliteContactStore final : public ContactStore {
 
   Result<bool> add_suppression(const Suppression& s) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(std::string("INSERT INTO suppressions (") + kSuppressionColumns +
-                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
-    st->bind(1, s.id).bind(2, s.agent_id).bind(3, to_string(s.channel));
-    st->bind(4, suppression_key(s.channel, s.address)).bind(5, to_string(s.reason));
-    st->bind(6, s.source).bind(7, s.detail).bind(8, ms(s.created_at));
-    TRY_VOID(db_->conn.run(*st));
-    return db_->conn.changes() > 0;
+    return insert_suppression(db_->conn, s);
   }
 
   Result<std::optional<Suppression>> find_suppression(const std::string& agent_id,
@@ -578,6 +572,16 @@ class SqliteContactStore final : public ContactStore {
 };
 
 }  // namespace
+
+Result<bool> insert_suppression(Connection& conn, const Suppression& s) {
+  TRY(st, conn.prepare(std::string("INSERT INTO suppressions (") + kSuppressionColumns +
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+  st->bind(1, s.id).bind(2, s.agent_id).bind(3, to_string(s.channel));
+  st->bind(4, suppression_key(s.channel, s.address)).bind(5, to_string(s.reason));
+  st->bind(6, s.source).bind(7, s.detail).bind(8, ms(s.created_at));
+  TRY_VOID(conn.run(*st));
+  return conn.changes() > 0;
+}
 
 std::unique_ptr<ContactStore> make_contact_store(std::shared_ptr<Database> db) {
   return std::make_unique<SqliteContactStore>(std::move(db));

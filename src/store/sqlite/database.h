@@ -30,6 +30,10 @@ Result<std::int64_t> insert_messages(Connection& conn, std::span<const Message> 
 Result<void> insert_event(Connection& conn, const std::string& id, const std::string& agent_id,
                           const StatusEvent& e);
 
+// Adds `s` to the suppression list (the caller holds the lock): false when the address was
+// already suppressed for that reason.
+Result<bool> insert_suppression(Connection& conn, const Suppression& s);
+
 // Sub-stores sharing the database (each in its own file).
 std::unique_ptr<ContactStore> make_contact_store(std::shared_ptr<Database> db);
 std::unique_ptr<TemplateStore> make_template_store(std::shared_ptr<Database> db);

@@ -137,6 +137,12 @@ IntegrationRow read_integration(const Statement& s, int c) {
   return r;
 }
 
+// Campaign counters to move with their messages: (agent, campaign) → sent, failed, suppressed.
+using CampaignCounts = std::map<std::pair<std::string, std::string>, std::array<std::int64_t, 3>>;
+// Outcomes that leave a campaign's message still to be sent, by (agent, campaign).
+using CampaignOutcomes =
+    std::map<std::pair<std::string, std::string>, std::vector<const Outcome*>>;
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::shared_ptr<sqlite::Database> db)
@@ -737,11 +743,8 @@ class SqliteStore final : public Store {
                  " provider_id_lookup = ?30 WHERE agent_id = ?13 AND status IN"
                  " ('queued','sending','retrying')"));
     std::int64_t now = ms(Clock::now());
-    // Campaign counters move with their messages: (agent, campaign) → sent, failed, suppressed.
-    std::map<std::pair<std::string, std::string>, std::array<std::int64_t, 3>> counted;
-    // Campaign messages still to be sent, by (agent, campaign): if the campaign was cancelled
-    // while they were out, they end here (cancel_unsent failed those already queued).
-    std::map<std::pair<std::string, std::string>, std::vector<const Outcome*>> waiting;
+    CampaignCounts counted;
+    CampaignOutcomes waiting;  // campaign messages still to be sent
     for (const Outcome& o : outcomes) {
       const Attempt* first = first_try_acceptance(o);
       Statement* st = o.fresh ? put : up;
@@ -803,6 +806,7 @@ class SqliteStore final : public Store {
             break;  // still on its way
         }
       }
+      if (o.suppression) TRY_VOID(sqlite::insert_suppression(db_->conn, *o.suppression));
       if (first) continue;  // its attempt and its one status change are in the row
       for (const Attempt& a : o.attempts_made) TRY_VOID(insert_attempt(o, a));
       for (const StatusEvent& e : o.events)
@@ -810,38 +814,50 @@ class SqliteStore final : public Store {
     }
     up->reset();
     put->reset();
-    if (!waiting.empty()) {
-      TRY(status, db_->conn.prepare("SELECT status FROM campaigns WHERE id = ? AND agent_id = ?"));
-      TRY(cancel, db_->conn.prepare(
-                      "UPDATE messages SET status = 'failed', last_error = 'campaign cancelled',"
-                      " updated_at = ? WHERE id = ? AND agent_id = ? AND status IN"
-                      " ('queued','retrying')"));
-      for (const auto& [key, list] : waiting) {
-        status->reset();
-        status->bind(1, key.second).bind(2, key.first);
-        bool cancelled = status->step() == SQLITE_ROW && status->text(0) == "cancelled";
-        status->reset();
-        if (!cancelled) continue;
-        for (const Outcome* o : list) {
-          cancel->reset();
-          cancel->bind(1, now).bind(2, o->message_id).bind(3, o->agent_id);
-          TRY_VOID(db_->conn.run(*cancel));
-          counted[key][1] += db_->conn.changes();
-        }
-      }
-    }
-    if (!counted.empty()) {
-      TRY(count,
-          db_->conn.prepare(
-              "UPDATE campaigns SET sent_count = sent_count + ?, failed_count = failed_count"
-              " + ?, suppressed_count = suppressed_count + ? WHERE id = ? AND agent_id = ?"));
-      for (const auto& [key, n] : counted) {
-        count->reset();
-        count->bind(1, n[0]).bind(2, n[1]).bind(3, n[2]).bind(4, key.second).bind(5, key.first);
-        TRY_VOID(db_->conn.run(*count));
-      }
-    }
+    TRY_VOID(fail_cancelled(waiting, counted, now));
+    TRY_VOID(add_to_campaign_counts(counted));
     return tx.commit();
+  }
+
+  // Campaign messages that are still to be sent end failed if their campaign was cancelled
+  // while they were out (cancel_unsent failed those already queued); counted as failed.
+  Result<void> fail_cancelled(const CampaignOutcomes& waiting, CampaignCounts& counted,
+                              std::int64_t now) {
+    if (waiting.empty()) return {};
+    TRY(status, db_->conn.prepare("SELECT status FROM campaigns WHERE id = ? AND agent_id = ?"));
+    TRY(cancel, db_->conn.prepare(
+                    "UPDATE messages SET status = 'failed', last_error = 'campaign cancelled',"
+                    " updated_at = ? WHERE id = ? AND agent_id = ? AND status IN"
+                    " ('queued','retrying')"));
+    for (const auto& [key, list] : waiting) {
+      status->reset();
+      status->bind(1, key.second).bind(2, key.first);
+      bool cancelled = status->step() == SQLITE_ROW && status->text(0) == "cancelled";
+      status->reset();
+      if (!cancelled) continue;
+      for (const Outcome* o : list) {
+        cancel->reset();
+        cancel->bind(1, now).bind(2, o->message_id).bind(3, o->agent_id);
+        TRY_VOID(db_->conn.run(*cancel));
+        counted[key][1] += db_->conn.changes();
+      }
+    }
+    return {};
+  }
+
+  // Campaign counters move with their messages.
+  Result<void> add_to_campaign_counts(const CampaignCounts& counted) {
+    if (counted.empty()) return {};
+    TRY(count,
+        db_->conn.prepare(
+            "UPDATE campaigns SET sent_count = sent_count + ?, failed_count = failed_count"
+            " + ?, suppressed_count = suppressed_count + ? WHERE id = ? AND agent_id = ?"));
+    for (const auto& [key, n] : counted) {
+      count->reset();
+      count->bind(1, n[0]).bind(2, n[1]).bind(3, n[2]).bind(4, key.second).bind(5, key.first);
+      TRY_VOID(db_->conn.run(*count));
+    }
+    return {};
   }
 
   Result<void> assign_batches(std::span<const std::vector<std::string>> batches) override {

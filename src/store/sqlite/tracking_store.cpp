@@ -565,14 +565,16 @@ class SqliteTrackingStore final : public TrackingStore {
       case SuppressAction::suppress:
         break;
     }
-    TRY(st, db_->conn.prepare(
-                "INSERT INTO suppressions (agent_id, channel, address, reason, id, source, detail,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
-    st->bind(1, t.agent_id).bind(2, to_string(t.channel)).bind(3, address).bind(4, d.reason);
-    st->bind(5, new_id()).bind(6, post.provider + " event " + e.event_key);
-    st->bind(7, history_detail(post.provider, e)).bind(8, to_millis(now));
-    TRY_VOID(db_->conn.run(*st));
-    if (db_->conn.changes() > 0) ++applied.suppressed;
+    Suppression s{new_id(),
+                  t.agent_id,
+                  t.channel,
+                  address,
+                  parse_suppression_reason(d.reason).value_or(SuppressionReason::bounced),
+                  post.provider + " event " + e.event_key,
+                  history_detail(post.provider, e),
+                  now};
+    TRY(added, insert_suppression(db_->conn, s));
+    if (added) ++applied.suppressed;
     TRY(clear, db_->conn.prepare(
                    "DELETE FROM soft_bounces WHERE agent_id = ? AND channel = ? AND address = ?"));
     clear->bind(1, t.agent_id).bind(2, to_string(t.channel)).bind(3, address);
