@@ -600,6 +600,16 @@ test('admin: the operator sees every agent with integration status and usage per
   const cells = await usage.locator('td').allTextContents();
   // Email via agent 1, email via platform 0, SMS via agent 0, SMS via platform 1, total 2.
   assert.deepEqual(cells.slice(0, 5), ['1', '0', '0', '1', '2']);
+  // The platform's own accounts: what agents without their own send through, and whether
+  // their delivery events come back (no public URL here, so tracking is off).
+  const platformEmail = page.locator('table.platform-table tbody tr[data-channel="email"]');
+  await platformEmail.waitFor();
+  const emailCells = await platformEmail.locator('td').allTextContents();
+  assert.equal(emailCells[0], 'Resend');
+  assert.equal(emailCells[1], 'noreply@platform.com');
+  assert.match(emailCells[2], /^Off/);
+  const smsCells = await page.locator('table.platform-table tbody tr[data-channel="sms"] td').allTextContents();
+  assert.deepEqual(smsCells.slice(0, 2), ['Twilio', '+14155550100']);
   await axeScan('admin');
   await screenshots('admin');
   // Agent pages are not for the operator.

@@ -313,6 +313,67 @@ TEST_F(ApiAuthTest, OperatorSeesUsagePerAgentSplitByWhoPaid) {
   EXPECT_EQ(bad.body["errors"][0]["field"], "from");
 }
 
+TEST_F(ApiAuthTest, OperatorSeesThePlatformsAccountsAndTheirTracking) {
+  // Invariant: the operator sees which provider and sender each platform account uses and
+  // whether its delivery events reach Herald, with the reason when they do not; agents do not.
+  store::TrackingSetup failing;
+  failing.owner = "platform";
+  failing.channel = Channel::email;
+  failing.provider = "resend";
+  failing.state = store::TrackingState::failing;
+  failing.reason = "Resend did not accept the platform's key";
+  failing.receiver_url = "https://herald.example.com/webhooks/resend/platform";
+  failing.updated_at = clock_.now();
+  ASSERT_TRUE(app_->store().tracking().put_setup(failing).has_value());
+
+  auto [cookie, csrf] = login("ops@platform.com", "operator-password-1");
+  auto platform = call("GET", "/api/v1/admin/platform", nullptr, {{"Cookie", cookie}});
+  ASSERT_EQ(platform.status, 200) << platform.body.dump();
+  EXPECT_EQ(platform.body["name"], "RealtorAI");
+  const json& email = platform.body["email"];
+  EXPECT_EQ(email["providerName"], "Resend");
+  EXPECT_EQ(email["sender"], "noreply@platform.com");
+  EXPECT_EQ(email["configured"], true);
+  EXPECT_EQ(email["tracking"]["status"], "failing");
+  EXPECT_EQ(email["tracking"]["reason"], failing.reason);
+  EXPECT_EQ(email["tracking"]["receiverUrl"], failing.receiver_url);
+  EXPECT_EQ(platform.body["sms"]["configured"], false);
+  EXPECT_EQ(platform.body["sms"]["provider"], nullptr);
+  EXPECT_EQ(platform.body["sms"]["tracking"]["status"], "notSetUp");
+  EXPECT_EQ(platform.body.dump().find("re_platform"), std::string::npos)
+      << "no key, not even a part";
+
+  const std::string token = app::create_api_token(*app_, alice_, "ci")->token;
+  EXPECT_EQ(
+      call("GET", "/api/v1/admin/platform", nullptr, {{"Authorization", "Bearer " + token}}).status,
+      403);
+}
+
+TEST_F(ApiAuthTest, ReadinessListsWhatTheOperatorShouldFixWithoutFailing) {
+  // Invariant: /readyz answers ready while the database answers, and lists (without failing)
+  // a platform account that is not configured and one whose delivery tracking is failing.
+  auto ready = call("GET", "/readyz");
+  ASSERT_EQ(ready.status, 200) << ready.body.dump();
+  EXPECT_EQ(ready.body["status"], "ready");
+  ASSERT_EQ(ready.body["warnings"].size(), 1u) << ready.body.dump();
+  EXPECT_EQ(ready.body["warnings"][0], "the platform's SMS account is not configured");
+
+  store::TrackingSetup failing;
+  failing.owner = "platform";
+  failing.channel = Channel::email;
+  failing.provider = "resend";
+  failing.state = store::TrackingState::failing;
+  failing.reason = "Resend could not be reached";
+  failing.updated_at = clock_.now();
+  ASSERT_TRUE(app_->store().tracking().put_setup(failing).has_value());
+  ready = call("GET", "/readyz");
+  ASSERT_EQ(ready.status, 200);
+  ASSERT_EQ(ready.body["warnings"].size(), 2u) << ready.body.dump();
+  EXPECT_EQ(ready.body["warnings"][0],
+            "delivery tracking for the platform's email account is failing: Resend could not be "
+            "reached");
+}
+
 TEST_F(ApiAuthTest, PasswordPolicyNamesTheField) {
   // Invariant: a short password is refused at agent creation with the field named.
   auto r = call("POST", "/api/v1/agents",

@@ -135,5 +135,6 @@ export const api = {
   admin: {
     agents: (params) => request('GET', `/agents${query(params)}`),
     usage: (params) => request('GET', `/admin/usage${query(params)}`),
+    platform: () => request('GET', '/admin/platform'),
   },
 };

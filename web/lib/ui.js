@@ -141,6 +141,16 @@ export function integrationBadge(integration, attrs = {}) {
   return badge(statusLabel(status), 'neutral', attrs);
 }
 
+// Whether deliveries, bounces and opens come back from the provider, in words.
+export function trackingText(t) {
+  switch (t.status) {
+    case 'on': return t.setUpBy === 'you' ? 'On (you set up the webhook)' : 'On';
+    case 'settingUp': return t.reason ? `Setting up: ${t.reason}` : 'Setting up…';
+    case 'failing': return `Not working: ${t.reason ?? 'the provider refused the webhook'}`;
+    default: return t.reason ? `Off: ${t.reason.charAt(0).toUpperCase()}${t.reason.slice(1)}.` : 'Off';
+  }
+}
+
 // A provider's name as its vendor spells it, from what the server sent with it (a route, an
 // integration or a provider description), else its id.
 export function providerName(item) {

@@ -4,7 +4,7 @@ import { h, replace, busy, formatNumber, timeEl } from '../lib/dom.js';
 import { api, describeError } from '../lib/api.js';
 import {
   field, formAlert, showFormError, clearFormErrors, pageHeader, skeleton, errorState, emptyState,
-  integrationBadge,
+  integrationBadge, badge, trackingText,
 } from '../lib/ui.js';
 
 const PAGE = 50;
@@ -146,6 +146,39 @@ export async function render(main, ctx) {
     busy(show, loadUsage);
   });
 
+  // ---- the platform's own accounts ----
+  const platform = h('div', { class: 'platform-accounts' }, skeleton(2, { label: 'Loading the platform’s accounts…' }));
+
+  async function loadPlatform() {
+    try {
+      drawPlatform(await api.admin.platform());
+    } catch (err) {
+      replace(platform, errorState(err, () => loadPlatform()));
+    }
+  }
+
+  // One row per channel: the provider and sender agents without their own account use, and
+  // whether that account's deliveries, bounces and complaints come back.
+  function drawPlatform(data) {
+    const row = (label, a) => h('tr', { dataset: { channel: a.channel } },
+      h('th', { scope: 'row', 'data-label': 'Channel' }, label),
+      h('td', { 'data-label': 'Provider' }, a.configured
+        ? a.providerName
+        : badge(a.missing ? `Not configured: set ${a.missing}` : 'Not configured', 'warn')),
+      h('td', { 'data-label': 'Sends as' }, a.sender ?? '—'),
+      h('td', { 'data-label': 'Delivery tracking' },
+        a.configured ? trackingBadge(a.tracking) : '—',
+        a.configured && a.tracking?.receiverUrl && a.tracking.status !== 'notSetUp'
+          ? h('span', { class: 'cell-sub' }, h('code', {}, a.tracking.receiverUrl)) : null));
+    replace(platform,
+      h('p', { class: 'muted' }, `Agents without their own account send through these, as ${data.name}, or under their own branding.`),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'table platform-table' },
+        h('caption', { class: 'visually-hidden' }, 'The platform’s accounts'),
+        h('thead', {}, h('tr', {}, ['Channel', 'Provider', 'Sends as', 'Delivery tracking']
+          .map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, row('Email', data.email), row('SMS', data.sms)))));
+  }
+
   // ---- agents ----
   const agents = h('div', { class: 'agents' }, skeleton(5, { label: 'Loading agents…' }));
   const more = h('button', { type: 'button', class: 'btn btn-secondary', hidden: true }, 'Load more agents');
@@ -192,10 +225,19 @@ export async function render(main, ctx) {
     h('section', { class: 'card', 'aria-labelledby': 'usage-title' },
       h('h2', { class: 'card-title', id: 'usage-title' }, 'Usage per agent'),
       usageAlert.root, usageForm, usage),
+    h('section', { class: 'card', 'aria-labelledby': 'platform-title' },
+      h('h2', { class: 'card-title', id: 'platform-title' }, 'Platform accounts'),
+      platform),
     h('section', { class: 'card', 'aria-labelledby': 'agents-title' },
       h('h2', { class: 'card-title', id: 'agents-title' }, 'Agents'),
       agentsSummary, agents, h('div', { class: 'load-more' }, more)));
-  await Promise.all([loadUsage(), loadAgents()]);
+  await Promise.all([loadUsage(), loadPlatform(), loadAgents()]);
+}
+
+// Tracking as a badge: on (ok), failing (error), anything else (neutral), in words.
+function trackingBadge(t) {
+  const tone = t?.status === 'on' ? 'ok' : t?.status === 'failing' ? 'error' : 'neutral';
+  return badge(trackingText(t ?? { status: 'notSetUp' }), tone);
 }
 
 function isoDate(d) {

@@ -5,7 +5,7 @@ import { h, replace, uid, busy, timeEl } from '../lib/dom.js';
 import { api, describeError } from '../lib/api.js';
 import {
   field, formAlert, showFormError, clearFormErrors, integrationBadge, providerName,
-  confirmDialog, announce,
+  confirmDialog, announce, trackingText,
 } from '../lib/ui.js';
 
 export async function integrationsPanel(panel, { agentId, ctx }) {
@@ -270,16 +270,6 @@ function channelSpec(channel, providers) {
     },
     provider: (i) => byId.get(i?.provider),
   };
-}
-
-// Whether deliveries, bounces and opens come back from the provider, in words.
-function trackingText(t) {
-  switch (t.status) {
-    case 'on': return t.setUpBy === 'you' ? 'On (you set up the webhook)' : 'On';
-    case 'settingUp': return t.reason ? `Setting up: ${t.reason}` : 'Setting up…';
-    case 'failing': return `Not working: ${t.reason ?? 'the provider refused the webhook'}`;
-    default: return t.reason ? `Off: ${t.reason.charAt(0).toUpperCase()}${t.reason.slice(1)}.` : 'Off';
-  }
 }
 
 // One provider card. Not connected: the form with Connect. Connected (or failing, or

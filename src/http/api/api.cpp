@@ -478,88 +478,6 @@ Response delete_token(app::App& app, const Principal&, Request& req) {
   return res;
 }
 
-// ---- operator ----
-
-// Parses YYYY-MM-DD as midnight UTC.
-std::optional<TimePoint> parse_date(const std::string& s) {
-  std::tm tm{};
-  if (s.size() != 10 || !strptime(s.c_str(), "%Y-%m-%d", &tm)) return std::nullopt;
-  return Clock::from_time_t(timegm(&tm));
-}
-
-Response usage(app::App& app, const Principal& who, Request& req) {
-  if (!who.platform) return problem(Error{Errc::forbidden, "usage is for the operator"});
-  TimePoint now = app.clock().now();
-  std::vector<FieldError> errors;
-  TimePoint from = now - std::chrono::days(30), to = now + std::chrono::days(1);
-  if (auto f = req.query_param("from")) {
-    if (auto t = parse_date(*f))
-      from = *t;
-    else
-      errors.push_back({"from", "must be a date, YYYY-MM-DD"});
-  }
-  if (auto t = req.query_param("to")) {
-    // Inclusive: the whole "to" day counts.
-    if (auto d = parse_date(*t))
-      to = *d + std::chrono::days(1);
-    else
-      errors.push_back({"to", "must be a date, YYYY-MM-DD"});
-  }
-  if (errors.empty() && to <= from) errors.push_back({"to", "must not be before from"});
-  if (!errors.empty()) return problem(Error::invalid(errors));
-  auto rows = app.store().usage(from, to);
-  if (!rows) return problem(rows.error());
-  auto channel = [] {
-    return json{
-        {"viaAgent", 0},   {"viaPlatform", 0},      {"delivered", 0},          {"bounced", 0},
-        {"complained", 0}, {"bounceRate", nullptr}, {"complaintRate", nullptr}};
-  };
-  auto empty = [&] { return json{{"email", channel()}, {"sms", channel()}, {"total", 0}}; };
-  const auto add = [](json& j, const char* key, std::int64_t n) {
-    j[key] = j[key].get<std::int64_t>() + n;
-  };
-  json totals = empty();
-  std::vector<json> items;
-  std::map<std::string, std::size_t> index;
-  for (const auto& r : *rows) {
-    auto it = index.find(r.agent_id);
-    if (it == index.end()) {
-      json j = empty();
-      j["agentId"] = r.agent_id;
-      j["agentName"] = r.agent_name;
-      items.push_back(std::move(j));
-      it = index.emplace(r.agent_id, items.size() - 1).first;
-    }
-    std::string ch(to_string(r.channel)), key = r.payer == Via::agent ? "viaAgent" : "viaPlatform";
-    for (json* j : {&items[it->second], &totals}) {
-      json& c = (*j)[ch];
-      add(c, key.c_str(), r.count);
-      add(c, "delivered", r.delivered);
-      add(c, "bounced", r.bounced);
-      add(c, "complained", r.complained);
-      add(*j, "total", r.count);
-    }
-  }
-  // Bounce and complaint rates: of the messages handed to a provider (mailbox providers act on
-  // these: bounces above about 2 %, complaints above 0.1–0.3 %).
-  const auto rates = [](json& j) {
-    for (const char* ch : {"email", "sms"}) {
-      json& c = j[ch];
-      const auto sent = c["viaAgent"].get<std::int64_t>() + c["viaPlatform"].get<std::int64_t>();
-      if (sent == 0) continue;
-      c["bounceRate"] = static_cast<double>(c["bounced"].get<std::int64_t>()) / sent;
-      c["complaintRate"] = static_cast<double>(c["complained"].get<std::int64_t>()) / sent;
-    }
-  };
-  rates(totals);
-  for (json& item : items) rates(item);
-  std::string to_day = format_time(to - std::chrono::days(1)).substr(0, 10);
-  return ok_json(200, {{"from", format_time(from).substr(0, 10)},
-                       {"to", to_day},
-                       {"items", items},
-                       {"totals", totals}});
-}
-
 }  // namespace
 
 std::shared_ptr<http::Router> make_router(
@@ -568,11 +486,6 @@ std::shared_ptr<http::Router> make_router(
   auto& r = *router;
   const std::string base = "/api/v1";
   r.add("GET", "/healthz", [](Request&) { return Response::json(200, R"({"status":"ok"})"); });
-  r.add("GET", "/readyz", [&app](Request&) {
-    auto counts = app.store().count_by_status();
-    if (!counts) return problem(Error{Errc::storage, "store unavailable"});
-    return Response::json(200, R"({"status":"ready"})");
-  });
   r.add("POST", base + "/agents", guarded(app, create_agent));
   r.add("GET", base + "/agents", guarded(app, list_agents));
   r.add("GET", base + "/agents/{id}", guarded(app, get_agent));
@@ -595,10 +508,10 @@ std::shared_ptr<http::Router> make_router(
   r.add("GET", base + "/agents/{id}/tokens", guarded(app, list_tokens));
   r.add("POST", base + "/agents/{id}/tokens", guarded(app, create_token));
   r.add("DELETE", base + "/agents/{id}/tokens/{tid}", guarded(app, delete_token));
-  r.add("GET", base + "/admin/usage", guarded(app, usage));
   register_contact_routes(r, app);
   register_template_routes(r, app);
   register_provider_routes(r, app);
+  register_admin_routes(r, app);
   register_campaign_routes(r, app);
   register_webhook_routes(r, app);
 
