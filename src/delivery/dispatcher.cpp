@@ -134,7 +134,7 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
   p.retry = &options_.retry;
   p.random = [] { return std::uint64_t{randombytes_random()}; };
   if (!claim(p, transactional_only)) return 0;
-  // Campaign messages to suppressed addresses end in prepare; never send unchecked.
+  // Messages to suppressed addresses (queue.h says which) end in prepare; never send unchecked.
   auto suppressed = queue_->suppressed(p.claimed);
   if (!suppressed) {
     spdlog::error("worker {}: suppression check failed: {}", worker, suppressed.error().message);

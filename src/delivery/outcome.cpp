@@ -129,6 +129,23 @@ void reroute(Job& j, Route route) {
   }
 }
 
+// The suppression of a recipient the provider says opted out of this sender (a text's STOP,
+// else an unsubscribe), with the provider's words; written with the message's outcome.
+store::Suppression opted_out(const Job& j, const std::string& reason, TimePoint now) {
+  const Message& m = *j.message;
+  store::Suppression s;
+  s.id = new_id();
+  s.agent_id = m.agent_id;
+  s.channel = m.channel;
+  s.address = m.to_address;
+  s.reason = m.channel == Channel::sms ? store::SuppressionReason::stop
+                                       : store::SuppressionReason::unsubscribed;
+  s.source = std::string(j.route->provider) + " send";
+  s.detail = reason;
+  s.created_at = now;
+  return s;
+}
+
 }  // namespace
 
 void settle_answer(Pass& pass, const SettleContext& ctx, Answer& answer,
@@ -171,14 +188,7 @@ void settle_answer(Pass& pass, const SettleContext& ctx, Answer& answer,
         !providers::provider_for(j.route->provider).info().webhooks.events_name_the_message;
   }
   if (next.state == NextState::retrying) j.outcome.next_attempt_at = next.next_attempt_at;
-  if (next.suppress_recipient) {
-    const Message& m = *j.message;
-    j.outcome.suppression =
-        store::Suppression{new_id(),  m.agent_id, m.channel,
-                           m.to_address, m.channel == Channel::sms ? store::SuppressionReason::stop
-                                                                   : store::SuppressionReason::unsubscribed,
-                           std::string(j.route->provider) + " send", o.reason, pass.now};
-  }
+  if (next.suppress_recipient) j.outcome.suppression = opted_out(j, o.reason, pass.now);
   j.outcome.last_error = std::move(next.last_error);
   j.outcome.events.push_back({pass.now, j.outcome.status, std::move(next.event)});
   j.done = true;

@@ -40,8 +40,11 @@ class Queue {
   virtual Result<void> take_campaign_recipients(TimePoint now, int limit, const std::string& worker,
                                                 TimePoint lease_until, std::vector<Message>& out,
                                                 std::vector<TakenChunk>& chunks) = 0;
-  // The suppressed among the campaign messages of `messages` (unsubscribed, bounced,
-  // complained, STOP).
+  // The suppressed among `messages` that the suppression list holds back: every campaign
+  // message (unsubscribed, bounced, complained, STOP, added by hand) and every text message (a
+  // STOP holds for every text from that sender: carriers refuse them anyway, Twilio with error
+  // 21610). A transactional email (a seller's welcome) still goes to an address that only left
+  // the campaigns.
   virtual Result<Suppressed> suppressed(std::span<const Message> messages) = 0;
 
   // Before a send to a provider that dedupes by key: the batches queued messages were given,

@@ -106,14 +106,14 @@ Result<void> StoreQueue::take_campaign_recipients(TimePoint now, int limit,
 }
 
 Result<Suppressed> StoreQueue::suppressed(std::span<const Message> messages) {
-  std::map<std::pair<std::string, Channel>, std::vector<std::string>> campaign_addresses;
+  std::map<std::pair<std::string, Channel>, std::vector<std::string>> checked;
   for (const Message& m : messages) {
-    if (m.kind == MessageKind::campaign)
-      campaign_addresses[{m.agent_id, m.channel}].push_back(m.to_address);
+    if (m.kind == MessageKind::campaign || m.channel == Channel::sms)
+      checked[{m.agent_id, m.channel}].push_back(m.to_address);
   }
   Suppressed suppressed;
   // One query per agent and channel.
-  for (const auto& [key, addresses] : campaign_addresses) {
+  for (const auto& [key, addresses] : checked) {
     auto hit = store_.contacts().suppressed_among(key.first, key.second, addresses);
     if (!hit) return std::unexpected(hit.error());
     for (auto& a : *hit) suppressed.emplace(key.first, key.second, std::move(a));

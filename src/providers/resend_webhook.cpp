@@ -132,8 +132,7 @@ WebhookPage read_page(const HttpResponse& list, std::string_view receiver_url) {
 // Whether to ask for the page after `page` (no match yet, Resend says there is more, and a
 // cursor to ask with), `pages_read` pages in.
 bool more_to_read(const WebhookPage& page, std::size_t pages_read) {
-  return page.match.empty() && page.has_more && !page.last.empty() &&
-         pages_read < kMaxListPages;
+  return page.match.empty() && page.has_more && !page.last.empty() && pages_read < kMaxListPages;
 }
 
 // Resend's error body {"statusCode", "name", "message"}.

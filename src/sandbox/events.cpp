@@ -34,7 +34,9 @@ Outcome sms_outcome(std::string_view number) {
   return {{sent, delivered}};
 }
 
-bool sms_opted_out(std::string_view number) { return number.ends_with("21610"); }
+bool sms_opted_out(std::string_view number) {
+  return number.ends_with("21610");
+}
 
 std::vector<Step> schedule(const Delivery& delivery, TimePoint now) {
   Outcome outcome = delivery.sms ? sms_outcome(delivery.to) : email_outcome(delivery.to);

@@ -144,7 +144,8 @@ http::Response list_hooks(SandboxState& state, http::Request& request) {
     if (from != hooks.end()) ++from;
   }
   json data = json::array();
-  for (auto it = from; it != hooks.end() && data.size() < limit; ++it) data.push_back(hook_json(*it));
+  for (auto it = from; it != hooks.end() && data.size() < limit; ++it)
+    data.push_back(hook_json(*it));
   const bool has_more = static_cast<std::size_t>(hooks.end() - from) > data.size();
   return http::Response::json(
       200, json_text({{"object", "list"}, {"has_more", has_more}, {"data", std::move(data)}}));

@@ -108,11 +108,11 @@ TEST_F(ResendWebhooksTest, TheListComesAPageAtATime) {
   // another page follows, as Herald's twin reads it; a limit outside 1-100 is refused.
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
-    auto made = client_.post(url("/webhooks"),
-                             json{{"endpoint", "https://h" + std::to_string(i) + ".example"},
-                                  {"events", {"email.sent"}}}
-                                 .dump(),
-                             kAuth);
+    auto made = client_.post(
+        url("/webhooks"),
+        json{{"endpoint", "https://h" + std::to_string(i) + ".example"}, {"events", {"email.sent"}}}
+            .dump(),
+        kAuth);
     ASSERT_EQ(made.status, 201);
     ids.push_back(json::parse(made.body)["id"]);
   }

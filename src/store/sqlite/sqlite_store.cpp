@@ -140,8 +140,7 @@ IntegrationRow read_integration(const Statement& s, int c) {
 // Campaign counters to move with their messages: (agent, campaign) → sent, failed, suppressed.
 using CampaignCounts = std::map<std::pair<std::string, std::string>, std::array<std::int64_t, 3>>;
 // Outcomes that leave a campaign's message still to be sent, by (agent, campaign).
-using CampaignOutcomes =
-    std::map<std::pair<std::string, std::string>, std::vector<const Outcome*>>;
+using CampaignOutcomes = std::map<std::pair<std::string, std::string>, std::vector<const Outcome*>>;
 
 class SqliteStore final : public Store {
  public:
@@ -848,10 +847,9 @@ class SqliteStore final : public Store {
   // Campaign counters move with their messages.
   Result<void> add_to_campaign_counts(const CampaignCounts& counted) {
     if (counted.empty()) return {};
-    TRY(count,
-        db_->conn.prepare(
-            "UPDATE campaigns SET sent_count = sent_count + ?, failed_count = failed_count"
-            " + ?, suppressed_count = suppressed_count + ? WHERE id = ? AND agent_id = ?"));
+    TRY(count, db_->conn.prepare(
+                   "UPDATE campaigns SET sent_count = sent_count + ?, failed_count = failed_count"
+                   " + ?, suppressed_count = suppressed_count + ? WHERE id = ? AND agent_id = ?"));
     for (const auto& [key, n] : counted) {
       count->reset();
       count->bind(1, n[0]).bind(2, n[1]).bind(3, n[2]).bind(4, key.second).bind(5, key.first);
