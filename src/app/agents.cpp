@@ -326,6 +326,7 @@ Result<void> disconnect(App& app, const std::string& agent_id, Channel channel) 
   auto removed = app.store().delete_integration(agent_id, channel);
   if (!removed) return std::unexpected(removed.error());
   if (!*removed) return fail(not_connected(channel));
+  app.tracking_keys().forget(agent_id);
   return app.store().tracking().delete_setup(agent_id, channel);
 }
 

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "app/config.h"
+#include "app/tracking_keys.h"
 #include "core/clock.h"
 #include "secrets/sealer.h"
 #include "store/store.h"
@@ -32,6 +33,8 @@ class App {
   store::Store& store() { return *store_; }
   const secrets::Sealer& sealer() const { return sealer_; }
   const TimeSource& clock() const { return clock_; }
+  // The webhook keys the receivers used in the last few seconds (tracking_keys.h).
+  TrackingKeys& tracking_keys() { return tracking_keys_; }
 
   // Asks the send workers to look at the queue now (the seed's runAfter(0, …)).
   void wake_workers() const {
@@ -57,6 +60,7 @@ class App {
   std::unique_ptr<store::Store> store_;
   secrets::Sealer sealer_;
   const TimeSource& clock_;
+  TrackingKeys tracking_keys_;
   mutable std::mutex wake_mu_;
   std::function<void()> wake_;
   std::function<void()> wake_tracking_;

@@ -102,6 +102,7 @@ std::chrono::seconds backoff(int attempts) {
 Result<std::optional<store::TrackingSetup>> plan_tracking(App& app, const std::string& owner,
                                                           Channel channel) {
   auto& tracking = app.store().tracking();
+  app.tracking_keys().forget(owner);  // the account changed: its posts verify with its new key
   auto account = account_of(app, owner, channel);
   if (!account) return std::unexpected(account.error());
   if (!*account) {
@@ -173,6 +174,7 @@ Result<store::TrackingSetup> register_receiver(App& app, net::HttpClient& http,
     spdlog::warn("delivery tracking for {} ({}): {}", setup.owner, setup.provider, error.message);
   }
   if (auto r = app.store().tracking().put_setup(setup); !r) return std::unexpected(r.error());
+  app.tracking_keys().forget(setup.owner);
   return setup;
 }
 
@@ -186,7 +188,9 @@ Result<int> run_due_registrations(App& app, net::HttpClient& http, int limit) {
   return static_cast<int>(due->size());
 }
 
-Result<Secret> tracking_key(App& app, std::string_view provider_id, const std::string& owner) {
+// tracking_key, read from the account and its set-up.
+static Result<Secret> read_tracking_key(App& app, std::string_view provider_id,
+                                        const std::string& owner) {
   const providers::Provider* provider = providers::find_provider(provider_id);
   if (provider == nullptr || provider->webhook() == nullptr)
     return fail(Error::not_found("no such receiver"));
@@ -210,6 +214,15 @@ Result<Secret> tracking_key(App& app, std::string_view provider_id, const std::s
   if (!setup) return std::unexpected(setup.error());
   if (!*setup || (*setup)->provider != info.id || (*setup)->sealed_key.empty()) return none();
   return app.sealer().open((*setup)->sealed_key, owner, seal_label(info.channel, kRegisteredKey));
+}
+
+Result<Secret> tracking_key(App& app, std::string_view provider_id, const std::string& owner) {
+  const std::string provider(provider_id);
+  const TimePoint now = app.clock().now();
+  if (auto kept = app.tracking_keys().find(provider, owner, now)) return std::move(*kept);
+  auto key = read_tracking_key(app, provider_id, owner);
+  if (key) app.tracking_keys().keep(provider, owner, *key, now);
+  return key;
 }
 
 }  // namespace herald::app

@@ -280,7 +280,7 @@ class SqliteTrackingStore final : public TrackingStore {
     TRY(st, db_->conn.prepare(
                 "SELECT provider, event_key, type, bounce, provider_event, provider_message_id,"
                 " recipient, occurred_at, received_at, reason, url, raw FROM delivery_events"
-                " WHERE message_id = ? ORDER BY occurred_at, received_at"));
+                " WHERE message_id = ? AND message_id <> '' ORDER BY occurred_at"));
     st->bind(1, message_id);
     std::vector<StoredEvent> out;
     int rc;
@@ -315,7 +315,10 @@ class SqliteTrackingStore final : public TrackingStore {
       const TimePoint tb =
           std::chrono::floor<std::chrono::seconds>(b.event.occurred_at.value_or(b.received_at));
       if (ta != tb) return ta < tb;
-      return lifecycle_rank(a.event.type) < lifecycle_rank(b.event.type);
+      const int ra = lifecycle_rank(a.event.type), rb = lifecycle_rank(b.event.type);
+      if (ra != rb) return ra < rb;
+      return std::pair(a.event.occurred_at.value_or(a.received_at), a.received_at) <
+             std::pair(b.event.occurred_at.value_or(b.received_at), b.received_at);
     });
     return out;
   }
@@ -515,8 +518,10 @@ class SqliteTrackingStore final : public TrackingStore {
                          : e.type == EventType::unsubscribed ? "unsubscribed"
                                                              : nullptr;
     if (column == nullptr) return {};
+    // (`message_id <> ''` repeats the partial index's term, so SQLite seeks it.)
     TRY(seen, db_->conn.prepare("SELECT COUNT(*) FROM delivery_events WHERE message_id = ?"
-                                " AND type = ? AND (type <> 'bounced' OR bounce = 'hard')"));
+                                " AND message_id <> '' AND type = ?"
+                                " AND (type <> 'bounced' OR bounce = 'hard')"));
     seen->bind(1, t.id).bind(2, to_string(e.type));
     const int rc = seen->step();
     const std::int64_t n = rc == SQLITE_ROW ? seen->int64(0) : 0;
