@@ -7,6 +7,9 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "store/common/conflicts.h"
+#include "store/common/json_fields.h"
+#include "store/common/outcomes.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
@@ -14,6 +17,12 @@
 namespace herald::store {
 namespace {
 
+using common::first_try_acceptance;
+using common::params_json;
+using common::parse_params;
+using common::parse_secrets;
+using common::parse_via;
+using common::secrets_json;
 using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::Transaction;
@@ -25,10 +34,6 @@ std::int64_t ms(TimePoint t) {
   return to_millis(t);
 }
 
-Via parse_via(const std::string& s) {
-  return s == "agent" ? Via::agent : Via::platform;
-}
-
 constexpr const char* kMessageColumns =
     "id, agent_id, channel, kind, template_key, vars, to_address, to_name, listing_id, "
     "campaign_id, subject, body_text, body_html, status, attempts, next_attempt_at, last_error, "
@@ -36,22 +41,6 @@ constexpr const char* kMessageColumns =
     "created_at, updated_at, batch_id";
 
 constexpr int kMessageColumnCount = 26;
-
-// The outcome's only attempt when it is an acceptance on the first try whose history is just
-// "sent" at the same moment, in accepted_detail's words: then the row can hold all of it.
-const Attempt* first_try_acceptance(const Outcome& o) {
-  if (o.status != MessageStatus::sent || o.attempts != 1 || !o.route) return nullptr;
-  if (o.attempts_made.size() != 1 || o.events.size() != 1) return nullptr;
-  const Attempt& a = o.attempts_made.front();
-  const StatusEvent& e = o.events.front();
-  if (a.number != 1 || a.outcome != "accepted" || !a.error.empty()) return nullptr;
-  if (a.provider_message_id != o.provider_message_id) return nullptr;
-  if (a.route != *o.route) return nullptr;
-  if (e.status != MessageStatus::sent || e.at != a.at ||
-      e.detail != accepted_detail(a.route.provider))
-    return nullptr;
-  return &a;
-}
 
 Message read_message(const Statement& s) {
   Message m;
@@ -83,40 +72,6 @@ Message read_message(const Statement& s) {
   return m;
 }
 
-// Plain fields as stored: a JSON object of strings.
-std::string params_json(const Params& params) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, value] : params) j[name] = value;
-  return j.dump();
-}
-
-Params parse_params(const std::string& text) {
-  Params out;
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object()) return out;
-  for (const auto& [name, value] : j.items())
-    if (value.is_string()) out.set(name, value.get<std::string>());
-  return out;
-}
-
-// Secret fields as stored: {"<field>": {"sealed": "…", "hint": "…"}}.
-std::string secrets_json(const FieldMap<SealedField>& secrets) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, f] : secrets) j[name] = {{"sealed", f.sealed}, {"hint", f.hint}};
-  return j.dump();
-}
-
-FieldMap<SealedField> parse_secrets(const std::string& text) {
-  FieldMap<SealedField> out;
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object()) return out;
-  for (const auto& [name, f] : j.items()) {
-    if (!f.is_object()) continue;
-    out.set(name, SealedField{f.value("sealed", ""), f.value("hint", "")});
-  }
-  return out;
-}
-
 constexpr std::string_view kIntegrationColumns =
     "channel, provider, address, params, secrets, active, status, status_reason, connected_at,"
     " updated_at, rate_limit";
@@ -140,8 +95,7 @@ IntegrationRow read_integration(const Statement& s, int c) {
 // Campaign counters to move with their messages: (agent, campaign) → sent, failed, suppressed.
 using CampaignCounts = std::map<std::pair<std::string, std::string>, std::array<std::int64_t, 3>>;
 // Outcomes that leave a campaign's message still to be sent, by (agent, campaign).
-using CampaignOutcomes =
-    std::map<std::pair<std::string, std::string>, std::vector<const Outcome*>>;
+using CampaignOutcomes = std::map<std::pair<std::string, std::string>, std::vector<const Outcome*>>;
 
 class SqliteStore final : public Store {
  public:
@@ -191,14 +145,8 @@ class SqliteStore final : public Store {
     st->bind(1, a.id).bind(2, a.name).bind(3, a.email).bind(4, a.fallback_to_platform);
     st->bind(5, ms(a.created_at)).bind(6, ms(a.created_at)).bind(7, password_hash);
     auto r = db_->conn.run(*st);
-    if (!r && r.error().code == Errc::conflict) return fail(conflict_email());
+    if (!r && r.error().code == Errc::conflict) return fail(common::agent_email_taken());
     return r;
-  }
-
-  static Error conflict_email() {
-    Error e = Error::invalid("email", "an agent with this email already exists");
-    e.code = Errc::conflict;
-    return e;
   }
 
   Result<std::optional<AgentRecord>> find_agent(const std::string& id) override {
@@ -848,10 +796,9 @@ class SqliteStore final : public Store {
   // Campaign counters move with their messages.
   Result<void> add_to_campaign_counts(const CampaignCounts& counted) {
     if (counted.empty()) return {};
-    TRY(count,
-        db_->conn.prepare(
-            "UPDATE campaigns SET sent_count = sent_count + ?, failed_count = failed_count"
-            " + ?, suppressed_count = suppressed_count + ? WHERE id = ? AND agent_id = ?"));
+    TRY(count, db_->conn.prepare(
+                   "UPDATE campaigns SET sent_count = sent_count + ?, failed_count = failed_count"
+                   " + ?, suppressed_count = suppressed_count + ? WHERE id = ? AND agent_id = ?"));
     for (const auto& [key, n] : counted) {
       count->reset();
       count->bind(1, n[0]).bind(2, n[1]).bind(3, n[2]).bind(4, key.second).bind(5, key.first);
