@@ -1,6 +1,6 @@
-// The contact and suppression store against a real SQLite file: uniqueness per agent, scoping,
-// audience selection by channel/consent/role/tag, keyset pagination, batch upserts, and the
-// send-time suppression checks.
+// The contact and suppression store against each real store (SQLite, PostgreSQL): uniqueness per
+// agent, scoping, audience selection by channel/consent/role/tag, keyset pagination, batch upserts,
+// and the send-time suppression checks.
 #include <gtest/gtest.h>
 
 #include "core/id.h"
@@ -45,7 +45,7 @@ class ContactStoreTest : public TwoAgentStoreTest {
   }
 };
 
-TEST_F(ContactStoreTest, RoundTripsEveryField) {
+TEST_P(ContactStoreTest, RoundTripsEveryField) {
   // Invariant: what is saved is what is read back, and only under the owning agent.
   Contact c = contact(alice_, "Ann@Example.com", "+14155552671", "seller", {"vip", "café"});
   c.time_zone = "America/New_York";
@@ -64,7 +64,7 @@ TEST_F(ContactStoreTest, RoundTripsEveryField) {
   EXPECT_FALSE(contacts().find_contact(alice_, c.id)->has_value());
 }
 
-TEST_F(ContactStoreTest, EmailAndPhoneAreUniquePerAgentAndTheConflictNamesTheField) {
+TEST_P(ContactStoreTest, EmailAndPhoneAreUniquePerAgentAndTheConflictNamesTheField) {
   // Invariant: an agent never has two contacts with one email (any case) or one phone; another
   // agent may have the same ones.
   contact(alice_, "ann@example.com", "+14155552671");
@@ -92,7 +92,7 @@ TEST_F(ContactStoreTest, EmailAndPhoneAreUniquePerAgentAndTheConflictNamesTheFie
   EXPECT_TRUE(contacts().update_contact(other).has_value());
 }
 
-TEST_F(ContactStoreTest, ListFiltersByRoleTagAndPrefixWithCursorPages) {
+TEST_P(ContactStoreTest, ListFiltersByRoleTagAndPrefixWithCursorPages) {
   // Invariant: filters combine, pages are newest first and never repeat or skip a contact.
   std::vector<std::string> all;
   for (int i = 0; i < 25; ++i) {
@@ -127,7 +127,7 @@ TEST_F(ContactStoreTest, ListFiltersByRoleTagAndPrefixWithCursorPages) {
   EXPECT_EQ(by_name->items.size(), 5u);  // p120..p124
 }
 
-TEST_F(ContactStoreTest, AudienceNeedsTheChannelsAddressAndConsentAndMatchesAnyRoleAndTag) {
+TEST_P(ContactStoreTest, AudienceNeedsTheChannelsAddressAndConsentAndMatchesAnyRoleAndTag) {
   // Invariant: a campaign reaches only contacts with an address and consent on its channel,
   // of the chosen roles and tags, of its own agent.
   auto a = contact(alice_, "a@example.com", "+14155550001", "buyer", {"vip"});
@@ -154,7 +154,7 @@ TEST_F(ContactStoreTest, AudienceNeedsTheChannelsAddressAndConsentAndMatchesAnyR
   (void)d;
 }
 
-TEST_F(ContactStoreTest, AudienceStreamsInIdOrderFromTheCursor) {
+TEST_P(ContactStoreTest, AudienceStreamsInIdOrderFromTheCursor) {
   // Invariant: keyset pages resume after the last id handed out: every contact exactly once.
   std::vector<std::string> all;
   for (int i = 0; i < 57; ++i)
@@ -171,7 +171,7 @@ TEST_F(ContactStoreTest, AudienceStreamsInIdOrderFromTheCursor) {
   EXPECT_EQ(seen, all);
 }
 
-TEST_F(ContactStoreTest, UpsertMatchesByEmailThenPhoneKeepsUnsetFieldsAndReportsConflicts) {
+TEST_P(ContactStoreTest, UpsertMatchesByEmailThenPhoneKeepsUnsetFieldsAndReportsConflicts) {
   // Invariant: an import row updates the contact it matches (by email, else phone), creates
   // one otherwise, never merges two contacts, and matches rows earlier in the same batch.
   auto a = contact(alice_, "a@example.com", "+14155550001", "buyer", {"vip"});
@@ -217,7 +217,7 @@ TEST_F(ContactStoreTest, UpsertMatchesByEmailThenPhoneKeepsUnsetFieldsAndReports
   EXPECT_EQ(got_new.role, "lead");
 }
 
-TEST_F(ContactStoreTest, SuppressionsArePerAgentChannelAndAddressCaseInsensitiveForEmail) {
+TEST_P(ContactStoreTest, SuppressionsArePerAgentChannelAndAddressCaseInsensitiveForEmail) {
   // Invariant: a suppression stops exactly that agent's sends to that address on that channel.
   ASSERT_TRUE(*contacts().add_suppression(
       suppression(alice_, Channel::email, "Ann@Example.com", SuppressionReason::unsubscribed)));
@@ -239,7 +239,7 @@ TEST_F(ContactStoreTest, SuppressionsArePerAgentChannelAndAddressCaseInsensitive
   EXPECT_TRUE(contacts().suppressed_among(bob_, Channel::email, batch)->empty());
 }
 
-TEST_F(ContactStoreTest, RemovingOneReasonKeepsTheOthers) {
+TEST_P(ContactStoreTest, RemovingOneReasonKeepsTheOthers) {
   // Invariant: START lifts a STOP but never a bounce or a manual suppression.
   const std::string phone = "+14155550001";
   ASSERT_TRUE(*contacts().add_suppression(
@@ -253,7 +253,7 @@ TEST_F(ContactStoreTest, RemovingOneReasonKeepsTheOthers) {
   EXPECT_FALSE(*contacts().is_suppressed(alice_, Channel::sms, phone));
 }
 
-TEST_F(ContactStoreTest, SuppressionListFiltersAndPages) {
+TEST_P(ContactStoreTest, SuppressionListFiltersAndPages) {
   // Invariant: the list is scoped, filterable by channel and reason, and pages cover it exactly.
   for (int i = 0; i < 12; ++i) {
     ASSERT_TRUE(*contacts().add_suppression(suppression(
@@ -282,6 +282,8 @@ TEST_F(ContactStoreTest, SuppressionListFiltersAndPages) {
   EXPECT_FALSE(*contacts().delete_suppression(bob_, one.id));
   EXPECT_TRUE(*contacts().delete_suppression(alice_, one.id));
 }
+
+HERALD_STORE_TEST_SUITE(ContactStoreTest);
 
 }  // namespace
 }  // namespace herald::store

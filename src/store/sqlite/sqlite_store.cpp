@@ -12,6 +12,7 @@
 #include "store/common/outcomes.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 namespace herald::store {
@@ -895,9 +896,6 @@ class SqliteStore final : public Store {
 
 // "sqlite:<file>" → that file; anything else is a data directory holding herald.db.
 Result<std::string> sqlite_path(const std::string& url) {
-  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    return fail(Errc::config, "HERALD_DATABASE_URL: PostgreSQL is not supported by this build yet");
-  }
   std::string path;
   if (url.starts_with("sqlite:")) {
     path = url.substr(7);
@@ -921,7 +919,9 @@ Result<std::unique_ptr<SqliteStore>> open_sqlite(const std::string& url) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> open_store(const std::string& url) {
+namespace sqlite {
+
+Result<std::unique_ptr<Store>> open(const std::string& url) {
   auto s = open_sqlite(url);
   if (!s) return std::unexpected(s.error());
   return std::unique_ptr<Store>(std::move(*s));
@@ -933,5 +933,7 @@ Result<int> migrate(const std::string& url) {
   SqliteStore store(std::make_shared<sqlite::Database>(std::move(conn)));
   return store.run_migrations();
 }
+
+}  // namespace sqlite
 
 }  // namespace herald::store
