@@ -236,6 +236,27 @@ TEST_P(PostgresStoreTest, ALargeBatchOfOutcomesIsWrittenWhole) {
   EXPECT_EQ(sent, 500);
 }
 
+TEST_P(PostgresStoreTest, AStoreCarriesOnWhenTheServerDropsItsConnections) {
+  // Invariant: after the server drops the store's connections (a restart, a failover, an
+  // operator's pg_terminate_backend), the next operations open new ones instead of failing.
+  const std::string a = agent();
+  ASSERT_TRUE(store_->enqueue(std::vector<Message>{message(a)}).has_value());
+  {
+    pqxx::connection admin(url_);
+    // (The timeout makes each call wait until its backend is gone.)
+    pqxx::nontransaction(admin).exec(
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname ="
+        " current_database() AND pid <> pg_backend_pid()");
+  }
+  auto found = store_->find_agent(a);
+  ASSERT_TRUE(found.has_value()) << found.error().message;
+  EXPECT_TRUE(found->has_value());
+  const auto now = Clock::now() + seconds(1);
+  auto claimed = store_->claim_due({now, now + minutes(5), "w", 10, std::nullopt});
+  ASSERT_TRUE(claimed.has_value()) << claimed.error().message;
+  EXPECT_EQ(claimed->size(), 1u);
+}
+
 TEST_P(PostgresStoreTest, PoolSizeIsAnOptionOfTheUrl) {
   // Invariant: ?pool_size=N sizes the pool (and is not passed on to libpq); a bad value is a
   // configuration error naming HERALD_DATABASE_URL.

@@ -1,5 +1,7 @@
 #include "store/postgres/pool.h"
 
+#include <poll.h>
+
 #include <pqxx/except>
 
 namespace herald::store::postgres {
@@ -12,6 +14,14 @@ std::string one_line(std::string s) {
     if (c == '\n' || c == '\t') c = ' ';
   while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
+}
+
+// Whether an idle connection has been closed by the server (restart, failover, a terminated
+// backend): an idle connection has nothing to read unless the server said goodbye.
+bool closed_while_idle(const pqxx::connection& c) {
+  if (!c.is_open() || c.sock() < 0) return true;
+  pollfd p{c.sock(), POLLIN, 0};
+  return poll(&p, 1, 0) != 0;
 }
 
 }  // namespace
@@ -42,10 +52,11 @@ Result<Pool::Lease> Pool::acquire(std::chrono::milliseconds wait) {
                                    " connections stayed busy for " + std::to_string(wait.count()) +
                                    " ms");
   }
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(c));
+    if (!closed_while_idle(*c->conn)) return Lease(this, std::move(c));
+    --open_;  // dropped; a new one replaces it below
   }
   ++open_;
   lock.unlock();
@@ -72,12 +83,14 @@ void Pool::give_back(std::unique_ptr<PooledConnection> c) {
 }
 
 Error Pool::error(std::string_view what, const std::exception& e) const {
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  // The server's primary message only: its DETAIL line may quote row values (an email).
+  std::string text = e.what();
+  if (sql) text = text.substr(0, text.find('\n'));
   Error err{Errc::storage,
-            "postgres: " + std::string(what) + ": " + redact(one_line(e.what()), url_)};
+            "postgres: " + std::string(what) + ": " + redact(one_line(std::move(text)), url_)};
   // Integrity constraints (SQLSTATE class 23) are conflicts, as the SQLite store reports them.
-  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
-      sql && sql->sqlstate().starts_with("23"))
-    err.code = Errc::conflict;
+  if (sql && sql->sqlstate().starts_with("23")) err.code = Errc::conflict;
   return err;
 }
 

@@ -71,6 +71,8 @@ inline bool worth_retrying(const pqxx::sql_error& e) {
 }
 
 // Runs `work` in a transaction of type Txn on a pooled connection (see with_tx / with_autocommit).
+// A transaction whose connection broke before COMMIT was rolled back: it is run again on another
+// connection (a COMMIT whose answer was lost is pqxx::in_doubt_error, never run again).
 template <class Txn, class Work>
 auto run(Pool& pool, std::string_view what, Work&& work) -> std::invoke_result_t<Work&, Tx&> {
   using R = std::invoke_result_t<Work&, Tx&>;
@@ -86,6 +88,7 @@ auto run(Pool& pool, std::string_view what, Work&& work) -> std::invoke_result_t
       return r;  // a failure rolls back as txn goes
     } catch (const pqxx::broken_connection& e) {
       (*lease)->broken = true;
+      if (std::is_same_v<Txn, pqxx::work> && attempt < kAttempts) continue;
       return R(std::unexpected(pool.error(what, e)));
     } catch (const pqxx::sql_error& e) {
       if (attempt < kAttempts && worth_retrying(e)) continue;
