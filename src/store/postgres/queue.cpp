@@ -37,7 +37,7 @@ constexpr Sql kListMessages{
 // stay whole), and lease them all. $1 lease_until, $2 worker, $3 now.
 #define HERALD_CLAIM_TAIL                                                                        \
   " batch AS (SELECT id, agent_id FROM messages WHERE status IN ('queued', 'retrying') AND"      \
-  " batch_id <> '' AND batch_id IN (SELECT batch_id FROM due WHERE batch_id <> '')"              \
+  " batch_id <> '' AND batch_id = ANY (ARRAY(SELECT batch_id FROM due WHERE batch_id <> ''))"    \
   " FOR UPDATE SKIP LOCKED),"                                                                    \
   " picked AS (SELECT id AS pick_id, agent_id AS pick_agent FROM due UNION"                      \
   " SELECT id, agent_id FROM batch)"                                                             \
