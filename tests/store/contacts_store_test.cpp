@@ -217,6 +217,29 @@ TEST_P(ContactStoreTest, UpsertMatchesByEmailThenPhoneKeepsUnsetFieldsAndReports
   EXPECT_EQ(got_new.role, "lead");
 }
 
+TEST_P(ContactStoreTest, AnImportMayHandAnAddressFromOneContactToAnother) {
+  // Invariant: an import's rows apply in order: one row may free an email that a later row gives
+  // to another contact, as if the rows were imported one at a time.
+  auto a = contact(alice_, "a@example.com", "+14155550001");
+  auto b = contact(alice_, "b@example.com", "+14155550002");
+  auto row = [](std::string email, std::string phone) {
+    ContactUpsert u;
+    u.contact.id = new_id();
+    u.contact.email = std::move(email);
+    u.contact.phone = std::move(phone);
+    u.fields = kFieldEmail | kFieldPhone;
+    return u;
+  };
+  std::vector<ContactUpsert> rows = {row("b-new@example.com", "+14155550002"),  // b frees it
+                                     row("B@example.com", "+14155550001")};     // a takes it
+  auto r = contacts().upsert_contacts(alice_, rows, Clock::now());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ((*r)[0].contact_id, b.id);
+  EXPECT_EQ((*r)[1].contact_id, a.id);
+  EXPECT_EQ((**contacts().find_contact(alice_, a.id)).email, "B@example.com");
+  EXPECT_EQ((**contacts().find_contact(alice_, b.id)).email, "b-new@example.com");
+}
+
 TEST_P(ContactStoreTest, SuppressionsArePerAgentChannelAndAddressCaseInsensitiveForEmail) {
   // Invariant: a suppression stops exactly that agent's sends to that address on that channel.
   ASSERT_TRUE(*contacts().add_suppression(

@@ -1,6 +1,7 @@
 // PostgreSQL implementation of ContactStore: contacts (keyed by agent, then id; tags a text[])
 // and suppressions (keyed by agent, channel, address, reason, so send-time checks are one seek).
 #include <set>
+#include <unordered_map>
 
 #include "store/common/conflicts.h"
 #include "store/common/text.h"
@@ -12,10 +13,9 @@ namespace herald::store::postgres {
 
 namespace {
 
-#define HERALD_CONTACT_COLUMNS                                                            \
-  "agent_id, id, name, email, phone, role, tags, time_zone, consent_email, consent_sms, " \
-  "created_at,"                                                                           \
-  " updated_at"
+#define HERALD_CONTACT_COLUMNS                               \
+  "agent_id, id, name, email, phone, role, tags, time_zone," \
+  " consent_email, consent_sms, created_at, updated_at"
 
 constexpr Sql kInsertContact{
     "insert_contact", "INSERT INTO contacts (" HERALD_CONTACT_COLUMNS
@@ -35,6 +35,29 @@ constexpr Sql kContactByEmail{
 constexpr Sql kContactByPhone{"contact_by_phone",
                               "SELECT " HERALD_CONTACT_COLUMNS
                               " FROM contacts WHERE agent_id = $1 AND phone <> '' AND phone = $2"};
+// An import batch's matches, by any of its (lowercased) emails or phones, locked until it ends.
+constexpr Sql kImportMatches{
+    "import_matches", "SELECT " HERALD_CONTACT_COLUMNS
+                      " FROM contacts WHERE agent_id = $1 AND ((email <> '' AND lower(email) ="
+                      " ANY($2::text[])) OR (phone <> '' AND phone = ANY($3::text[]))) FOR UPDATE"};
+// Many contacts at once; $7 holds each one's tags as an array literal.
+#define HERALD_CONTACT_ARRAYS                                                                  \
+  "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]," \
+  " $8::text[], $9::boolean[], $10::boolean[], $11::bigint[], $12::bigint[]) AS u(agent_id,"   \
+  " id, name, email, phone, role, tags, time_zone, consent_email, consent_sms, created_at,"    \
+  " updated_at)"
+constexpr Sql kInsertContacts{
+    "insert_contacts",
+    "INSERT INTO contacts (" HERALD_CONTACT_COLUMNS
+    ") SELECT agent_id, id, name, email, phone, role, tags::text[], time_zone, consent_email,"
+    " consent_sms, created_at, updated_at FROM " HERALD_CONTACT_ARRAYS};
+constexpr Sql kUpdateContacts{
+    "update_contacts",
+    "UPDATE contacts c SET name = u.name, email = u.email, phone = u.phone, role = u.role,"
+    " tags = u.tags::text[], time_zone = u.time_zone, consent_email = u.consent_email,"
+    " consent_sms = u.consent_sms, updated_at = u.updated_at FROM " HERALD_CONTACT_ARRAYS
+    " WHERE c.agent_id = u.agent_id AND c.id = u.id"};
+#undef HERALD_CONTACT_ARRAYS
 constexpr Sql kDeleteContact{"delete_contact",
                              "DELETE FROM contacts WHERE agent_id = $1 AND id = $2"};
 // $2 cursor, $3/$4 role filter, $5/$6 tag filter, $7 lowercase prefix of name or email.
@@ -168,39 +191,146 @@ Error raced(const Error& e) {
   return e;
 }
 
-// Applies one import row (see ContactStore::upsert_contacts) in the caller's transaction.
-UpsertResult upsert_one(Tx& tx, const std::string& agent_id, const ContactUpsert& row,
-                        TimePoint now) {
-  const Contact& in = row.contact;
-  std::optional<Contact> by_email, by_phone;
-  if (row.fields & kFieldEmail) by_email = by_address(tx, agent_id, Channel::email, in.email);
-  if (row.fields & kFieldPhone) by_phone = by_address(tx, agent_id, Channel::sms, in.phone);
-  if (by_email && by_phone && by_email->id != by_phone->id)
-    return UpsertResult{UpsertResult::Kind::conflict, "",
-                        "email belongs to one contact and phone to another"};
-  std::optional<Contact>& existing = by_email ? by_email : by_phone;
-  if (!existing) {
-    // A match on neither address: a new contact (it must carry an id from the caller).
-    Contact c = in;
-    c.agent_id = agent_id;
-    c.created_at = c.updated_at = now;
-    insert_contact(tx, c);
-    return UpsertResult{UpsertResult::Kind::inserted, c.id, ""};
+// Contacts as the columns of kInsertContacts / kUpdateContacts.
+struct ContactArrays {
+  ArrayParam agent, id, name, email, phone, role, tags, time_zone, consent_email, consent_sms,
+      created, updated;
+  std::size_t size = 0;
+
+  void add(const Contact& c) {
+    agent.text(c.agent_id);
+    id.text(c.id);
+    name.text(c.name);
+    email.text(c.email);
+    phone.text(c.phone);
+    role.text(c.role);
+    tags.text(text_array(c.tags));
+    time_zone.text(c.time_zone);
+    consent_email.boolean(c.consent_email);
+    consent_sms.boolean(c.consent_sms);
+    created.integer(ms(c.created_at));
+    updated.integer(ms(c.updated_at));
+    ++size;
   }
-  // An existing contact: the row's values win, fields the row does not set are kept.
-  Contact c = std::move(*existing);
-  if (row.fields & kFieldName) c.name = in.name;
-  if (row.fields & kFieldEmail) c.email = in.email;
-  if (row.fields & kFieldPhone) c.phone = in.phone;
-  if (row.fields & kFieldRole) c.role = in.role;
-  if (row.fields & kFieldTags) c.tags = in.tags;
-  if (row.fields & kFieldTimeZone) c.time_zone = in.time_zone;
-  if (row.fields & kFieldConsentEmail) c.consent_email = in.consent_email;
-  if (row.fields & kFieldConsentSms) c.consent_sms = in.consent_sms;
-  c.updated_at = now;
-  update_contact_row(tx, c);
-  return UpsertResult{UpsertResult::Kind::updated, c.id, ""};
-}
+  void write(Tx& tx, const Sql& st) const {
+    if (size == 0) return;
+    tx.run(st, agent.str(), id.str(), name.str(), email.str(), phone.str(), role.str(), tags.str(),
+           time_zone.str(), consent_email.str(), consent_sms.str(), created.str(), updated.str());
+  }
+};
+
+// One import batch (ContactStore::upsert_contacts), applied as SQLite applies it row by row, but
+// against the contacts its rows can match, read in one statement and followed in memory, then
+// written with one INSERT and one UPDATE. A batch that moves an address from one stored contact
+// to another is written row by row instead (a multi-row UPDATE checks uniqueness row by row).
+class ImportBatch {
+ public:
+  ImportBatch(Tx& tx, std::string agent_id, std::span<const ContactUpsert> rows, TimePoint now)
+      : tx_(tx), agent_id_(std::move(agent_id)), now_(now) {
+    std::vector<std::string> emails, phones;
+    for (const ContactUpsert& row : rows) {
+      if ((row.fields & kFieldEmail) && !row.contact.email.empty())
+        emails.push_back(common::ascii_lower(row.contact.email));
+      if ((row.fields & kFieldPhone) && !row.contact.phone.empty())
+        phones.push_back(row.contact.phone);
+    }
+    for (const pqxx::row& r :
+         tx.run(kImportMatches, agent_id_, text_array(emails), text_array(phones)))
+      keep(read_contact(r), false);
+  }
+
+  // Applies one row in memory: matched by email, else by phone; created when neither matches.
+  UpsertResult apply(const ContactUpsert& row) {
+    const Contact& in = row.contact;
+    std::optional<std::size_t> by_email, by_phone;
+    if (row.fields & kFieldEmail) by_email = find(by_email_, common::ascii_lower(in.email));
+    if (row.fields & kFieldPhone) by_phone = find(by_phone_, in.phone);
+    if (by_email && by_phone && *by_email != *by_phone)
+      return UpsertResult{UpsertResult::Kind::conflict, "",
+                          "email belongs to one contact and phone to another"};
+    const std::optional<std::size_t> existing = by_email ? by_email : by_phone;
+    if (!existing) {
+      // A match on neither address: a new contact (it must carry an id from the caller).
+      Contact c = in;
+      c.agent_id = agent_id_;
+      c.created_at = c.updated_at = now_;
+      steps_.emplace_back(true, c);
+      keep(std::move(c), true);
+      return UpsertResult{UpsertResult::Kind::inserted, in.id, ""};
+    }
+    // An existing contact: the row's values win, fields the row does not set are kept.
+    Contact c = contacts_[*existing];
+    if (row.fields & kFieldName) c.name = in.name;
+    if (row.fields & kFieldEmail) c.email = in.email;
+    if (row.fields & kFieldPhone) c.phone = in.phone;
+    if (row.fields & kFieldRole) c.role = in.role;
+    if (row.fields & kFieldTags) c.tags = in.tags;
+    if (row.fields & kFieldTimeZone) c.time_zone = in.time_zone;
+    if (row.fields & kFieldConsentEmail) c.consent_email = in.consent_email;
+    if (row.fields & kFieldConsentSms) c.consent_sms = in.consent_sms;
+    c.updated_at = now_;
+    steps_.emplace_back(false, c);
+    replace(*existing, std::move(c));
+    return UpsertResult{UpsertResult::Kind::updated, contacts_[*existing].id, ""};
+  }
+
+  // Writes what the rows did.
+  void write() {
+    if (moves_addresses_) {
+      for (const auto& [insert, c] : steps_)
+        insert ? insert_contact(tx_, c) : (void)update_contact_row(tx_, c);
+      return;
+    }
+    ContactArrays inserted, updated;
+    for (std::size_t i = 0; i < contacts_.size(); ++i) {
+      if (is_new_[i])
+        inserted.add(contacts_[i]);
+      else if (changed_[i])
+        updated.add(contacts_[i]);
+    }
+    updated.write(tx_, kUpdateContacts);  // first: it may free an address a new contact takes
+    inserted.write(tx_, kInsertContacts);
+  }
+
+ private:
+  static std::optional<std::size_t> find(const std::unordered_map<std::string, std::size_t>& m,
+                                         const std::string& key) {
+    if (key.empty()) return std::nullopt;
+    auto it = m.find(key);
+    return it == m.end() ? std::nullopt : std::optional<std::size_t>(it->second);
+  }
+  void index(std::size_t i) {
+    if (!contacts_[i].email.empty()) by_email_[common::ascii_lower(contacts_[i].email)] = i;
+    if (!contacts_[i].phone.empty()) by_phone_[contacts_[i].phone] = i;
+  }
+  void keep(Contact c, bool is_new) {
+    contacts_.push_back(std::move(c));
+    is_new_.push_back(is_new);
+    changed_.push_back(false);
+    index(contacts_.size() - 1);
+  }
+  void replace(std::size_t i, Contact c) {
+    Contact& old = contacts_[i];
+    const bool email_moved =
+        !old.email.empty() && common::ascii_lower(old.email) != common::ascii_lower(c.email);
+    const bool phone_moved = !old.phone.empty() && old.phone != c.phone;
+    if (email_moved) by_email_.erase(common::ascii_lower(old.email));
+    if (phone_moved) by_phone_.erase(old.phone);
+    if (!is_new_[i] && (email_moved || phone_moved)) moves_addresses_ = true;
+    old = std::move(c);
+    changed_[i] = true;
+    index(i);
+  }
+
+  Tx& tx_;
+  std::string agent_id_;
+  TimePoint now_;
+  std::vector<Contact> contacts_;  // matched and created, in the state the rows leave them
+  std::vector<bool> is_new_, changed_;
+  std::unordered_map<std::string, std::size_t> by_email_, by_phone_;
+  std::vector<std::pair<bool, Contact>> steps_;  // each row's write (insert?, contact), in order
+  bool moves_addresses_ = false;
+};
 
 // The audience's roles and tags as array parameters (tags lowercased, as they are stored).
 std::pair<std::string, std::string> audience_params(const AudienceFilter& f) {
@@ -276,9 +406,11 @@ class PgContactStore final : public ContactStore {
                                                     std::span<const ContactUpsert> rows,
                                                     TimePoint now) override {
     return with_tx(pool_, "upsert contacts", [&](Tx& tx) -> Result<std::vector<UpsertResult>> {
+      ImportBatch batch(tx, agent_id, rows, now);
       std::vector<UpsertResult> out;
       out.reserve(rows.size());
-      for (const ContactUpsert& row : rows) out.push_back(upsert_one(tx, agent_id, row, now));
+      for (const ContactUpsert& row : rows) out.push_back(batch.apply(row));
+      batch.write();
       return out;
     });
   }

@@ -34,11 +34,12 @@ constexpr Sql kListMessages{
     " AND ($3 = '' OR channel = $3) AND ($4 = '' OR status = $4) ORDER BY id DESC LIMIT $5"};
 
 // The end of both claims: take the rest of every batch a due message belongs to (so batches
-// stay whole), and lease them all. $1 lease_until, $2 worker, $3 now.
+// stay whole), and lease them all. $1 lease_until, $2 worker, $3 now. (No other claim holds a
+// batch this one chose, see HERALD_BATCH_FREE: a wait here is for a writer's row lock only.)
 #define HERALD_CLAIM_TAIL                                                                        \
   " batch AS (SELECT id, agent_id FROM messages WHERE status IN ('queued', 'retrying') AND"      \
   " batch_id <> '' AND batch_id = ANY (ARRAY(SELECT batch_id FROM due WHERE batch_id <> ''))"    \
-  " FOR UPDATE SKIP LOCKED),"                                                                    \
+  " FOR UPDATE),"                                                                                \
   " picked AS (SELECT id AS pick_id, agent_id AS pick_agent FROM due UNION"                      \
   " SELECT id, agent_id FROM batch)"                                                             \
   " UPDATE messages SET status = 'sending', lease_until = $1, claimed_by = $2, updated_at = $3"  \
@@ -51,12 +52,19 @@ constexpr Sql kListMessages{
 #define HERALD_NOT_PAUSED                                                                \
   " AND (m.campaign_id = '' OR NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.agent_id =" \
   " m.agent_id AND c.id = m.campaign_id AND c.status = 'paused'))"
+// A batch goes to one claim whole: a claim takes a batched message only if it gets the batch's
+// advisory lock (held until the claim commits, when its members are no longer queued). Row
+// locks alone would let two claims each take part of a batch, SKIP LOCKED passing the other's.
+// (Keyed by a hash: two batches sharing one only wait for each other's claim.)
+#define HERALD_BATCH_FREE \
+  " AND (m.batch_id = '' OR pg_try_advisory_xact_lock(1214604914, hashtext(m.batch_id)))"
 
 // One lane's due messages in queue order ($4 kind, $5 limit), seeking messages_due.
 constexpr Sql kClaimLane{
     "claim_lane",
     "WITH due AS (SELECT m.id, m.agent_id, m.batch_id FROM messages m WHERE m.status IN"
     " ('queued', 'retrying') AND m.kind = $4 AND m.next_attempt_at <= $3" HERALD_NOT_PAUSED
+        HERALD_BATCH_FREE
     " ORDER BY m.next_attempt_at, m.id LIMIT $5 FOR UPDATE SKIP LOCKED)," HERALD_CLAIM_TAIL};
 // Up to $5 due messages of each agent in $4, seeking messages_due_agent once per agent.
 constexpr Sql kClaimAgents{
@@ -64,10 +72,11 @@ constexpr Sql kClaimAgents{
     "WITH due AS (SELECT d.id, d.agent_id, d.batch_id FROM unnest($4::text[]) AS a(agent_id)"
     " CROSS JOIN LATERAL (SELECT m.id, m.agent_id, m.batch_id FROM messages m WHERE"
     " m.agent_id = a.agent_id AND m.status IN ('queued', 'retrying') AND"
-    " m.next_attempt_at <= $3" HERALD_NOT_PAUSED
+    " m.next_attempt_at <= $3" HERALD_NOT_PAUSED HERALD_BATCH_FREE
     " ORDER BY m.next_attempt_at, m.id LIMIT $5 FOR UPDATE SKIP LOCKED) d)," HERALD_CLAIM_TAIL};
 #undef HERALD_CLAIM_TAIL
 #undef HERALD_NOT_PAUSED
+#undef HERALD_BATCH_FREE
 
 // The agents with queued messages after $1, in id order, at most $2: one seek of
 // messages_due_agent per agent, never a read of the queue.

@@ -47,9 +47,9 @@ class Tx {
   void run_script(const std::string& sql) { tx_.exec(sql); }
 
  private:
-  void prepare(const Sql& st) {
-    if (c_.prepared.insert(st.name).second) c_.conn->prepare(st.name, st.text);
-  }
+  // Prepares `st` on this connection the first time it runs there. Two statements may not share
+  // a name (checked: the second would silently run the first's SQL).
+  void prepare(const Sql& st);
 
   pqxx::transaction_base& tx_;
   PooledConnection& c_;
