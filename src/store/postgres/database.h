@@ -17,6 +17,7 @@
 
 namespace herald::store::postgres {
 
+// The pool every sub-store of one PostgreSQL store shares.
 struct Database {
   explicit Database(std::unique_ptr<Pool> p) : pool(std::move(p)) {}
   std::unique_ptr<Pool> pool;

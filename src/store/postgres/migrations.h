@@ -10,6 +10,7 @@
 
 namespace herald::store::postgres {
 
+// One schema change: its version, what it is for, and its SQL.
 struct Migration {
   int version;
   std::string_view name;

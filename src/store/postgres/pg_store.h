@@ -18,6 +18,7 @@ Result<std::unique_ptr<Store>> open(const std::string& url);
 // Applies pending migrations to the database named by a postgres:// URL; returns the version.
 Result<int> migrate(const std::string& url);
 
+// Store on PostgreSQL; its sub-stores share its pool.
 class PgStore final : public Store {
  public:
   explicit PgStore(std::shared_ptr<Database> db);

@@ -25,6 +25,7 @@ struct PooledConnection {
   bool broken = false;
 };
 
+// The pool: lends connections (Lease), opening them on demand up to the URL's pool_size.
 class Pool {
  public:
   // A connection lent by the pool, returned when the lease ends.

@@ -30,14 +30,17 @@ class ArrayParam {
     }
     out_ += '"';
   }
+  // An integer element.
   void integer(std::int64_t v) {
     sep();
     out_ += std::to_string(v);
   }
+  // A boolean element.
   void boolean(bool v) {
     sep();
     out_ += v ? 't' : 'f';
   }
+  // A floating-point element, exactly (17 significant digits).
   void real(double v);
   // The literal, closed.
   std::string str() const { return out_ + '}'; }
@@ -65,9 +68,11 @@ inline std::string text(const pqxx::field& f) {
 inline std::int64_t int64(const pqxx::field& f) {
   return f.is_null() ? 0 : f.as<std::int64_t>();
 }
+// Reads a BOOLEAN field (false for NULL).
 inline bool boolean(const pqxx::field& f) {
   return !f.is_null() && f.c_str()[0] == 't';
 }
+// Reads a DOUBLE PRECISION field (0 for NULL).
 inline double real(const pqxx::field& f) {
   return f.is_null() ? 0 : f.as<double>();
 }

@@ -5,7 +5,6 @@
 // Error values.
 #pragma once
 
-#include <concepts>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -26,8 +25,7 @@ struct Sql {
   const char* text;
 };
 
-// The transaction work runs in: prepared statements (prepared once per connection) and ad-hoc
-// parameterized SQL.
+// The transaction work runs in: prepared statements (prepared once per connection) and scripts.
 class Tx {
  public:
   Tx(pqxx::transaction_base& tx, PooledConnection& c) : tx_(tx), c_(c) {}
@@ -37,11 +35,6 @@ class Tx {
   pqxx::result run(const Sql& st, Args&&... args) {
     prepare(st);
     return tx_.exec_prepared(st.name, std::forward<Args>(args)...);
-  }
-  // Runs one-off SQL with parameters (not prepared).
-  template <class... Args>
-  pqxx::result run_once(const std::string& sql, Args&&... args) {
-    return tx_.exec_params(sql, std::forward<Args>(args)...);
   }
   // Runs a script of several statements without parameters (a migration).
   void run_script(const std::string& sql) { tx_.exec(sql); }
@@ -56,14 +49,6 @@ class Tx {
 };
 
 namespace detail {
-
-// The value type T of a Result<T>.
-template <class R>
-struct result_value;
-template <class T>
-struct result_value<Result<T>> {
-  using type = T;
-};
 
 // SQLSTATEs after which the same transaction may simply be run again.
 inline bool worth_retrying(const pqxx::sql_error& e) {
