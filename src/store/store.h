@@ -1,5 +1,5 @@
 // The store interface: everything Herald persists, in domain terms. Implementations
-// (SQLite now, PostgreSQL later) live in subfolders; no SQL or dialect leaks out of store/.
+// (SQLite, PostgreSQL) live in subfolders; no SQL or dialect leaks out of store/.
 // Every tenant-owned row carries agent_id and every send-path query is scoped by it.
 #pragma once
 
@@ -267,8 +267,9 @@ class Store {
   virtual Result<std::vector<std::pair<MessageStatus, std::int64_t>>> count_by_status() = 0;
 };
 
-// Opens the store named by `url`: "sqlite:<path>" or a directory (SQLite file inside).
-// Runs pending migrations.
+// Opens the store named by `url`: postgres://… or postgresql://… (PostgreSQL; see
+// store/postgres/url.h), "sqlite:<path>" or a directory (SQLite file inside). Runs pending
+// migrations.
 Result<std::unique_ptr<Store>> open_store(const std::string& url);
 
 // Applies pending migrations and returns the schema version reached.

@@ -1,6 +1,6 @@
-// The contact and suppression store against a real SQLite file: uniqueness per agent, scoping,
-// audience selection by channel/consent/role/tag, keyset pagination, batch upserts, and the
-// send-time suppression checks.
+// The contact and suppression store against each real store (SQLite, PostgreSQL): uniqueness per
+// agent, scoping, audience selection by channel/consent/role/tag, keyset pagination, batch upserts,
+// and the send-time suppression checks.
 #include <gtest/gtest.h>
 
 #include "core/id.h"
@@ -45,7 +45,7 @@ class ContactStoreTest : public TwoAgentStoreTest {
   }
 };
 
-TEST_F(ContactStoreTest, RoundTripsEveryField) {
+TEST_P(ContactStoreTest, RoundTripsEveryField) {
   // Invariant: what is saved is what is read back, and only under the owning agent.
   Contact c = contact(alice_, "Ann@Example.com", "+14155552671", "seller", {"vip", "café"});
   c.time_zone = "America/New_York";
@@ -64,7 +64,7 @@ TEST_F(ContactStoreTest, RoundTripsEveryField) {
   EXPECT_FALSE(contacts().find_contact(alice_, c.id)->has_value());
 }
 
-TEST_F(ContactStoreTest, EmailAndPhoneAreUniquePerAgentAndTheConflictNamesTheField) {
+TEST_P(ContactStoreTest, EmailAndPhoneAreUniquePerAgentAndTheConflictNamesTheField) {
   // Invariant: an agent never has two contacts with one email (any case) or one phone; another
   // agent may have the same ones.
   contact(alice_, "ann@example.com", "+14155552671");
@@ -92,7 +92,7 @@ TEST_F(ContactStoreTest, EmailAndPhoneAreUniquePerAgentAndTheConflictNamesTheFie
   EXPECT_TRUE(contacts().update_contact(other).has_value());
 }
 
-TEST_F(ContactStoreTest, ListFiltersByRoleTagAndPrefixWithCursorPages) {
+TEST_P(ContactStoreTest, ListFiltersByRoleTagAndPrefixWithCursorPages) {
   // Invariant: filters combine, pages are newest first and never repeat or skip a contact.
   std::vector<std::string> all;
   for (int i = 0; i < 25; ++i) {
@@ -127,7 +127,7 @@ TEST_F(ContactStoreTest, ListFiltersByRoleTagAndPrefixWithCursorPages) {
   EXPECT_EQ(by_name->items.size(), 5u);  // p120..p124
 }
 
-TEST_F(ContactStoreTest, AudienceNeedsTheChannelsAddressAndConsentAndMatchesAnyRoleAndTag) {
+TEST_P(ContactStoreTest, AudienceNeedsTheChannelsAddressAndConsentAndMatchesAnyRoleAndTag) {
   // Invariant: a campaign reaches only contacts with an address and consent on its channel,
   // of the chosen roles and tags, of its own agent.
   auto a = contact(alice_, "a@example.com", "+14155550001", "buyer", {"vip"});
@@ -154,7 +154,7 @@ TEST_F(ContactStoreTest, AudienceNeedsTheChannelsAddressAndConsentAndMatchesAnyR
   (void)d;
 }
 
-TEST_F(ContactStoreTest, AudienceStreamsInIdOrderFromTheCursor) {
+TEST_P(ContactStoreTest, AudienceStreamsInIdOrderFromTheCursor) {
   // Invariant: keyset pages resume after the last id handed out: every contact exactly once.
   std::vector<std::string> all;
   for (int i = 0; i < 57; ++i)
@@ -171,7 +171,7 @@ TEST_F(ContactStoreTest, AudienceStreamsInIdOrderFromTheCursor) {
   EXPECT_EQ(seen, all);
 }
 
-TEST_F(ContactStoreTest, UpsertMatchesByEmailThenPhoneKeepsUnsetFieldsAndReportsConflicts) {
+TEST_P(ContactStoreTest, UpsertMatchesByEmailThenPhoneKeepsUnsetFieldsAndReportsConflicts) {
   // Invariant: an import row updates the contact it matches (by email, else phone), creates
   // one otherwise, never merges two contacts, and matches rows earlier in the same batch.
   auto a = contact(alice_, "a@example.com", "+14155550001", "buyer", {"vip"});
@@ -217,7 +217,30 @@ TEST_F(ContactStoreTest, UpsertMatchesByEmailThenPhoneKeepsUnsetFieldsAndReports
   EXPECT_EQ(got_new.role, "lead");
 }
 
-TEST_F(ContactStoreTest, SuppressionsArePerAgentChannelAndAddressCaseInsensitiveForEmail) {
+TEST_P(ContactStoreTest, AnImportMayHandAnAddressFromOneContactToAnother) {
+  // Invariant: an import's rows apply in order: one row may free an email that a later row gives
+  // to another contact, as if the rows were imported one at a time.
+  auto a = contact(alice_, "a@example.com", "+14155550001");
+  auto b = contact(alice_, "b@example.com", "+14155550002");
+  auto row = [](std::string email, std::string phone) {
+    ContactUpsert u;
+    u.contact.id = new_id();
+    u.contact.email = std::move(email);
+    u.contact.phone = std::move(phone);
+    u.fields = kFieldEmail | kFieldPhone;
+    return u;
+  };
+  std::vector<ContactUpsert> rows = {row("b-new@example.com", "+14155550002"),  // b frees it
+                                     row("B@example.com", "+14155550001")};     // a takes it
+  auto r = contacts().upsert_contacts(alice_, rows, Clock::now());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ((*r)[0].contact_id, b.id);
+  EXPECT_EQ((*r)[1].contact_id, a.id);
+  EXPECT_EQ((**contacts().find_contact(alice_, a.id)).email, "B@example.com");
+  EXPECT_EQ((**contacts().find_contact(alice_, b.id)).email, "b-new@example.com");
+}
+
+TEST_P(ContactStoreTest, SuppressionsArePerAgentChannelAndAddressCaseInsensitiveForEmail) {
   // Invariant: a suppression stops exactly that agent's sends to that address on that channel.
   ASSERT_TRUE(*contacts().add_suppression(
       suppression(alice_, Channel::email, "Ann@Example.com", SuppressionReason::unsubscribed)));
@@ -239,7 +262,7 @@ TEST_F(ContactStoreTest, SuppressionsArePerAgentChannelAndAddressCaseInsensitive
   EXPECT_TRUE(contacts().suppressed_among(bob_, Channel::email, batch)->empty());
 }
 
-TEST_F(ContactStoreTest, RemovingOneReasonKeepsTheOthers) {
+TEST_P(ContactStoreTest, RemovingOneReasonKeepsTheOthers) {
   // Invariant: START lifts a STOP but never a bounce or a manual suppression.
   const std::string phone = "+14155550001";
   ASSERT_TRUE(*contacts().add_suppression(
@@ -253,7 +276,7 @@ TEST_F(ContactStoreTest, RemovingOneReasonKeepsTheOthers) {
   EXPECT_FALSE(*contacts().is_suppressed(alice_, Channel::sms, phone));
 }
 
-TEST_F(ContactStoreTest, SuppressionListFiltersAndPages) {
+TEST_P(ContactStoreTest, SuppressionListFiltersAndPages) {
   // Invariant: the list is scoped, filterable by channel and reason, and pages cover it exactly.
   for (int i = 0; i < 12; ++i) {
     ASSERT_TRUE(*contacts().add_suppression(suppression(
@@ -282,6 +305,8 @@ TEST_F(ContactStoreTest, SuppressionListFiltersAndPages) {
   EXPECT_FALSE(*contacts().delete_suppression(bob_, one.id));
   EXPECT_TRUE(*contacts().delete_suppression(alice_, one.id));
 }
+
+HERALD_STORE_TEST_SUITE(ContactStoreTest);
 
 }  // namespace
 }  // namespace herald::store

@@ -1,4 +1,4 @@
-// The SQLite template store against a real database file: one template per (agent, key,
+// The template store against each real store (SQLite, PostgreSQL): one template per (agent, key,
 // channel), versions, and every query scoped by agent.
 #include <gtest/gtest.h>
 
@@ -32,7 +32,7 @@ class TemplateStoreTest : public TwoAgentStoreTest {
   TemplateStore& templates() { return store_->templates(); }
 };
 
-TEST_F(TemplateStoreTest, CreateFindAndList) {
+TEST_P(TemplateStoreTest, CreateFindAndList) {
   // Invariant: what is written is read back unchanged, by id and by (key, channel).
   auto t = row(alice_, "newsletter", Channel::email);
   ASSERT_TRUE(templates().create(t).has_value());
@@ -61,7 +61,7 @@ TEST_F(TemplateStoreTest, CreateFindAndList) {
   EXPECT_EQ(*templates().count(alice_), 3);
 }
 
-TEST_F(TemplateStoreTest, OneTemplatePerKeyAndChannel) {
+TEST_P(TemplateStoreTest, OneTemplatePerKeyAndChannel) {
   // Invariant: a second template with the same key and channel is a conflict naming "key";
   // another agent may use the same key.
   ASSERT_TRUE(templates().create(row(alice_, "open_house", Channel::sms)).has_value());
@@ -73,7 +73,7 @@ TEST_F(TemplateStoreTest, OneTemplatePerKeyAndChannel) {
   EXPECT_TRUE(templates().create(row(bob_, "open_house", Channel::sms)).has_value());
 }
 
-TEST_F(TemplateStoreTest, UpdateBumpsVersionAndDetectsKeyClash) {
+TEST_P(TemplateStoreTest, UpdateBumpsVersionAndDetectsKeyClash) {
   // Invariant: every update bumps the version; renaming onto a taken key is a conflict.
   auto a = row(alice_, "a", Channel::email);
   auto b = row(alice_, "b", Channel::email);
@@ -93,7 +93,7 @@ TEST_F(TemplateStoreTest, UpdateBumpsVersionAndDetectsKeyClash) {
   EXPECT_EQ(clash.error().code, Errc::conflict);
 }
 
-TEST_F(TemplateStoreTest, EveryQueryIsScopedByAgent) {
+TEST_P(TemplateStoreTest, EveryQueryIsScopedByAgent) {
   // Invariant: another agent's template id finds, updates and deletes nothing.
   auto t = row(alice_, "mine", Channel::email);
   ASSERT_TRUE(templates().create(t).has_value());
@@ -113,18 +113,20 @@ TEST_F(TemplateStoreTest, EveryQueryIsScopedByAgent) {
   EXPECT_FALSE(*templates().remove(alice_, t.id));
 }
 
-TEST_F(TemplateStoreTest, TemplatesSurviveReopening) {
-  // Invariant: templates are durable in the database file.
+TEST_P(TemplateStoreTest, TemplatesSurviveReopening) {
+  // Invariant: templates are durable in the database.
   auto t = row(alice_, "durable", Channel::sms);
   ASSERT_TRUE(templates().create(t).has_value());
   store_.reset();
-  auto s = open_store(dir_.string());
+  auto s = open_store(url_);
   ASSERT_TRUE(s.has_value());
   store_ = std::move(*s);
   auto found = templates().find(alice_, t.id);
   ASSERT_TRUE(found.has_value() && found->has_value());
   EXPECT_EQ((*found)->body, t.body);
 }
+
+HERALD_STORE_TEST_SUITE(TemplateStoreTest);
 
 }  // namespace
 }  // namespace herald::store

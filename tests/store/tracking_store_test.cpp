@@ -1,5 +1,5 @@
-// Delivery tracking in a real SQLite store: the inbox refuses replays, events join their
-// message within the post's owner only, statuses move only forward, duplicates count once,
+// Delivery tracking in each real store (SQLite, PostgreSQL): the inbox refuses replays, events join
+// their message within the post's owner only, statuses move only forward, duplicates count once,
 // and bounces, complaints and soft-bounce runs suppress exactly their own recipient.
 #include <gtest/gtest.h>
 
@@ -96,7 +96,8 @@ class TrackingStoreTest : public TwoAgentStoreTest {
   TrackingPolicy policy_;
 };
 
-TEST_F(TrackingStoreTest, APostIsKeptUntilAppliedAndAReplayedKeyIsRefused) {
+TEST_P(TrackingStoreTest, APostIsKeptUntilAppliedAndAReplayedKeyIsRefused) {
+  // Invariant: a verified post is kept until applied, and a replay key is accepted once.
   auto p = post(alice_, "token-1");
   EXPECT_TRUE(*store_->tracking().record_post(p));
   auto again = post(alice_, "token-1");
@@ -108,7 +109,8 @@ TEST_F(TrackingStoreTest, APostIsKeptUntilAppliedAndAReplayedKeyIsRefused) {
   EXPECT_TRUE(store_->tracking().pending_posts(Clock::now(), 10)->empty());
 }
 
-TEST_F(TrackingStoreTest, StatusMovesOnlyForwardAndDuplicatesCountOnce) {
+TEST_P(TrackingStoreTest, StatusMovesOnlyForwardAndDuplicatesCountOnce) {
+  // Invariant: an event counts once and a message's status never moves backwards.
   Message m = sent(alice_, "buyer@example.com");
   auto p = post(alice_);
   auto r = apply(p, {event(EventType::delivered, m, "e1"), event(EventType::delivered, m, "e1")});
@@ -127,7 +129,8 @@ TEST_F(TrackingStoreTest, StatusMovesOnlyForwardAndDuplicatesCountOnce) {
   EXPECT_EQ(detail->history.back().status, MessageStatus::complained);
 }
 
-TEST_F(TrackingStoreTest, EventsOfOneSecondReadInTheOrderAMessageLivesThem) {
+TEST_P(TrackingStoreTest, EventsOfOneSecondReadInTheOrderAMessageLivesThem) {
+  // Invariant: a timeline reads in the order the message lived it, whatever the stamps' order.
   // SendGrid stamps whole seconds and may post a click before its open and delivery.
   Message m = sent(alice_, "buyer@example.com");
   const TimePoint second = std::chrono::floor<std::chrono::seconds>(Clock::now());
@@ -146,7 +149,8 @@ TEST_F(TrackingStoreTest, EventsOfOneSecondReadInTheOrderAMessageLivesThem) {
                                            EventType::clicked, EventType::opened}));
 }
 
-TEST_F(TrackingStoreTest, AnAgentsAccountReportsOnlyThatAgentsMessages) {
+TEST_P(TrackingStoreTest, AnAgentsAccountReportsOnlyThatAgentsMessages) {
+  // Invariant: an agent's account never touches another agent's messages or suppressions.
   Message bobs = sent(bob_, "buyer@example.com");
   auto r = apply(post(alice_), {event(EventType::bounced, bobs, "e1", BounceKind::hard)});
   EXPECT_EQ(r.unmatched, 1);
@@ -154,7 +158,8 @@ TEST_F(TrackingStoreTest, AnAgentsAccountReportsOnlyThatAgentsMessages) {
   EXPECT_FALSE(suppressed(bob_, "buyer@example.com"));
 }
 
-TEST_F(TrackingStoreTest, AnEventThatComesBeforeItsMessageIsWrittenWaitsForIt) {
+TEST_P(TrackingStoreTest, AnEventThatComesBeforeItsMessageIsWrittenWaitsForIt) {
+  // Invariant: an event that arrives before its message is written waits for it, never lost.
   // A fast provider reports on a campaign message before Herald has kept its answer.
   Message m = draft(alice_, "buyer@example.com");
   WebhookPost p = post(alice_);
@@ -173,7 +178,8 @@ TEST_F(TrackingStoreTest, AnEventThatComesBeforeItsMessageIsWrittenWaitsForIt) {
   EXPECT_TRUE(store_->tracking().pending_posts(Clock::now() + std::chrono::hours(1), 10)->empty());
 }
 
-TEST_F(TrackingStoreTest, AnEventForAMessageStillOnItsWayOutLeavesItsAnswerToBeKept) {
+TEST_P(TrackingStoreTest, AnEventForAMessageStillOnItsWayOutLeavesItsAnswerToBeKept) {
+  // Invariant: an event for a message still on its way out never makes its answer be dropped.
   Message m = claimed(alice_, "buyer@example.com");
   auto r = apply(post(alice_), {event(EventType::delivered, m, "e1")});
   EXPECT_EQ(r.waiting, 1);
@@ -185,7 +191,8 @@ TEST_F(TrackingStoreTest, AnEventForAMessageStillOnItsWayOutLeavesItsAnswerToBeK
   EXPECT_EQ(status(m), MessageStatus::delivered);
 }
 
-TEST_F(TrackingStoreTest, AnEventForNoMessageStopsWaitingAfterAWhile) {
+TEST_P(TrackingStoreTest, AnEventForNoMessageStopsWaitingAfterAWhile) {
+  // Invariant: an event for no message stops waiting after early_event_wait and is kept unmatched.
   Message never = draft(alice_, "buyer@example.com");
   WebhookPost p = post(alice_);
   p.received_at = Clock::now() - policy_.early_event_wait - std::chrono::seconds(1);
@@ -196,7 +203,8 @@ TEST_F(TrackingStoreTest, AnEventForNoMessageStopsWaitingAfterAWhile) {
   EXPECT_TRUE(store_->tracking().pending_posts(Clock::now() + std::chrono::hours(1), 10)->empty());
 }
 
-TEST_F(TrackingStoreTest, ThePlatformsAccountReportsOnlyMessagesSentThroughIt) {
+TEST_P(TrackingStoreTest, ThePlatformsAccountReportsOnlyMessagesSentThroughIt) {
+  // Invariant: the platform's account reports only on messages sent through the platform.
   Message own = sent(alice_, "a@example.com", Via::agent);
   Message platform = sent(alice_, "b@example.com", Via::platform);
   apply(post("platform"),
@@ -205,7 +213,8 @@ TEST_F(TrackingStoreTest, ThePlatformsAccountReportsOnlyMessagesSentThroughIt) {
   EXPECT_EQ(status(platform), MessageStatus::delivered);
 }
 
-TEST_F(TrackingStoreTest, WithoutHeraldsIdTheProvidersIdFindsTheMessage) {
+TEST_P(TrackingStoreTest, WithoutHeraldsIdTheProvidersIdFindsTheMessage) {
+  // Invariant: an event without Herald's id finds its message by the provider's id.
   Message m = sent(alice_, "buyer@example.com");
   DeliveryEvent e = event(EventType::delivered, m, "e1");
   e.message_id.clear();
@@ -214,7 +223,8 @@ TEST_F(TrackingStoreTest, WithoutHeraldsIdTheProvidersIdFindsTheMessage) {
   EXPECT_EQ(status(m), MessageStatus::delivered);
 }
 
-TEST_F(TrackingStoreTest, AProvidersIdSharedByABatchFindsTheEventsOwnRecipient) {
+TEST_P(TrackingStoreTest, AProvidersIdSharedByABatchFindsTheEventsOwnRecipient) {
+  // Invariant: a provider id shared by a batch reaches only the event's own recipient.
   const SentAs shared{"batch-1"};
   Message a = sent(alice_, "a@example.com", Via::agent, "", shared);
   Message b = sent(alice_, "B@Example.com", Via::agent, "", shared);
@@ -228,7 +238,8 @@ TEST_F(TrackingStoreTest, AProvidersIdSharedByABatchFindsTheEventsOwnRecipient) 
   EXPECT_FALSE(suppressed(alice_, "a@example.com"));
 }
 
-TEST_F(TrackingStoreTest, AMessageWhoseEventsAlwaysNameItIsNotLookedUpByTheProvidersId) {
+TEST_P(TrackingStoreTest, AMessageWhoseEventsAlwaysNameItIsNotLookedUpByTheProvidersId) {
+  // Invariant: a message whose events always name it is never found by the provider's id alone.
   Message m = sent(alice_, "buyer@example.com", Via::agent, "", {"re-1", false});
   DeliveryEvent by_provider = event(EventType::bounced, m, "e1", BounceKind::hard);
   by_provider.message_id.clear();
@@ -239,7 +250,8 @@ TEST_F(TrackingStoreTest, AMessageWhoseEventsAlwaysNameItIsNotLookedUpByTheProvi
   EXPECT_EQ(status(m), MessageStatus::delivered) << "Herald's id finds it";
 }
 
-TEST_F(TrackingStoreTest, AHardBounceInABatchSuppressesOnlyItsOwnRecipient) {
+TEST_P(TrackingStoreTest, AHardBounceInABatchSuppressesOnlyItsOwnRecipient) {
+  // Invariant: a hard bounce suppresses exactly its own recipient, for its own agent.
   Message a = sent(alice_, "a@example.com");
   Message b = sent(alice_, "Bounce@Example.com");
   Message c = sent(alice_, "c@example.com");
@@ -254,7 +266,8 @@ TEST_F(TrackingStoreTest, AHardBounceInABatchSuppressesOnlyItsOwnRecipient) {
   EXPECT_EQ(status(b), MessageStatus::bounced);
 }
 
-TEST_F(TrackingStoreTest, SoftBouncesSuppressOnlyAfterTheLimitInARow) {
+TEST_P(TrackingStoreTest, SoftBouncesSuppressOnlyAfterTheLimitInARow) {
+  // Invariant: soft bounces suppress only at the limit in a row; a delivery ends the run.
   policy_.soft_bounce_limit = 3;
   auto soft = [&](const Message& m, const std::string& key) {
     apply(post(alice_), {event(EventType::bounced, m, key, BounceKind::soft)});
@@ -269,7 +282,8 @@ TEST_F(TrackingStoreTest, SoftBouncesSuppressOnlyAfterTheLimitInARow) {
   EXPECT_TRUE(suppressed(alice_, "full@example.com"));
 }
 
-TEST_F(TrackingStoreTest, ComplaintsUnsubscribesAndOptOutsSuppress) {
+TEST_P(TrackingStoreTest, ComplaintsUnsubscribesAndOptOutsSuppress) {
+  // Invariant: complaints and unsubscribes suppress their recipient; opens do not.
   apply(post(alice_), {event(EventType::complained, sent(alice_, "spam@example.com"), "c1")});
   apply(post(alice_), {event(EventType::unsubscribed, sent(alice_, "bye@example.com"), "u1")});
   apply(post(alice_), {event(EventType::opened, sent(alice_, "reader@example.com"), "o1")});
@@ -278,7 +292,8 @@ TEST_F(TrackingStoreTest, ComplaintsUnsubscribesAndOptOutsSuppress) {
   EXPECT_FALSE(suppressed(alice_, "reader@example.com"));
 }
 
-TEST_F(TrackingStoreTest, CampaignResultsCountEachMessageOnceAndOpensUniquely) {
+TEST_P(TrackingStoreTest, CampaignResultsCountEachMessageOnceAndOpensUniquely) {
+  // Invariant: results count each message once per outcome, whatever order its events come in.
   Campaign c;
   c.id = new_id();
   c.agent_id = alice_;
@@ -310,6 +325,8 @@ TEST_F(TrackingStoreTest, CampaignResultsCountEachMessageOnceAndOpensUniquely) {
   EXPECT_EQ(r->delivered, 2);
   EXPECT_EQ(r->complained, 1);
 }
+
+HERALD_STORE_TEST_SUITE(TrackingStoreTest);
 
 }  // namespace
 }  // namespace herald::store

@@ -3,6 +3,8 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "store/common/chunk_codec.h"
+#include "store/common/json_fields.h"
 #include "store/sqlite/database.h"
 
 namespace herald::store {
@@ -87,14 +89,7 @@ constexpr const char* kColumns =
     "id, agent_id, name, channel, template_key, roles, tags, status, send_at, cursor, "
     "fanout_done, total, created_at, updated_at, listing_id";
 
-std::vector<std::string> json_list(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const auto& v : j)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
+using common::json_list;
 
 Campaign read(const Statement& s) {
   Campaign c;
@@ -116,54 +111,8 @@ Campaign read(const Statement& s) {
   return c;
 }
 
-// A chunk's messages as one blob: per message its id, address, name, variables and batch, each
-// as a 4-byte little-endian length and its bytes. What they share (agent, campaign, channel,
-// template, listing, creation time) is in the chunk's own columns.
-std::string encode_chunk(std::span<const Message> messages) {
-  std::string out;
-  std::size_t size = 0;
-  for (const Message& m : messages)
-    size += 20 + m.id.size() + m.to_address.size() + m.to_name.size() + m.vars_json.size() +
-            m.batch_id.size();
-  out.reserve(size);
-  auto put = [&out](std::string_view v) {
-    auto n = static_cast<std::uint32_t>(v.size());
-    for (int shift = 0; shift < 32; shift += 8)
-      out.push_back(static_cast<char>((n >> shift) & 0xff));
-    out.append(v);
-  };
-  for (const Message& m : messages) {
-    put(m.id);
-    put(m.to_address);
-    put(m.to_name);
-    put(m.vars_json);
-    put(m.batch_id);
-  }
-  return out;
-}
-
-// Appends the messages of an encoded chunk to `out`, each a copy of `common` with its own
-// fields; false if the blob is not a whole chunk.
-bool decode_chunk(std::string_view blob, const Message& common, std::vector<Message>& out) {
-  auto get = [&blob](std::string& v) {
-    if (blob.size() < 4) return false;
-    std::uint32_t n = 0;
-    for (int i = 0; i < 4; ++i)
-      n |= static_cast<std::uint32_t>(static_cast<unsigned char>(blob[i])) << (8 * i);
-    if (blob.size() - 4 < n) return false;
-    v.assign(blob.substr(4, n));
-    blob.remove_prefix(4 + static_cast<std::size_t>(n));
-    return true;
-  };
-  while (!blob.empty()) {
-    Message m = common;
-    if (!get(m.id) || !get(m.to_address) || !get(m.to_name) || !get(m.vars_json) ||
-        !get(m.batch_id))
-      return false;
-    out.push_back(std::move(m));
-  }
-  return true;
-}
+using common::decode_chunk;
+using common::encode_chunk;
 
 class SqliteCampaignStore final : public CampaignStore {
  public:

@@ -6,10 +6,15 @@
 #include <set>
 #include <unordered_map>
 
+#include "store/common/conflicts.h"
+#include "store/common/json_fields.h"
+#include "store/common/text.h"
 #include "store/sqlite/database.h"
 #include "store/store.h"
 
 namespace herald::store {
+
+using common::ascii_lower;
 
 namespace {
 constexpr std::array<std::pair<SuppressionReason, std::string_view>, 5> kReasons{{
@@ -19,13 +24,6 @@ constexpr std::array<std::pair<SuppressionReason, std::string_view>, 5> kReasons
     {SuppressionReason::stop, "stop"},
     {SuppressionReason::manual, "manual"},
 }};
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -103,40 +101,8 @@ constexpr const char* kContactColumns =
     "agent_id, id, name, email, phone, role, tags, time_zone, consent_email, consent_sms, "
     "created_at, updated_at";
 
-std::vector<std::string> json_list(const std::string& text) {
-  std::vector<std::string> out;
-  // Fast path for what bind_contact writes: ["a","b"] with no escapes (tags never hold '"' or
-  // '\'). The audience stream reads a million of these per campaign.
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']' &&
-      text.find('\\') == std::string::npos) {
-    std::string_view rest(text.data() + 1, text.size() - 2);
-    bool ok = true;
-    while (ok && !rest.empty()) {
-      if (rest.front() != '"') {
-        ok = false;
-        break;
-      }
-      auto close = rest.find('"', 1);
-      if (close == std::string_view::npos) {
-        ok = false;
-        break;
-      }
-      out.emplace_back(rest.substr(1, close - 1));
-      rest.remove_prefix(close + 1);
-      if (!rest.empty()) {
-        if (rest.front() != ',') ok = false;
-        rest.remove_prefix(1);
-      }
-    }
-    if (ok) return out;
-    out.clear();
-  }
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_array())
-    for (const auto& v : j)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
+using common::json_list;
+using common::prefix_end;
 
 // Runs a "… ORDER BY id DESC LIMIT ?" query for one page: binds `params` and then limit + 1,
 // reads rows with `read`, and sets next_cursor when there is more. The caller holds the lock.
@@ -196,22 +162,6 @@ Suppression read_suppression(const Statement& s) {
   x.detail = s.text(6);
   x.created_at = from_millis(s.int64(7));
   return x;
-}
-
-Error conflict(const std::string& field, const std::string& why) {
-  Error e = Error::invalid(field, why);
-  e.code = Errc::conflict;
-  e.message = field + " " + why;
-  return e;
-}
-
-// The smallest string greater than every string starting with `prefix` (byte order). UTF-8
-// never has a 0xFF byte, so bumping the last byte is enough.
-std::string prefix_end(std::string prefix) {
-  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
-  if (!prefix.empty())
-    prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-  return prefix;
 }
 
 // The SQL conditions of an audience (after "agent_id = ?1"), with their parameters.
@@ -507,11 +457,13 @@ class SqliteContactStore final : public ContactStore {
   Result<void> check_unique(const Contact& c) {
     TRY(by_email, by_address(c.agent_id, Channel::email, c.email));
     if (by_email && by_email->id != c.id) {
-      return fail(conflict("email", "is already used by another contact (" + by_email->id + ")"));
+      return fail(common::address_taken(
+          "email", "is already used by another contact (" + by_email->id + ")"));
     }
     TRY(by_phone, by_address(c.agent_id, Channel::sms, c.phone));
     if (by_phone && by_phone->id != c.id) {
-      return fail(conflict("phone", "is already used by another contact (" + by_phone->id + ")"));
+      return fail(common::address_taken(
+          "phone", "is already used by another contact (" + by_phone->id + ")"));
     }
     return {};
   }

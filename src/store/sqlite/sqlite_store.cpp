@@ -7,13 +7,23 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "store/common/conflicts.h"
+#include "store/common/json_fields.h"
+#include "store/common/outcomes.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 namespace herald::store {
 namespace {
 
+using common::first_try_acceptance;
+using common::params_json;
+using common::parse_params;
+using common::parse_secrets;
+using common::parse_via;
+using common::secrets_json;
 using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::Transaction;
@@ -25,10 +35,6 @@ std::int64_t ms(TimePoint t) {
   return to_millis(t);
 }
 
-Via parse_via(const std::string& s) {
-  return s == "agent" ? Via::agent : Via::platform;
-}
-
 constexpr const char* kMessageColumns =
     "id, agent_id, channel, kind, template_key, vars, to_address, to_name, listing_id, "
     "campaign_id, subject, body_text, body_html, status, attempts, next_attempt_at, last_error, "
@@ -36,22 +42,6 @@ constexpr const char* kMessageColumns =
     "created_at, updated_at, batch_id";
 
 constexpr int kMessageColumnCount = 26;
-
-// The outcome's only attempt when it is an acceptance on the first try whose history is just
-// "sent" at the same moment, in accepted_detail's words: then the row can hold all of it.
-const Attempt* first_try_acceptance(const Outcome& o) {
-  if (o.status != MessageStatus::sent || o.attempts != 1 || !o.route) return nullptr;
-  if (o.attempts_made.size() != 1 || o.events.size() != 1) return nullptr;
-  const Attempt& a = o.attempts_made.front();
-  const StatusEvent& e = o.events.front();
-  if (a.number != 1 || a.outcome != "accepted" || !a.error.empty()) return nullptr;
-  if (a.provider_message_id != o.provider_message_id) return nullptr;
-  if (a.route != *o.route) return nullptr;
-  if (e.status != MessageStatus::sent || e.at != a.at ||
-      e.detail != accepted_detail(a.route.provider))
-    return nullptr;
-  return &a;
-}
 
 Message read_message(const Statement& s) {
   Message m;
@@ -81,40 +71,6 @@ Message read_message(const Statement& s) {
   m.updated_at = from_millis(s.int64(24));
   m.batch_id = s.text(25);
   return m;
-}
-
-// Plain fields as stored: a JSON object of strings.
-std::string params_json(const Params& params) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, value] : params) j[name] = value;
-  return j.dump();
-}
-
-Params parse_params(const std::string& text) {
-  Params out;
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object()) return out;
-  for (const auto& [name, value] : j.items())
-    if (value.is_string()) out.set(name, value.get<std::string>());
-  return out;
-}
-
-// Secret fields as stored: {"<field>": {"sealed": "…", "hint": "…"}}.
-std::string secrets_json(const FieldMap<SealedField>& secrets) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, f] : secrets) j[name] = {{"sealed", f.sealed}, {"hint", f.hint}};
-  return j.dump();
-}
-
-FieldMap<SealedField> parse_secrets(const std::string& text) {
-  FieldMap<SealedField> out;
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object()) return out;
-  for (const auto& [name, f] : j.items()) {
-    if (!f.is_object()) continue;
-    out.set(name, SealedField{f.value("sealed", ""), f.value("hint", "")});
-  }
-  return out;
 }
 
 constexpr std::string_view kIntegrationColumns =
@@ -190,14 +146,8 @@ class SqliteStore final : public Store {
     st->bind(1, a.id).bind(2, a.name).bind(3, a.email).bind(4, a.fallback_to_platform);
     st->bind(5, ms(a.created_at)).bind(6, ms(a.created_at)).bind(7, password_hash);
     auto r = db_->conn.run(*st);
-    if (!r && r.error().code == Errc::conflict) return fail(conflict_email());
+    if (!r && r.error().code == Errc::conflict) return fail(common::agent_email_taken());
     return r;
-  }
-
-  static Error conflict_email() {
-    Error e = Error::invalid("email", "an agent with this email already exists");
-    e.code = Errc::conflict;
-    return e;
   }
 
   Result<std::optional<AgentRecord>> find_agent(const std::string& id) override {
@@ -946,9 +896,6 @@ class SqliteStore final : public Store {
 
 // "sqlite:<file>" → that file; anything else is a data directory holding herald.db.
 Result<std::string> sqlite_path(const std::string& url) {
-  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    return fail(Errc::config, "HERALD_DATABASE_URL: PostgreSQL is not supported by this build yet");
-  }
   std::string path;
   if (url.starts_with("sqlite:")) {
     path = url.substr(7);
@@ -972,7 +919,9 @@ Result<std::unique_ptr<SqliteStore>> open_sqlite(const std::string& url) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> open_store(const std::string& url) {
+namespace sqlite {
+
+Result<std::unique_ptr<Store>> open(const std::string& url) {
   auto s = open_sqlite(url);
   if (!s) return std::unexpected(s.error());
   return std::unique_ptr<Store>(std::move(*s));
@@ -984,5 +933,7 @@ Result<int> migrate(const std::string& url) {
   SqliteStore store(std::make_shared<sqlite::Database>(std::move(conn)));
   return store.run_migrations();
 }
+
+}  // namespace sqlite
 
 }  // namespace herald::store

@@ -1,4 +1,5 @@
 // SQLite implementation of TemplateStore.
+#include "store/common/conflicts.h"
 #include "store/sqlite/database.h"
 #include "store/templates.h"
 
@@ -55,13 +56,7 @@ TemplateRow read(const Statement& s) {
   return t;
 }
 
-Error key_taken(const TemplateRow& t) {
-  Error e{Errc::conflict, "a " + std::string(to_string(t.channel)) + " template with key \"" +
-                              t.key + "\" already exists"};
-  e.fields.push_back(
-      {"key", "is already used by another " + std::string(to_string(t.channel)) + " template"});
-  return e;
-}
+using common::template_key_taken;
 
 class SqliteTemplateStore final : public TemplateStore {
  public:
@@ -77,7 +72,7 @@ class SqliteTemplateStore final : public TemplateStore {
     st->bind(5, t.name).bind(6, t.subject).bind(7, t.html).bind(8, t.text).bind(9, t.body);
     st->bind(10, t.version).bind(11, ms(t.created_at)).bind(12, ms(t.updated_at));
     auto r = db_->conn.run(*st);
-    if (!r && r.error().code == Errc::conflict) return fail(key_taken(t));
+    if (!r && r.error().code == Errc::conflict) return fail(template_key_taken(t));
     return r;
   }
 
@@ -123,7 +118,7 @@ class SqliteTemplateStore final : public TemplateStore {
     st->bind(1, t.key).bind(2, t.name).bind(3, t.subject).bind(4, t.html).bind(5, t.text);
     st->bind(6, t.body).bind(7, ms(t.updated_at)).bind(8, t.id).bind(9, t.agent_id);
     if (auto r = db_->conn.run(*st); !r) {
-      if (r.error().code == Errc::conflict) return fail(key_taken(t));
+      if (r.error().code == Errc::conflict) return fail(template_key_taken(t));
       return std::unexpected(r.error());
     }
     if (db_->conn.changes() == 0) return std::optional<TemplateRow>();

@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "core/id.h"
+#include "store/common/json_fields.h"
+#include "store/common/tracking_rules.h"
 #include "store/sqlite/database.h"
 
 namespace herald::store {
@@ -155,58 +157,9 @@ struct Target {
   std::string campaign_id;
 };
 
-std::string headers_json(const Headers& headers) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& [name, value] : headers) j.push_back({name, value});
-  return j.dump();
-}
-
-Headers parse_headers(const std::string& text) {
-  Headers out;
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const auto& h : j)
-    if (h.is_array() && h.size() == 2 && h[0].is_string() && h[1].is_string())
-      out.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
-  return out;
-}
-
-// Where an event falls in a message's life, for events stamped in the same second.
-int lifecycle_rank(EventType t) {
-  switch (t) {
-    case EventType::queued:
-      return 0;
-    case EventType::sent:
-      return 1;
-    case EventType::deferred:
-      return 2;
-    case EventType::delivered:
-    case EventType::bounced:
-    case EventType::rejected:
-    case EventType::failed:
-      return 3;
-    case EventType::opened:
-      return 4;
-    case EventType::clicked:
-      return 5;
-    case EventType::complained:
-    case EventType::unsubscribed:
-    case EventType::opted_out:
-      return 6;
-    case EventType::unknown:
-      return 7;
-  }
-  return 7;
-}
-
-// The history line an event writes: "bounced (hard) by Resend: 550 5.1.1 …".
-std::string history_detail(const std::string& provider, const DeliveryEvent& e) {
-  std::string out(to_string(e.type));
-  if (e.bounce != BounceKind::none) out += " (" + std::string(to_string(e.bounce)) + ")";
-  out += " — " + provider + " " + e.provider_event;
-  if (!e.reason.empty()) out += ": " + e.reason;
-  return out;
-}
+using common::headers_json;
+using common::history_detail;
+using common::parse_headers;
 
 class SqliteTrackingStore final : public TrackingStore {
  public:
@@ -309,17 +262,7 @@ class SqliteTrackingStore final : public TrackingStore {
     if (rc != SQLITE_DONE) return fail(db_->conn.error("delivery events"));
     // Providers stamp whole seconds (SendGrid, Twilio's order of posts): events of one second
     // read in the order a message lives them (delivered before opened before clicked).
-    std::ranges::stable_sort(out, [](const StoredEvent& a, const StoredEvent& b) {
-      const TimePoint ta =
-          std::chrono::floor<std::chrono::seconds>(a.event.occurred_at.value_or(a.received_at));
-      const TimePoint tb =
-          std::chrono::floor<std::chrono::seconds>(b.event.occurred_at.value_or(b.received_at));
-      if (ta != tb) return ta < tb;
-      const int ra = lifecycle_rank(a.event.type), rb = lifecycle_rank(b.event.type);
-      if (ra != rb) return ra < rb;
-      return std::pair(a.event.occurred_at.value_or(a.received_at), a.received_at) <
-             std::pair(b.event.occurred_at.value_or(b.received_at), b.received_at);
-    });
+    common::sort_timeline(out);
     return out;
   }
 
@@ -505,18 +448,7 @@ class SqliteTrackingStore final : public TrackingStore {
   // complaint means it arrived); one after a bounce or failure does not.
   Result<void> count_result(const Target& t, const DeliveryEvent& e) {
     if (t.campaign_id.empty()) return {};
-    if (e.type == EventType::delivered &&
-        (t.status == MessageStatus::bounced || t.status == MessageStatus::failed)) {
-      return {};
-    }
-    const bool hard = e.bounce == BounceKind::hard;
-    const char* column = e.type == EventType::delivered      ? "delivered"
-                         : e.type == EventType::bounced      ? (hard ? "bounced" : nullptr)
-                         : e.type == EventType::complained   ? "complained"
-                         : e.type == EventType::opened       ? "unique_opens"
-                         : e.type == EventType::clicked      ? "unique_clicks"
-                         : e.type == EventType::unsubscribed ? "unsubscribed"
-                                                             : nullptr;
+    const char* column = common::result_column(t.status, e);
     if (column == nullptr) return {};
     // (`message_id <> ''` repeats the partial index's term, so SQLite seeks it.)
     TRY(seen, db_->conn.prepare("SELECT COUNT(*) FROM delivery_events WHERE message_id = ?"
