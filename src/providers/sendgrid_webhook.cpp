@@ -137,7 +137,8 @@ HttpRequest authorized(std::string method, std::string path, const Credentials& 
   };
 }
 
-// A request with a JSON body.
+// A request with a JSON body (its Content-Type after the Authorization header, where
+// registration has always sent it).
 HttpRequest authorized(std::string method, std::string path, const Credentials& credentials,
                        const nlohmann::json& body) {
   HttpRequest request = authorized(std::move(method), std::move(path), credentials);

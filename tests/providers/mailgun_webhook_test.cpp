@@ -490,8 +490,7 @@ TEST(MailgunWebhook, UnregistrationFailuresSayWhy) {
   // Invariant: refused credentials read in plain words, an unknown domain says so, a refused
   // PUT carries Mailgun's reason; each says it was about removing delivery tracking.
   auto list_answer = [](HttpResponse answer) {
-    return unregister_with(mailgun(), mailgun_credentials(), kReceiver,
-                           [&](const HttpRequest&) { return answer; })
+    return unregister_with(mailgun(), mailgun_credentials(), kReceiver, always(std::move(answer)))
         .last;
   };
   const auto unauthorized = list_answer(response(401, R"({"message":"Invalid private key"})"));

@@ -522,8 +522,7 @@ TEST(ResendWebhook, UnregistrationFailuresSayWhyWithoutSecrets) {
   // Resend's message with anything key-shaped redacted, and no answer is a network error; each
   // says it was about removing delivery tracking.
   auto list_answer = [](HttpResponse answer) {
-    return unregister_with(resend(), resend_credentials(), kReceiver,
-                           [&](const HttpRequest&) { return answer; })
+    return unregister_with(resend(), resend_credentials(), kReceiver, always(std::move(answer)))
         .last;
   };
   const auto unauthorized = list_answer(response(

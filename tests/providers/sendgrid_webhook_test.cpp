@@ -506,8 +506,7 @@ TEST(SendGridWebhook, UnregistrationFailuresSayWhy) {
   // Invariant: refused credentials read in plain words, a refused DELETE carries SendGrid's
   // message, no answer is a network error; each says it was about removing delivery tracking.
   auto list_answer = [](HttpResponse answer) {
-    return unregister_with(sendgrid(), sendgrid_credentials(), kReceiver,
-                           [&](const HttpRequest&) { return answer; })
+    return unregister_with(sendgrid(), sendgrid_credentials(), kReceiver, always(std::move(answer)))
         .last;
   };
   const auto unauthorized = list_answer(

@@ -74,6 +74,11 @@ struct Registration {
 // A provider API scripted by the test: the answer to each request.
 using Answerer = std::function<HttpResponse(const HttpRequest&)>;
 
+// An API that gives every request the same `answer` (a refusal, no answer at all).
+inline Answerer always(HttpResponse answer) {
+  return [answer = std::move(answer)](const HttpRequest&) { return answer; };
+}
+
 // Plays a twin's steps (`next`: register_step or unregister_step bound to an account and a
 // receiver), answering each request with `answer`; stops after 24 requests (tracking_setup.cpp's
 // kMaxSteps: a twin that never ends fails the test).
