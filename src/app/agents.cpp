@@ -5,6 +5,8 @@
 #include <charconv>
 #include <regex>
 
+#include <spdlog/spdlog.h>
+
 #include "app/auth.h"
 #include "app/tracking_setup.h"
 #include "core/id.h"
@@ -321,8 +323,16 @@ Result<store::IntegrationRow> connect_integration(App& app, const std::string& a
   return row;
 }
 
-Result<void> disconnect(App& app, const std::string& agent_id, Channel channel) {
+Result<void> disconnect(App& app, const std::string& agent_id, Channel channel,
+                        net::HttpClient& http) {
   if (auto rec = get_agent(app, agent_id); !rec) return std::unexpected(rec.error());
+  // The provider stops posting to a receiver that will no longer know the account.
+  if (auto r = unregister_receiver(app, http, agent_id, channel); !r) {
+    spdlog::warn(
+        "disconnecting agent {}'s {} account: {}; its webhook may remain at the provider, the "
+        "integration is removed anyway",
+        agent_id, to_string(channel), r.error().message);
+  }
   auto removed = app.store().delete_integration(agent_id, channel);
   if (!removed) return std::unexpected(removed.error());
   if (!*removed) return fail(not_connected(channel));

@@ -58,8 +58,14 @@ Result<CheckedFields> check_fields(Channel channel, const ConnectInput& input, b
 // The associated data a secret field is sealed under ("email.api_key"): the channel and the
 // field's name, so a sealed value cannot be moved to another field or agent.
 std::string seal_label(Channel channel, std::string_view field);
+// Disconnects the agent's integration on `channel`. While the integration still holds the
+// account's credentials, the webhook Herald registered for it is removed from the provider
+// through `http` (tracking_setup.h's unregister_receiver, within kUnregisterBudget): best
+// effort, as a provider that refuses or cannot be reached is logged and does not stop the
+// disconnect. Then the integration and its tracking set-up are forgotten.
 // Errc::not_found when the agent or the integration does not exist.
-Result<void> disconnect(App& app, const std::string& agent_id, Channel channel);
+Result<void> disconnect(App& app, const std::string& agent_id, Channel channel,
+                        net::HttpClient& http);
 Result<store::IntegrationRow> set_integration_active(App& app, const std::string& agent_id,
                                                      Channel channel, bool active);
 

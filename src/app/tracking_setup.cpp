@@ -1,6 +1,8 @@
 #include "app/tracking_setup.h"
 
 #include <algorithm>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -14,7 +16,8 @@ namespace herald::app {
 namespace {
 
 // Registration steps one provider may take (Mailgun: a listing, seven webhook types with a
-// retry each, the signing key); more is a twin that does not converge.
+// retry each, the signing key; unregistering, Resend: 20 pages of webhooks and a delete); more
+// is a twin that does not converge.
 constexpr std::size_t kMaxSteps = 24;
 // Registrations tried before a provider that keeps answering "later" is called failing.
 constexpr int kMaxAttempts = 8;
@@ -92,6 +95,40 @@ store::TrackingSetup decide(const App& app, const std::string& owner, Channel ch
   return s;
 }
 
+// A twin's steps bound to one account and receiver: its register_step or its unregister_step.
+using Steps = std::function<providers::RegistrationStep(std::span<const HttpResponse>)>;
+
+// Plays `next` through `http`: each request asked for is performed and its answer (status 0:
+// none came) handed to the next step, until a step asks for nothing more or kMaxSteps have
+// run. With a `deadline` (on the app's clock) each request may take only what is left of it,
+// and none is sent once nothing is. The last step: a request still in it did not finish.
+providers::RegistrationStep run_steps(App& app, net::HttpClient& http, const Steps& next,
+                                      std::optional<TimePoint> deadline = std::nullopt) {
+  std::vector<HttpResponse> answers;
+  providers::RegistrationStep step;
+  for (std::size_t i = 0; i <= kMaxSteps; ++i) {
+    step = next(answers);
+    if (!step.request) break;
+    if (deadline) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - app.clock().now());
+      if (left <= std::chrono::milliseconds::zero()) break;
+      step.request->timeout = left;
+    }
+    auto answer = http.perform(*step.request);
+    answers.push_back(answer ? std::move(*answer) : HttpResponse{});  // status 0: no answer
+  }
+  return step;
+}
+
+// Whether Herald may have registered a webhook for a set-up in `state`: on, or pending or
+// failing, which may have got part of the way (a webhook made whose answer was lost, some of
+// Mailgun's types set) or be registering right now.
+bool may_have_registered(store::TrackingState state) {
+  return state == store::TrackingState::on || state == store::TrackingState::pending ||
+         state == store::TrackingState::failing;
+}
+
 // The wait before registration attempt `attempts` + 1: 30 s, doubling, at most an hour.
 std::chrono::seconds backoff(int attempts) {
   return std::min(std::chrono::seconds(30 << std::min(attempts, 7)), std::chrono::seconds(3600));
@@ -142,14 +179,10 @@ Result<store::TrackingSetup> register_receiver(App& app, net::HttpClient& http,
     return fail(Error{Errc::conflict, "the account changed while tracking was being set up"});
   }
   const Credentials& credentials = (*account)->credentials;
-  std::vector<HttpResponse> answers;
-  providers::RegistrationStep step;
-  for (std::size_t i = 0; i <= kMaxSteps; ++i) {
-    step = twin->register_step(credentials, setup.receiver_url, answers);
-    if (!step.request) break;
-    auto answer = http.perform(*step.request);
-    answers.push_back(answer ? std::move(*answer) : HttpResponse{});  // status 0: no answer
-  }
+  const providers::RegistrationStep step =
+      run_steps(app, http, [&](std::span<const HttpResponse> answers) {
+        return twin->register_step(credentials, setup.receiver_url, answers);
+      });
   setup.updated_at = app.clock().now();
   if (step.key && !step.key->empty()) {
     const Secret key(*step.key);
@@ -176,6 +209,42 @@ Result<store::TrackingSetup> register_receiver(App& app, net::HttpClient& http,
   if (auto r = app.store().tracking().put_setup(setup); !r) return std::unexpected(r.error());
   app.tracking_keys().forget(setup.owner);
   return setup;
+}
+
+Result<void> unregister_receiver(App& app, net::HttpClient& http, const std::string& owner,
+                                 Channel channel, std::chrono::milliseconds budget) {
+  // The platform's accounts are the operator's: they keep their receivers.
+  if (owner == kPlatformOwner) return {};
+  auto setup = app.store().tracking().setup_of(owner, channel);
+  if (!setup) return std::unexpected(setup.error());
+  if (!*setup || !may_have_registered((*setup)->state)) return {};
+  auto account = account_of(app, owner, channel);
+  if (!account) return std::unexpected(account.error());
+  const providers::WebhookTwin* twin =
+      *account && (*account)->provider ? (*account)->provider->webhook() : nullptr;
+  // Only the account the set-up was made for holds what was registered (another one connected
+  // since has been planned afresh, so this does not happen unless the store was changed by hand).
+  if (twin == nullptr || (*account)->credentials.provider != (*setup)->provider ||
+      delivery::account_key((*account)->credentials) != (*setup)->account) {
+    return {};
+  }
+  const Credentials& credentials = (*account)->credentials;
+  const std::string& receiver = (*setup)->receiver_url;  // as registered, whatever the URL now
+  const providers::RegistrationStep step = run_steps(
+      app, http,
+      [&](std::span<const HttpResponse> answers) {
+        return twin->unregister_step(credentials, receiver, answers);
+      },
+      app.clock().now() + budget);
+  if (step.error) return fail(*step.error);
+  if (step.request) {
+    Error e{Errc::provider, providers::display_name((*setup)->provider) +
+                                " did not finish removing delivery tracking in time"};
+    e.provider = (*setup)->provider;
+    e.retryable = true;
+    return fail(std::move(e));
+  }
+  return {};
 }
 
 Result<int> run_due_registrations(App& app, net::HttpClient& http, int limit) {

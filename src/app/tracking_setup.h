@@ -2,9 +2,11 @@
 // the platform's accounts at start-up), Herald decides how that account's events will reach
 // it (a key given by hand, Twilio's per-message callbacks, or registering its receiver with
 // the provider's API) and keeps the outcome as a store::TrackingSetup; the tracking worker runs
-// the registrations, retrying a provider that could not be reached.
+// the registrations, retrying a provider that could not be reached. When an agent disconnects,
+// the receiver Herald registered is removed from the provider again.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -30,6 +32,21 @@ Result<void> plan_platform_tracking(App& app);
 // or answered "try later"; attempts counted), or failing (with the provider's reason).
 Result<store::TrackingSetup> register_receiver(App& app, net::HttpClient& http,
                                                store::TrackingSetup setup);
+
+// How long removing a receiver from its provider may take in all when an agent disconnects
+// (the agent waits for it; a provider that answers does so in well under a second a request).
+inline constexpr std::chrono::milliseconds kUnregisterBudget{5000};
+
+// Removes from the provider the webhook Herald registered for `owner`'s account on `channel`, so
+// the provider stops posting events for it, through `http` within `budget` in all (on the
+// app's clock). Runs while the account is still connected: it needs its credentials. Nothing
+// to remove (ok) unless the set-up says Herald may have registered (on, pending or failing;
+// not off, nor manual: a key given by hand means the agent set the webhook up), nor for the
+// platform's accounts, which no agent's disconnect touches. The error says why in plain words
+// (the provider refused, could not be reached, or did not finish in time), without secrets.
+Result<void> unregister_receiver(App& app, net::HttpClient& http, const std::string& owner,
+                                 Channel channel,
+                                 std::chrono::milliseconds budget = kUnregisterBudget);
 
 // Runs up to `limit` due registrations; returns how many ran.
 Result<int> run_due_registrations(App& app, net::HttpClient& http, int limit);

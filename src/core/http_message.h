@@ -42,6 +42,9 @@ struct HttpRequest {
   // an HttpResponse whose status is the server's last reply code (250, 451, 535, …) and whose
   // body is that reply's text.
   std::optional<MailEnvelope> mail;
+  // Set: the most this request may take, connecting included, when that is less than the
+  // client's own timeout (what is left of a caller's budget across several requests).
+  std::optional<std::chrono::milliseconds> timeout;
 
   std::optional<std::string_view> header(std::string_view name) const {
     return find_header(headers, name);

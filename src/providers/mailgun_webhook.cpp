@@ -123,6 +123,11 @@ std::string webhooks_path(const Credentials& credentials) {
   return "/v3/domains/" + percent_encode(credentials.params.get("domain")) + "/webhooks";
 }
 
+// One webhook type's path (spec /v3/domains/{domain_name}/webhooks/{webhook_name}).
+std::string hook_path(const Credentials& credentials, std::string_view hook) {
+  return webhooks_path(credentials) + "/" + percent_encode(hook);
+}
+
 // Mailgun's error text: {"message"}, {"Reason"} (spec 400 examples) or a bare string.
 std::string error_text(const HttpResponse& answer) {
   const auto body = parse_json(answer.body);
@@ -140,13 +145,15 @@ bool already_exists(const HttpResponse& answer) {
   return text.find("already exists") != std::string::npos;
 }
 
-Error refused(const HttpResponse& answer, const Credentials& credentials) {
+Error refused(const HttpResponse& answer, const Credentials& credentials,
+              WebhookTask task = WebhookTask::set_up) {
   if (answer.status == 404) {
-    return registration_error(answer, kId, kName,
-                              "Mailgun has no domain " + credentials.params.get("domain") +
-                                  " in this account and region");
+    return registration_error(
+        answer, kId, kName,
+        "Mailgun has no domain " + credentials.params.get("domain") + " in this account and region",
+        task);
   }
-  return registration_error(answer, kId, kName, error_text(answer));
+  return registration_error(answer, kId, kName, error_text(answer), task);
 }
 
 // The `urls` of one webhook type's entry ({"urls": […]}).
@@ -181,9 +188,18 @@ HttpRequest put_urls(const Credentials& credentials, std::string_view hook,
                      const std::vector<std::string>& urls) {
   FormFields fields;
   for (const auto& url : urls) fields.emplace_back("url", url);
-  return with_form(
-      authorized("PUT", webhooks_path(credentials) + "/" + percent_encode(hook), credentials),
-      fields);
+  return with_form(authorized("PUT", hook_path(credentials, hook), credentials), fields);
+}
+
+// The request that takes `receiver_url` out of webhook type `hook`, whose URLs are `urls`:
+// DELETE the type when the receiver is its only URL, else PUT its other URLs (PUT replaces
+// the list, so the agent's own integrations keep theirs); none when the receiver is not there.
+std::optional<HttpRequest> removal_request(const Credentials& credentials, std::string_view hook,
+                                           std::vector<std::string> urls,
+                                           std::string_view receiver_url) {
+  if (std::erase(urls, receiver_url) == 0) return std::nullopt;
+  if (urls.empty()) return authorized("DELETE", hook_path(credentials, hook), credentials);
+  return put_urls(credentials, hook, urls);
 }
 
 HookRequest hook_request(const Credentials& credentials, std::string_view hook,
@@ -306,8 +322,9 @@ class MailgunWebhook final : public WebhookTwin {
       if (succeeded(answer)) continue;
       if (!planned.is_post || !already_exists(answer)) return failed(refused(answer, credentials));
       // Someone added this type since the listing: read its URLs and PUT them plus Herald's.
-      const std::string hook_path = webhooks_path(credentials) + "/" + percent_encode(hook);
-      if (answers.size() == next) return ask(authorized("GET", hook_path, credentials));
+      if (answers.size() == next) {
+        return ask(authorized("GET", hook_path(credentials, hook), credentials));
+      }
       const HttpResponse& current = answers[next++];
       if (!succeeded(current)) return failed(refused(current, credentials));
       const nlohmann::json one = parse_json(current.body).value_or(nlohmann::json::object());
@@ -333,6 +350,34 @@ class MailgunWebhook final : public WebhookTwin {
     const std::string key = body ? json_string(*body, "http_signing_key") : "";
     if (key.empty()) return failed(unexpected_answer(answer, kId, kName, "an http_signing_key"));
     return done(key);
+  }
+
+  // GET the domain's webhooks (as registration does, on the region's host); then each type
+  // whose URLs include the receiver, whichever types they are, loses it: DELETE
+  // …/webhooks/{type} when it was the only URL, else PUT with the type's other URLs, never
+  // dropping the agent's own. A 404 (the type or the domain gone since) counts as removed. The
+  // account's signing key signs every webhook of the account and stays.
+  RegistrationStep unregister_step(const Credentials& credentials, std::string_view receiver_url,
+                                   std::span<const HttpResponse> answers) const override {
+    if (answers.empty()) return ask(authorized("GET", webhooks_path(credentials), credentials));
+    if (!succeeded(answers[0])) {
+      return failed(refused(answers[0], credentials, WebhookTask::remove));
+    }
+    const nlohmann::json listing = parse_json(answers[0].body).value_or(nlohmann::json::object());
+    const auto* webhooks = json_object(listing, "webhooks");
+    if (webhooks == nullptr) return removed();
+    std::size_t next = 1;
+    for (const auto& item : webhooks->items()) {
+      const std::string& hook = item.key();
+      auto request = removal_request(credentials, hook, urls_of(listing, hook), receiver_url);
+      if (!request) continue;
+      if (answers.size() == next) return ask(std::move(*request));
+      const HttpResponse& answer = answers[next++];
+      if (!removed_or_gone(answer)) {
+        return failed(refused(answer, credentials, WebhookTask::remove));
+      }
+    }
+    return removed();
   }
 };
 

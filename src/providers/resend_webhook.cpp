@@ -136,11 +136,43 @@ bool more_to_read(const WebhookPage& page, std::size_t pages_read) {
 }
 
 // Resend's error body {"statusCode", "name", "message"}.
-Error refused(const HttpResponse& answer) {
+Error refused(const HttpResponse& answer, WebhookTask task = WebhookTask::set_up) {
   const auto body = parse_json(answer.body);
   std::string reason = body ? json_string(*body, "message") : "";
   if (reason.empty() && body) reason = json_string(*body, "name");
-  return registration_error(answer, kId, kName, reason);
+  return registration_error(answer, kId, kName, reason, task);
+}
+
+// Where reading the account's webhooks got to: a step to take first (the next page to ask
+// for, or the refusal of a page), else the receiver's webhook (its id; "" = none on any page
+// read) and how many of the leading answers were pages.
+struct Listing {
+  std::optional<RegistrationStep> step;
+  std::string match;
+  std::size_t pages = 0;
+};
+
+// GET /webhooks, page by page (`after` the last id while has_more, at most kMaxListPages),
+// until one points at the receiver; `task` words a refused page. Shared by registration
+// (which reuses that webhook) and unregistration (which deletes it).
+Listing find_receiver(const Credentials& credentials, std::string_view receiver_url,
+                      std::span<const HttpResponse> answers, WebhookTask task) {
+  if (answers.empty()) return {ask(authorized("GET", std::string(kListPath), credentials))};
+  Listing listing;
+  WebhookPage page;
+  while (true) {
+    const HttpResponse& answer = answers[listing.pages];
+    if (!succeeded(answer)) return {failed(refused(answer, task))};
+    page = read_page(answer, receiver_url);
+    ++listing.pages;
+    if (!more_to_read(page, listing.pages)) break;
+    if (listing.pages == answers.size()) {
+      return {ask(authorized("GET", std::string(kListPath) + "&after=" + percent_encode(page.last),
+                             credentials))};
+    }
+  }
+  listing.match = std::move(page.match);
+  return listing;
 }
 
 // The signing_secret of a 2xx answer (POST /webhooks, GET /webhooks/{id}).
@@ -232,22 +264,10 @@ class ResendWebhook final : public WebhookTwin {
   // a secret Herald no longer has.
   RegistrationStep register_step(const Credentials& credentials, std::string_view receiver_url,
                                  std::span<const HttpResponse> answers) const override {
-    if (answers.empty()) return ask(authorized("GET", std::string(kListPath), credentials));
-    // The leading answers are list pages, up to the one that ends the search.
-    std::size_t pages = 0;
-    WebhookPage page;
-    while (true) {
-      if (!succeeded(answers[pages])) return failed(refused(answers[pages]));
-      page = read_page(answers[pages], receiver_url);
-      ++pages;
-      if (!more_to_read(page, pages)) break;
-      if (pages == answers.size()) {
-        return ask(authorized("GET", std::string(kListPath) + "&after=" + percent_encode(page.last),
-                              credentials));
-      }
-    }
-    const auto after_list = answers.subspan(pages);
-    if (page.match.empty()) {
+    const Listing listing = find_receiver(credentials, receiver_url, answers, WebhookTask::set_up);
+    if (listing.step) return *listing.step;
+    const auto after_list = answers.subspan(listing.pages);
+    if (listing.match.empty()) {
       if (after_list.empty()) {
         return ask(
             with_json(authorized("POST", "/webhooks", credentials),
@@ -255,7 +275,7 @@ class ResendWebhook final : public WebhookTwin {
       }
       return secret_from(after_list[0]);
     }
-    const std::string path = "/webhooks/" + percent_encode(page.match);
+    const std::string path = "/webhooks/" + percent_encode(listing.match);
     if (after_list.empty()) {
       return ask(with_json(authorized("PATCH", path, credentials),
                            {{"endpoint", std::string(receiver_url)},
@@ -265,6 +285,22 @@ class ResendWebhook final : public WebhookTwin {
     if (!succeeded(after_list[0])) return failed(refused(after_list[0]));
     if (after_list.size() == 1) return ask(authorized("GET", path, credentials));
     return secret_from(after_list[1]);
+  }
+
+  // The same listing finds the receiver's webhook (registration keeps one per receiver), and
+  // DELETE /webhooks/{id} removes it (spec operation webhooks/remove). None on any page read,
+  // or a 404 to the DELETE (removed since): done. Other webhooks are never touched.
+  RegistrationStep unregister_step(const Credentials& credentials, std::string_view receiver_url,
+                                   std::span<const HttpResponse> answers) const override {
+    const Listing listing = find_receiver(credentials, receiver_url, answers, WebhookTask::remove);
+    if (listing.step) return *listing.step;
+    if (listing.match.empty()) return removed();
+    const auto after_list = answers.subspan(listing.pages);
+    if (after_list.empty()) {
+      return ask(authorized("DELETE", "/webhooks/" + percent_encode(listing.match), credentials));
+    }
+    if (removed_or_gone(after_list[0])) return removed();
+    return failed(refused(after_list[0], WebhookTask::remove));
   }
 };
 

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "providers/adapters.h"
 #include "providers/encoding.h"
@@ -124,16 +125,26 @@ DeliveryEvent event_of(const nlohmann::json& event) {
   return e;
 }
 
-HttpRequest authorized(std::string method, std::string path, const Credentials& credentials,
-                       const nlohmann::json& body) {
+constexpr std::string_view kSettings = "/v3/user/webhooks/event/settings";
+
+// A request without a body (GET, DELETE).
+HttpRequest authorized(std::string method, std::string path, const Credentials& credentials) {
   return HttpRequest{
       .method = std::move(method),
       .url = sendgrid_adapter().base_url(credentials) + path,
       .headers = {{"Authorization", bearer_auth(credentials.secrets.get("apiKey").reveal())},
-                  {"Content-Type", "application/json"},
                   {"User-Agent", std::string(kUserAgent)}},
-      .body = json_body(body),
   };
+}
+
+// A request with a JSON body (its Content-Type after the Authorization header, where
+// registration has always sent it).
+HttpRequest authorized(std::string method, std::string path, const Credentials& credentials,
+                       const nlohmann::json& body) {
+  HttpRequest request = authorized(std::move(method), std::move(path), credentials);
+  request.headers.insert(request.headers.begin() + 1, {"Content-Type", "application/json"});
+  request.body = json_body(body);
+  return request;
 }
 
 nlohmann::json settings_body(std::string_view receiver_url) {
@@ -177,8 +188,23 @@ std::string existing_webhook(const HttpResponse& answer) {
   return {};
 }
 
-Error refused(const HttpResponse& answer) {
-  return registration_error(answer, kId, kName, error_message(answer));
+Error refused(const HttpResponse& answer, WebhookTask task = WebhookTask::set_up) {
+  return registration_error(answer, kId, kName, error_message(answer), task);
+}
+
+// The ids of the webhooks posting to `receiver_url` in a GET …/settings/all answer
+// ({"max_allowed", "webhooks": [{"id", "url", …}]}, spec EventWebhookAllResponse).
+std::vector<std::string> webhooks_at(const HttpResponse& answer, std::string_view receiver_url) {
+  std::vector<std::string> ids;
+  const auto body = parse_json(answer.body);
+  if (!body || !body->is_object()) return ids;
+  const auto webhooks = body->find("webhooks");
+  if (webhooks == body->end() || !webhooks->is_array()) return ids;
+  for (const auto& webhook : *webhooks) {
+    const std::string id = json_string(webhook, "id");
+    if (!id.empty() && json_string(webhook, "url") == receiver_url) ids.push_back(id);
+  }
+  return ids;
 }
 
 class SendGridWebhook final : public WebhookTwin {
@@ -245,7 +271,6 @@ class SendGridWebhook final : public WebhookTwin {
   RegistrationStep register_step(const Credentials& credentials, std::string_view receiver_url,
                                  std::span<const HttpResponse> answers) const override {
     const nlohmann::json settings = settings_body(receiver_url);
-    constexpr std::string_view kSettings = "/v3/user/webhooks/event/settings";
     if (answers.empty())
       return ask(authorized("POST", std::string(kSettings), credentials, settings));
     std::size_t next = 1;
@@ -274,6 +299,25 @@ class SendGridWebhook final : public WebhookTwin {
     const std::string key = body ? json_string(*body, "public_key") : "";
     if (key.empty()) return failed(unexpected_answer(signed_answer, kId, kName, "a public_key"));
     return done(key);
+  }
+
+  // GET …/settings/all lists the account's webhooks; each one whose url is the receiver (one,
+  // as SendGrid refuses a second webhook at the same URL) is removed with DELETE
+  // …/settings/{id} (spec DeleteEventWebhook: 204, or 404 for an id that is gone). The
+  // account's other webhooks are left alone.
+  RegistrationStep unregister_step(const Credentials& credentials, std::string_view receiver_url,
+                                   std::span<const HttpResponse> answers) const override {
+    if (answers.empty())
+      return ask(authorized("GET", std::string(kSettings) + "/all", credentials));
+    if (!succeeded(answers[0])) return failed(refused(answers[0], WebhookTask::remove));
+    const std::vector<std::string> ids = webhooks_at(answers[0], receiver_url);
+    for (std::size_t i = 1; i < answers.size(); ++i) {
+      if (!removed_or_gone(answers[i])) return failed(refused(answers[i], WebhookTask::remove));
+    }
+    const std::size_t deleted = answers.size() - 1;
+    if (deleted >= ids.size()) return removed();
+    return ask(authorized("DELETE", std::string(kSettings) + "/" + percent_encode(ids[deleted]),
+                          credentials));
   }
 };
 

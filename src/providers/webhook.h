@@ -1,7 +1,7 @@
 // A provider's delivery-webhook twin: how its event posts are signed and verified, how their
 // events read in Herald's vocabulary (core/events.h), and how Herald registers its receiver
-// with the provider's API. Like the send adapters, pure: no I/O, no clock of its own, no
-// store; the receiver (http/api) and the registration flow (app) do the rest.
+// with the provider's API and removes it again. Like the send adapters, pure: no I/O, no clock
+// of its own, no store; the receiver (http/api) and the registration flows (app) do the rest.
 #pragma once
 
 #include <optional>
@@ -33,6 +33,8 @@ inline constexpr std::chrono::seconds kWebhookTolerance{300};
 // One step of registering Herald's receiver with the provider: the next request to make,
 // given the answers to the steps so far, or the verification key it ends with (Resend's
 // whsec_ secret, SendGrid's public key, Mailgun's signing key), or why it cannot.
+// Removing the receiver (unregister_step) takes steps of the same shape that never carry a
+// key: neither a request nor an error means it is done.
 struct RegistrationStep {
   std::optional<HttpRequest> request;
   std::optional<std::string> key;  // done
@@ -65,6 +67,17 @@ class WebhookTwin {
   virtual RegistrationStep register_step(const Credentials& credentials,
                                          std::string_view receiver_url,
                                          std::span<const HttpResponse> answers) const = 0;
+
+  // The next step of removing what register_step set up for `credentials` at `receiver_url`
+  // (an agent disconnects the account), so the provider stops posting to a receiver that no
+  // longer knows it; the agent's other webhooks are left as they are. Done (neither request
+  // nor error) once nothing at the provider posts there; a webhook already gone counts as
+  // removed. Default: nothing to remove (Twilio's callbacks are set per message).
+  virtual RegistrationStep unregister_step(const Credentials& /*credentials*/,
+                                           std::string_view /*receiver_url*/,
+                                           std::span<const HttpResponse> /*answers*/) const {
+    return {};
+  }
 };
 
 }  // namespace herald::providers

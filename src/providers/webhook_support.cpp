@@ -188,29 +188,39 @@ RegistrationStep failed(Error error) {
   return RegistrationStep{.error = std::move(error)};
 }
 
+RegistrationStep removed() {
+  return {};
+}
+
 bool succeeded(const HttpResponse& answer) {
   return answer.status >= 200 && answer.status < 300;
 }
 
+bool removed_or_gone(const HttpResponse& answer) {
+  return succeeded(answer) || answer.status == 404;
+}
+
 Error registration_error(const HttpResponse& answer, std::string_view provider_id,
-                         std::string_view display_name, std::string_view reason) {
+                         std::string_view display_name, std::string_view reason, WebhookTask task) {
   const std::string name(display_name);
+  const bool set_up = task == WebhookTask::set_up;
+  const std::string doing = set_up ? "set up delivery tracking" : "remove delivery tracking";
   Error e{Errc::provider, {}};
   e.provider = std::string(provider_id);
   e.http_status = answer.status;
   e.retryable = is_transient(answer.status);
   if (answer.status == 0) {
     e.code = Errc::network;
-    e.message = "could not reach " + name + " to set up delivery tracking";
+    e.message = "could not reach " + name + " to " + doing;
   } else if (answer.status == 401) {
     e.message = name + " did not accept your account's credentials";
   } else if (answer.status == 403) {
-    e.message = name +
-                " did not accept your account's credentials for setting up webhooks (the key "
-                "may lack that permission)";
+    e.message = name + " did not accept your account's credentials for " +
+                (set_up ? "setting up" : "removing") +
+                " webhooks (the key may lack that permission)";
   } else {
     const std::string why = clean_reason(reason);
-    e.message = name + " refused to set up delivery tracking: " +
+    e.message = name + " refused to " + doing + ": " +
                 (why.empty() ? fallback_reason(answer, display_name) : why);
   }
   return e;

@@ -1,7 +1,8 @@
 // Building blocks the webhook twins share (providers/<name>_webhook.cpp), so that each twin
 // only states its provider's headers, fields and names: HMAC and constant-time comparison
 // (OpenSSL), the freshness window, the time formats providers write, and the shapes of
-// registration steps and of their failures. Pure functions; no I/O, no clock.
+// registration (and unregistration) steps and of their failures. Pure functions; no I/O, no
+// clock.
 #pragma once
 
 #include <array>
@@ -76,15 +77,26 @@ const nlohmann::json* json_object(const nlohmann::json& parent, std::string_view
 RegistrationStep ask(HttpRequest request);
 RegistrationStep done(std::string key);
 RegistrationStep failed(Error error);
+// The end of an unregistration: nothing at the provider posts to the receiver any more.
+RegistrationStep removed();
 
 // A 2xx answer.
 bool succeeded(const HttpResponse& answer);
 
-// Why a registration request failed, for the agent to read: no answer (retryable), the
-// account's credentials refused (401/403, in plain words), or the provider's own `reason`
-// (cleaned of anything shaped like a key; else the status in words).
+// A 2xx answer to a removal, or a 404: what was to be removed is not there (any more), which
+// is the end sought.
+bool removed_or_gone(const HttpResponse& answer);
+
+// What a webhook API request was for, as its errors say it.
+enum class WebhookTask { set_up, remove };
+
+// Why a registration request (or, for WebhookTask::remove, an unregistration request) failed,
+// for the agent to read: no answer (retryable), the account's credentials refused (401/403,
+// in plain words), or the provider's own `reason` (cleaned of anything shaped like a key; else
+// the status in words).
 Error registration_error(const HttpResponse& answer, std::string_view provider_id,
-                         std::string_view display_name, std::string_view reason);
+                         std::string_view display_name, std::string_view reason,
+                         WebhookTask task = WebhookTask::set_up);
 
 // A 2xx answer that lacks what the step needed (`what`: "a signing_secret").
 Error unexpected_answer(const HttpResponse& answer, std::string_view provider_id,

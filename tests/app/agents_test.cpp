@@ -175,7 +175,8 @@ TEST_F(AgentsTest, UnknownAgentIsNotFound) {
   auto r = put_branding(*app_, new_id(), Branding{"X"});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::not_found);
-  auto d = disconnect(*app_, agent("a@example.com"), Channel::email);
+  auto http = net::make_curl_client();
+  auto d = disconnect(*app_, agent("a@example.com"), Channel::email, *http);
   ASSERT_FALSE(d.has_value());
   EXPECT_EQ(d.error().code, Errc::not_found);
 }

@@ -10,6 +10,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "app/agents.h"
 #include "core/id.h"
@@ -234,13 +235,144 @@ TEST_F(TrackingSetupTest, RefusedCredentialsFailAtOnceInPlainWords) {
   EXPECT_EQ(s->reason, "Resend did not accept your account's credentials");
 }
 
-TEST_F(TrackingSetupTest, DisconnectingRemovesTheSetUp) {
+TEST_F(TrackingSetupTest, DisconnectingRemovesTheWebhookHeraldRegisteredThenTheSetUp) {
+  // Invariant: while the integration still holds its key, disconnecting finds Herald's webhook
+  // at the provider (the receiver registered) and deletes it, then forgets the integration and
+  // its set-up, so nothing verifies posts for the account any more.
   const std::string id = agent();
   ASSERT_TRUE(test::connect_email(*app_, id, {"resend", "re_agent_key_0001", "matt@wright.com"}));
-  ASSERT_TRUE(setup(id));
-  ASSERT_TRUE(disconnect(*app_, id, Channel::email));
+  ScriptedHttp http;
+  script_resend_registration(http);
+  ASSERT_TRUE(run_due_registrations(*app_, http, 10));
+  ASSERT_EQ(setup(id)->state, TrackingState::on);
+  const std::string receiver = setup(id)->receiver_url;
+
+  ScriptedHttp removal;
+  removal.answers.push_back(json_answer(
+      200, nlohmann::json{{"object", "list"},
+                          {"has_more", false},
+                          {"data",
+                           {{{"id", "wh_other"}, {"endpoint", "https://crm.example/hook"}},
+                            {{"id", "wh_1"}, {"endpoint", receiver}}}}}
+               .dump()));
+  removal.answers.push_back(json_answer(200, R"({"object":"webhook","id":"wh_1","deleted":true})"));
+  ASSERT_TRUE(disconnect(*app_, id, Channel::email, removal));
+  ASSERT_EQ(removal.asked.size(), 2u);
+  EXPECT_EQ(removal.asked[0].method, "GET");
+  EXPECT_EQ(removal.asked[1].method, "DELETE");
+  EXPECT_TRUE(removal.asked[1].url.ends_with("/webhooks/wh_1")) << removal.asked[1].url;
+  EXPECT_EQ(*removal.asked[1].header("Authorization"), "Bearer re_agent_key_0001");
+  // Each request may take only what is left of the budget.
+  ASSERT_TRUE(removal.asked[0].timeout.has_value());
+  EXPECT_LE(*removal.asked[0].timeout, kUnregisterBudget);
   EXPECT_FALSE(setup(id));
   EXPECT_FALSE(tracking_key(*app_, "resend", id).has_value());
+  EXPECT_FALSE(get_agent(*app_, id)->email.has_value());
+}
+
+TEST_F(TrackingSetupTest, WhatHeraldDidNotRegisterIsNotRemoved) {
+  // Invariant: a key given by hand (the agent set the webhook up), tracking that is off, and
+  // Twilio's per-message callbacks mean Herald registered nothing: disconnecting asks no
+  // provider anything.
+  const std::string manual = agent();
+  ConnectInput in{"resend",
+                  {{"apiKey", "re_agent_key_0001"},
+                   {"fromEmail", "matt@wright.com"},
+                   {"webhookSecret", kSecret}}};
+  ASSERT_TRUE(connect_integration(*app_, manual, Channel::email, in));
+  ASSERT_EQ(setup(manual)->state, TrackingState::manual);
+  const std::string sms = agent();
+  ASSERT_TRUE(test::connect_sms(
+      *app_, sms,
+      {"twilio", "AC11111111111111111111111111111111", "agent_token_0042", "+14155550111"}));
+  ScriptedHttp http;
+  ASSERT_TRUE(disconnect(*app_, manual, Channel::email, http));
+  ASSERT_TRUE(disconnect(*app_, sms, Channel::sms, http));
+
+  open("http://127.0.0.1:8080");  // tracking off: providers post only to https
+  const std::string off = agent();
+  ASSERT_TRUE(test::connect_email(*app_, off, {"resend", "re_agent_key_0001", "matt@wright.com"}));
+  ASSERT_EQ(setup(off)->state, TrackingState::off);
+  ASSERT_TRUE(disconnect(*app_, off, Channel::email, http));
+  EXPECT_TRUE(http.asked.empty());
+  EXPECT_FALSE(setup(manual));
+  EXPECT_FALSE(setup(sms, Channel::sms));
+  EXPECT_FALSE(setup(off));
+}
+
+TEST_F(TrackingSetupTest, AProviderThatRefusesDoesNotStopTheDisconnect) {
+  // Invariant: removal is best effort: a provider refusing the key (or a failing set-up's
+  // account) still leaves the agent disconnected, integration and set-up gone.
+  const std::string id = agent();
+  ASSERT_TRUE(test::connect_email(*app_, id, {"resend", "re_agent_key_0001", "matt@wright.com"}));
+  ScriptedHttp http;
+  http.answers.push_back(json_answer(
+      401, R"({"statusCode":401,"name":"missing_api_key","message":"API key is invalid"})"));
+  ASSERT_TRUE(run_due_registrations(*app_, http, 10));
+  ASSERT_EQ(setup(id)->state, TrackingState::failing);  // may have got part of the way
+
+  ScriptedHttp refusing;
+  refusing.answers.push_back(json_answer(
+      401, R"({"statusCode":401,"name":"missing_api_key","message":"API key is invalid"})"));
+  auto removed = unregister_receiver(*app_, refusing, id, Channel::email);
+  ASSERT_FALSE(removed.has_value());
+  EXPECT_EQ(removed.error().message, "Resend did not accept your account's credentials");
+  refusing.answers.push_back(fail(Error{Errc::network, "connection refused"}));
+  ASSERT_TRUE(disconnect(*app_, id, Channel::email, refusing));
+  EXPECT_EQ(refusing.asked.size(), 2u);
+  EXPECT_FALSE(setup(id));
+  EXPECT_FALSE(get_agent(*app_, id)->email.has_value());
+}
+
+// A provider that answers every page of GET /webhooks with "more", each after `delay`.
+class SlowPages final : public net::HttpClient {
+ public:
+  SlowPages(SteppedTime& clock, std::chrono::seconds delay) : clock_(clock), delay_(delay) {}
+  std::vector<HttpRequest> asked;
+
+  Result<HttpResponse> perform(const HttpRequest& request) override {
+    asked.push_back(request);
+    clock_.advance(delay_);
+    const std::string id = "wh_" + std::to_string(asked.size());
+    return json_answer(200, R"({"object":"list","has_more":true,"data":[{"id":")" + id +
+                                R"(","endpoint":"https://crm.example/hook"}]})");
+  }
+  std::vector<Result<HttpResponse>> perform_all(std::span<const HttpRequest> requests) override {
+    std::vector<Result<HttpResponse>> out;
+    for (const auto& r : requests) out.push_back(perform(r));
+    return out;
+  }
+
+ private:
+  SteppedTime& clock_;
+  std::chrono::seconds delay_;
+};
+
+TEST_F(TrackingSetupTest, RemovalStopsWhenItsBudgetIsSpent) {
+  // Invariant: the removal's requests share one budget: each may take only what is left of it,
+  // none is sent once it is spent, and the removal then ends with an error saying so (the
+  // agent's disconnect does not wait on a slow provider).
+  const std::string id = agent();
+  ASSERT_TRUE(test::connect_email(*app_, id, {"resend", "re_agent_key_0001", "matt@wright.com"}));
+  SlowPages slow(clock_, std::chrono::seconds(2));
+  auto removed = unregister_receiver(*app_, slow, id, Channel::email, std::chrono::seconds(5));
+  ASSERT_FALSE(removed.has_value());
+  EXPECT_EQ(removed.error().message, "Resend did not finish removing delivery tracking in time");
+  ASSERT_EQ(slow.asked.size(), 3u);
+  EXPECT_EQ(slow.asked[0].timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(slow.asked[1].timeout, std::chrono::milliseconds(3000));
+  EXPECT_EQ(slow.asked[2].timeout, std::chrono::milliseconds(1000));
+}
+
+TEST_F(TrackingSetupTest, ThePlatformsAccountsAreNeverUnregistered) {
+  // Invariant: removing receivers is for an agent's own accounts: the platform's registration
+  // stays whatever is asked.
+  ASSERT_TRUE(plan_platform_tracking(*app_));
+  ASSERT_EQ(setup(std::string(kPlatformOwner))->state, TrackingState::pending);
+  ScriptedHttp http;
+  EXPECT_TRUE(unregister_receiver(*app_, http, std::string(kPlatformOwner), Channel::email));
+  EXPECT_TRUE(http.asked.empty());
+  EXPECT_TRUE(setup(std::string(kPlatformOwner)));
 }
 
 TEST_F(TrackingSetupTest, ThePlatformsAccountsArePlannedAtStartUp) {

@@ -1,8 +1,9 @@
 // Contract tests with a third-party referee: every request the adapters build (send, single
-// and batch, and verify) and every request of the webhook twins' registrations is performed over
-// real HTTP against Prism mocks of the providers' official OpenAPI specs (provider-specs/), which
-// must answer 2xx with no `sl-violations` header (Prism lists spec violations there). Prism only
-// checks that an auth scheme is present, never the credential's value.
+// and batch, and verify) and every request of the webhook twins' registrations and
+// unregistrations is performed over real HTTP against Prism mocks of the providers' official
+// OpenAPI specs (provider-specs/), which must answer 2xx with no `sl-violations` header (Prism
+// lists spec violations there). Prism only checks that an auth scheme is present, never the
+// credential's value.
 //
 // Run through tests/contract/run.sh, which starts the mocks and sets:
 //   HERALD_PRISM_RESEND_URL          resend/resend.yaml
@@ -214,11 +215,14 @@ struct Played {
 // to reach branches the spec's static examples do not (an "already exists" answer).
 using Scripted = std::function<std::optional<HttpResponse>(const HttpRequest&, std::size_t)>;
 
-// Plays `provider`'s registration of `receiver` against the mock at `base_url`: every request
-// the twin asks for that `scripted` does not answer is performed and must validate against
-// the spec. Stops after 20 requests.
-Played expect_registration_valid(ProviderId provider, const std::string& base_url,
-                                 std::string_view receiver, const Scripted& scripted = {}) {
+// Which of a twin's step functions to play.
+enum class Steps { registration, unregistration };
+
+// Plays `provider`'s registration (or unregistration) of `receiver` against the mock at
+// `base_url`: every request the twin asks for that `scripted` does not answer is performed and
+// must validate against the spec. Stops after 20 requests.
+Played expect_steps_valid(Steps which, ProviderId provider, const std::string& base_url,
+                          std::string_view receiver, const Scripted& scripted) {
   const WebhookTwin* twin = provider_for(provider).webhook();
   Played played;
   if (twin == nullptr) {
@@ -228,7 +232,9 @@ Played expect_registration_valid(ProviderId provider, const std::string& base_ur
   const Credentials c = credentials(provider, base_url);
   std::vector<HttpResponse> answers;
   for (std::size_t i = 0; i <= 20; ++i) {
-    RegistrationStep step = twin->register_step(c, receiver, answers);
+    RegistrationStep step = which == Steps::registration
+                                ? twin->register_step(c, receiver, answers)
+                                : twin->unregister_step(c, receiver, answers);
     if (!step.request) {
       played.last = std::move(step);
       return played;
@@ -242,8 +248,26 @@ Played expect_registration_valid(ProviderId provider, const std::string& base_ur
     EXPECT_TRUE(spec_valid(request, response)) << "request " << i;
     answers.push_back(response);
   }
-  ADD_FAILURE() << "registration did not end";
+  ADD_FAILURE() << "the twin's steps did not end";
   return played;
+}
+
+Played expect_registration_valid(ProviderId provider, const std::string& base_url,
+                                 std::string_view receiver, const Scripted& scripted = {}) {
+  return expect_steps_valid(Steps::registration, provider, base_url, receiver, scripted);
+}
+
+Played expect_unregistration_valid(ProviderId provider, const std::string& base_url,
+                                   std::string_view receiver, const Scripted& scripted = {}) {
+  return expect_steps_valid(Steps::unregistration, provider, base_url, receiver, scripted);
+}
+
+// Ended as an unregistration should: nothing left to ask, no error.
+::testing::AssertionResult ended_removed(const Played& played) {
+  if (played.last.error) {
+    return ::testing::AssertionFailure() << "failed: " << played.last.error->message;
+  }
+  return ::testing::AssertionSuccess();
 }
 
 std::vector<std::string> methods_of(const Played& played) {
@@ -311,6 +335,20 @@ TEST(ResendContract, WebhookReregistrationMatchesSpec) {
   EXPECT_EQ(played.requests[1].method, "PATCH");
   EXPECT_EQ(played.requests[2].method, "GET");
   EXPECT_TRUE(played.last.key.has_value()) << (played.last.error ? played.last.error->message : "");
+}
+
+TEST(ResendContract, WebhookUnregistrationMatchesSpec) {
+  // Invariant: GET /webhooks finds the webhook at the receiver (the spec example's endpoint)
+  // and DELETE /webhooks/{id} (webhooks/remove) validates; that ends the unregistration.
+  const std::string url = mock_url("HERALD_PRISM_RESEND_URL");
+  ASSERT_FALSE(url.empty());
+  const Played played =
+      expect_unregistration_valid("resend", url, "https://webhook.example.com/handler");
+  EXPECT_EQ(methods_of(played),
+            (std::vector<std::string>{
+                "GET " + url + "/webhooks?limit=100",
+                "DELETE " + url + "/webhooks/479e3145-dd38-476b-932c-529ceb705947"}));
+  EXPECT_TRUE(ended_removed(played));
 }
 
 TEST(SendGridContract, SingleSendMatchesSpec) {
@@ -388,6 +426,22 @@ TEST(SendGridContract, WebhookUpdateMatchesWebhooksSpec) {
   EXPECT_TRUE(played.last.key.has_value()) << (played.last.error ? played.last.error->message : "");
 }
 
+TEST(SendGridContract, WebhookUnregistrationMatchesWebhooksSpec) {
+  // Invariant: GET …/event/settings/all finds the webhook at the receiver (the first of the
+  // spec example's two) and DELETE …/settings/{id} (DeleteEventWebhook) validates; the other
+  // webhook is not touched.
+  const std::string url = mock_url("HERALD_PRISM_SENDGRID_WEBHOOKS_URL");
+  ASSERT_FALSE(url.empty());
+  const Played played =
+      expect_unregistration_valid("sendgrid", url, "https://emailengagment.example.com");
+  EXPECT_EQ(methods_of(played),
+            (std::vector<std::string>{
+                "GET " + url + "/v3/user/webhooks/event/settings/all",
+                "DELETE " + url +
+                    "/v3/user/webhooks/event/settings/77d4a5da-7015-11ed-a1eb-0242ac120002"}));
+  EXPECT_TRUE(ended_removed(played));
+}
+
 TEST(MailgunContract, SingleSendMatchesSpec) {
   // Invariant: multipart POST /v3/{domain}/messages as built validates against Mailgun's spec.
   const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
@@ -462,6 +516,47 @@ TEST(MailgunContract, WebhookRegistrationCreatingTypesMatchesSpec) {
   EXPECT_EQ(played.requests[3].method, "GET");
   EXPECT_EQ(played.requests[4].method, "PUT");
   EXPECT_TRUE(played.last.key.has_value()) << (played.last.error ? played.last.error->message : "");
+}
+
+TEST(MailgunContract, WebhookUnregistrationKeepingOtherUrlsMatchesSpec) {
+  // Invariant: GET /v3/domains/{domain}/webhooks, then for each of the spec example's eight
+  // types (https://foo.com and https://bar.com, the receiver being foo.com) a PUT
+  // …/webhooks/{type} with the other URL alone validates.
+  const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
+  ASSERT_FALSE(url.empty());
+  const Played played = expect_unregistration_valid("mailgun", url, "https://foo.com");
+  ASSERT_EQ(played.requests.size(), 1u + 8u);
+  for (std::size_t i = 1; i <= 8; ++i) {
+    EXPECT_EQ(played.requests[i].method, "PUT") << i;
+    EXPECT_NE(played.requests[i].body.find("https://bar.com"), std::string::npos) << i;
+    EXPECT_EQ(played.requests[i].body.find("https://foo.com"), std::string::npos) << i;
+  }
+  EXPECT_TRUE(ended_removed(played));
+}
+
+TEST(MailgunContract, WebhookUnregistrationDeletingTypesMatchesSpec) {
+  // Invariant: a type whose only URL is the receiver is removed with DELETE
+  // /v3/domains/{domain_name}/webhooks/{webhook_name}, which validates, as does the PUT of a
+  // type that keeps another URL.
+  const std::string url = mock_url("HERALD_PRISM_MAILGUN_URL");
+  ASSERT_FALSE(url.empty());
+  const std::string receiver = "https://herald.example/webhooks/mailgun/platform";
+  const Played played = expect_unregistration_valid(
+      "mailgun", url, receiver,
+      [&](const HttpRequest&, std::size_t i) -> std::optional<HttpResponse> {
+        if (i != 0) return std::nullopt;
+        const nlohmann::json listing = {
+            {"webhooks",
+             {{"delivered", {{"urls", {receiver}}}},
+              {"opened", {{"urls", {"https://crm.example/hook", receiver}}}}}}};
+        return HttpResponse{200, {}, listing.dump()};
+      });
+  EXPECT_EQ(methods_of(played),
+            (std::vector<std::string>{
+                "GET " + url + "/v3/domains/mg.wrightrealty.com/webhooks",
+                "DELETE " + url + "/v3/domains/mg.wrightrealty.com/webhooks/delivered",
+                "PUT " + url + "/v3/domains/mg.wrightrealty.com/webhooks/opened"}));
+  EXPECT_TRUE(ended_removed(played));
 }
 
 TEST(WebhookRegistrationContract, RefereesRefuseARegistrationMissingItsRequiredField) {

@@ -139,7 +139,8 @@ class Stack {
 
   Client api() { return Client(herald_url_, token_); }
   Client anonymous() { return Client(herald_url_); }
-  Client sandbox() { return Client(sandbox_url_); }
+  // The sandbox; with `key`, as a provider's API called with that account's bearer key.
+  Client sandbox(std::string key = {}) { return Client(sandbox_url_, std::move(key)); }
   std::string herald_log() { return herald_->log_text(); }
 
   // Sandbox messages, optionally for one recipient.

@@ -217,6 +217,34 @@ TEST_P(TrackingE2e, DuplicatedAndReorderedEventsLeaveEveryMessageRight) {
 INSTANTIATE_TEST_SUITE_P(EmailProviders, TrackingE2e,
                          ::testing::Values("resend", "sendgrid", "mailgun"));
 
+TEST(TrackingE2eDisconnect, DisconnectingTakesHeraldsWebhookBackFromTheProvider) {
+  // Invariant: DELETE …/integrations/email on a running server removes the webhook Herald
+  // registered for the account from the provider (here SendGrid's Event Webhook settings,
+  // as the sandbox lists them), and the agent is disconnected.
+  Stack stack;
+  Client api = stack.api();
+  const std::string agent = new_agent(api, "Leaving");
+  const std::string key = "SG.leaving_key_0001.abcdefghijklmnop";
+  auto put =
+      api.put("/api/v1/agents/" + agent + "/integrations/email",
+              {{"provider", "sendgrid"}, {"apiKey", key}, {"fromEmail", "office@leaving.com"}});
+  ASSERT_EQ(put.status, 200) << put.raw;
+  expect_tracking_on(api, agent, "email");
+  const std::string receiver = integration(api, agent, "email")["tracking"]["receiverUrl"];
+  Client provider = stack.sandbox(key);
+  auto before = provider.get("/v3/user/webhooks/event/settings/all");
+  ASSERT_EQ(before.status, 200) << before.raw;
+  ASSERT_EQ(before.body["webhooks"].size(), 1u) << before.raw;
+  EXPECT_EQ(before.body["webhooks"][0]["url"], receiver);
+
+  auto gone = api.del("/api/v1/agents/" + agent + "/integrations/email");
+  ASSERT_EQ(gone.status, 204) << gone.raw;
+  auto after = provider.get("/v3/user/webhooks/event/settings/all");
+  ASSERT_EQ(after.status, 200) << after.raw;
+  EXPECT_TRUE(after.body["webhooks"].empty()) << after.raw;
+  EXPECT_TRUE(integration(api, agent, "email").is_null());
+}
+
 TEST(TrackingE2eSms, TwilioStatusCallbacksMarkEachTextDeliveredOrNot) {
   Stack stack(std::map<std::string, std::string>{{"HERALD_SMS_SEND_WINDOW", "00:00-24:00"}});
   Client api = stack.api();

@@ -412,6 +412,25 @@ TEST(CurlClientTest, TimeoutIsARetryableNetworkError) {
   EXPECT_EQ(after->status, 200);
 }
 
+TEST(CurlClientTest, ARequestsOwnTimeoutShortensTheClients) {
+  // Invariant: HttpRequest::timeout bounds that one request below the client's timeout (a
+  // caller's budget across several requests), and the next request has the client's again.
+  TestServer server;
+  auto client = make_curl_client();  // 15 s
+  HttpRequest hang = get(server.url("/hang"));
+  hang.timeout = 150ms;
+  const auto start = std::chrono::steady_clock::now();
+  auto r = client->perform(hang);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::network);
+  EXPECT_LT(took, 5s);  // bounded by the request's timeout, not the client's 15 s
+
+  auto after = client->perform(get(server.url("/hello")));
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_EQ(after->status, 200);
+}
+
 TEST(CurlClientTest, BadRequestsAreRefusedWithoutSending) {
   // Invariant: a header with CR/LF (request smuggling) or a non-http URL is the caller's
   // error (invalid_input, not retryable) and nothing reaches the network.

@@ -1,7 +1,7 @@
 // Mailgun's webhook twin: the body signature (the shared vector and every tampered copy), the
 // replay key, the event mapping on payloads shaped like Mailgun's webhook payload docs, batch
-// correlation through recipient-variables, and the domain webhook requests
-// (mailgun-openapi.yaml) against scripted answers.
+// correlation through recipient-variables, and the domain webhook requests that register and
+// unregister (mailgun-openapi.yaml) against scripted answers.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -305,6 +305,7 @@ constexpr std::array<const char*, 7> kHooks = {"delivered",   "permanent_fail", 
 struct FakeMailgun {
   std::map<std::string, std::vector<std::string>> listing;
   std::map<std::string, std::vector<std::string>> actual;  // what a POST finds (races)
+  int deleted = 200;                                       // the answer to a DELETE
 
   HttpResponse operator()(const HttpRequest& r) const {
     const std::string base = "https://api.eu.mailgun.test/v3/domains/mg.wrightrealty.com/webhooks";
@@ -330,6 +331,12 @@ struct FakeMailgun {
     if (r.method == "PUT") {
       return response(
           200, json{{"message", "Webhook has been updated"}, {"webhook", {{"urls", {kReceiver}}}}}
+                   .dump());
+    }
+    if (r.method == "DELETE") {
+      if (deleted != 200) return response(deleted, R"({"message":"Webhook not found"})");
+      return response(
+          200, json{{"message", "Webhook has been deleted"}, {"webhook", {{"urls", {kReceiver}}}}}
                    .dump());
     }
     return response(200, R"({"http_signing_key":"key-55c5c5c5c55f55ca5cd5f55d5c555c55"})");
@@ -429,6 +436,85 @@ TEST(MailgunWebhook, RegistrationFailuresSayWhy) {
   ASSERT_TRUE(keyless.last.error.has_value());
   EXPECT_EQ(keyless.last.error->message,
             "Mailgun refused to set up delivery tracking: could not get HSK for account");
+}
+
+TEST(MailgunWebhook, UnregistrationTakesTheReceiverOutOfEveryTypeKeepingOtherUrls) {
+  // Invariant: after GET of the domain's webhooks, a type whose only URL is the receiver is
+  // DELETEd, a type with other URLs too is PUT with those others alone (never dropping the
+  // agent's own), and a type without the receiver is left alone; on the region's host, with
+  // the account's key.
+  FakeMailgun fake;
+  fake.listing = {{"clicked", {"https://crm.example/hook"}},
+                  {"delivered", {kReceiver}},
+                  {"opened", {"https://crm.example/hook", kReceiver, "https://bi.example/in"}},
+                  {"permanent_fail", {kReceiver}}};
+  const Registration r = unregister_with(mailgun(), mailgun_credentials(), kReceiver, fake);
+  ASSERT_EQ(r.requests.size(), 4u);
+  const std::string base = "https://api.eu.mailgun.test/v3/domains/mg.wrightrealty.com/webhooks";
+  EXPECT_EQ(r.requests[0].method, "GET");
+  EXPECT_EQ(r.requests[0].url, base);
+  EXPECT_EQ(r.requests[1].method, "DELETE");
+  EXPECT_EQ(r.requests[1].url, base + "/delivered");
+  EXPECT_EQ(r.requests[1].body, "");
+  EXPECT_EQ(basic_credentials(*r.requests[1].header("Authorization")),
+            "api:key-3ax6xnjp29jd6fds4gc373sgvjxteol0");
+  EXPECT_EQ(r.requests[2].method, "PUT");
+  EXPECT_EQ(r.requests[2].url, base + "/opened");
+  EXPECT_EQ(parse_multipart(r.requests[2]),
+            (Fields{{"url", "https://crm.example/hook"}, {"url", "https://bi.example/in"}}));
+  EXPECT_EQ(r.requests[3].method, "DELETE");
+  EXPECT_EQ(r.requests[3].url, base + "/permanent_fail");
+  EXPECT_TRUE(removed(r));
+
+  FakeMailgun others;
+  others.listing = {{"clicked", {"https://crm.example/hook"}}};
+  const Registration untouched =
+      unregister_with(mailgun(), mailgun_credentials(), kReceiver, others);
+  ASSERT_EQ(untouched.requests.size(), 1u);
+  EXPECT_TRUE(removed(untouched));
+}
+
+TEST(MailgunWebhook, UnregistrationTakesA404AsAlreadyGone) {
+  // Invariant: a DELETE answered 404 (the type removed since the listing) counts as removed and
+  // the next type is still taken care of.
+  FakeMailgun fake;
+  fake.listing = {{"delivered", {kReceiver}}, {"opened", {kReceiver}}};
+  fake.deleted = 404;
+  const Registration r = unregister_with(mailgun(), mailgun_credentials(), kReceiver, fake);
+  ASSERT_EQ(r.requests.size(), 3u);
+  EXPECT_TRUE(r.requests[2].url.ends_with("/webhooks/opened"));
+  EXPECT_TRUE(removed(r));
+}
+
+TEST(MailgunWebhook, UnregistrationFailuresSayWhy) {
+  // Invariant: refused credentials read in plain words, an unknown domain says so, a refused
+  // PUT carries Mailgun's reason; each says it was about removing delivery tracking.
+  auto list_answer = [](HttpResponse answer) {
+    return unregister_with(mailgun(), mailgun_credentials(), kReceiver, always(std::move(answer)))
+        .last;
+  };
+  const auto unauthorized = list_answer(response(401, R"({"message":"Invalid private key"})"));
+  ASSERT_TRUE(unauthorized.error.has_value());
+  EXPECT_EQ(unauthorized.error->message, "Mailgun did not accept your account's credentials");
+  const auto unknown = list_answer(response(404, R"({"message":"Domain not found"})"));
+  ASSERT_TRUE(unknown.error.has_value());
+  EXPECT_EQ(unknown.error->message,
+            "Mailgun refused to remove delivery tracking: Mailgun has no domain "
+            "mg.wrightrealty.com in this account and region");
+
+  FakeMailgun fake;
+  fake.listing = {{"opened", {"https://crm.example/hook", kReceiver}}};
+  const Registration refused =
+      unregister_with(mailgun(), mailgun_credentials(), kReceiver, [&](const HttpRequest& q) {
+        if (q.method == "PUT") {
+          return response(400, R"({"Reason":"https://crm.example/hook is not a valid url"})");
+        }
+        return fake(q);
+      });
+  ASSERT_TRUE(refused.last.error.has_value());
+  EXPECT_EQ(refused.last.error->message,
+            "Mailgun refused to remove delivery tracking: https://crm.example/hook is not a "
+            "valid url");
 }
 
 }  // namespace

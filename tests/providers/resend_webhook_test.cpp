@@ -1,6 +1,6 @@
 // Resend's webhook twin: the Svix signature (the shared vector and every tampered copy), the
 // event mapping on payloads shaped like the spec's Email*Event schemas (resend.yaml), and the
-// registration requests against scripted answers.
+// registration and unregistration requests against scripted answers.
 #include <gtest/gtest.h>
 #include <openssl/hmac.h>
 #include <nlohmann/json.hpp>
@@ -439,6 +439,122 @@ TEST(ResendWebhook, RegistrationFailuresSayWhyWithoutSecrets) {
       });
   ASSERT_TRUE(no_secret.last.error.has_value());
   EXPECT_FALSE(no_secret.last.key.has_value());
+}
+
+// The answer to DELETE /webhooks/{id} (spec DeleteWebhookResponse).
+HttpResponse deleted(const HttpRequest& q) {
+  const std::string id = q.url.substr(q.url.rfind('/') + 1);
+  return response(200, json{{"object", "webhook"}, {"id", id}, {"deleted", true}}.dump());
+}
+
+TEST(ResendWebhook, UnregistrationDeletesTheReceiversWebhookAndNoOther) {
+  // Invariant: Herald lists the account's webhooks and DELETEs /webhooks/{id} of the one whose
+  // endpoint is its receiver, with the account's key and no body; the other one stays.
+  const Registration r =
+      unregister_with(resend(), resend_credentials(), kReceiver, [](const HttpRequest& q) {
+        return q.method == "DELETE" ? deleted(q) : resend_answer(q, true);
+      });
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_EQ(r.requests[0].method, "GET");
+  EXPECT_EQ(r.requests[0].url, "https://api.resend.test/webhooks?limit=100");
+  EXPECT_EQ(r.requests[1].method, "DELETE");
+  EXPECT_EQ(r.requests[1].url,
+            "https://api.resend.test/webhooks/479e3145-dd38-476b-932c-529ceb705947");
+  EXPECT_EQ(r.requests[1].headers, (Headers{{"Authorization", "Bearer re_TestKey_4f9a8b7c6d5e"},
+                                            {"User-Agent", std::string(kUserAgent)}}));
+  EXPECT_EQ(r.requests[1].body, "");
+  EXPECT_TRUE(removed(r));
+}
+
+TEST(ResendWebhook, UnregistrationReadsThePagesAsRegistrationDoes) {
+  // Invariant: the receiver's webhook on page 3 is found by reading `after` the last id while
+  // has_more, then deleted; no webhook at the receiver on any page (or past 20 pages) is done
+  // without a DELETE, since there is nothing of Herald's to remove.
+  const Registration third =
+      unregister_with(resend(), resend_credentials(), kReceiver, [](const HttpRequest& q) {
+        if (q.method == "DELETE") return deleted(q);
+        if (q.url.ends_with("/webhooks?limit=100")) return hook_page(0, 100, 250, true);
+        if (q.url.ends_with("&after=hook-99")) return hook_page(100, 100, 250, true);
+        return hook_page(200, 60, 250, false);
+      });
+  ASSERT_EQ(third.requests.size(), 4u);
+  EXPECT_EQ(third.requests[1].url, "https://api.resend.test/webhooks?limit=100&after=hook-99");
+  EXPECT_EQ(third.requests[2].url, "https://api.resend.test/webhooks?limit=100&after=hook-199");
+  EXPECT_EQ(third.requests[3].method, "DELETE");
+  EXPECT_EQ(third.requests[3].url, "https://api.resend.test/webhooks/hook-250");
+  EXPECT_TRUE(removed(third));
+
+  const Registration none =
+      unregister_with(resend(), resend_credentials(), kReceiver, [](const HttpRequest& q) {
+        if (q.url.ends_with("/webhooks?limit=100")) return hook_page(0, 100, -1, true);
+        return hook_page(100, 3, -1, false);
+      });
+  ASSERT_EQ(none.requests.size(), 2u);
+  EXPECT_EQ(none.requests[1].method, "GET");
+  EXPECT_TRUE(removed(none));
+
+  int pages = 0;
+  const Registration endless =
+      unregister_with(resend(), resend_credentials(), kReceiver,
+                      [&](const HttpRequest&) { return hook_page(100 * pages++, 100, -1, true); });
+  EXPECT_EQ(pages, 20);
+  EXPECT_EQ(endless.requests.size(), 20u);
+  EXPECT_TRUE(removed(endless));
+}
+
+TEST(ResendWebhook, UnregistrationTakesA404AsAlreadyGone) {
+  // Invariant: a DELETE answered 404 (the webhook was removed since the listing) ends the
+  // unregistration as done, not as an error.
+  const Registration r =
+      unregister_with(resend(), resend_credentials(), kReceiver, [](const HttpRequest& q) {
+        if (q.method == "DELETE") {
+          return response(404,
+                          R"({"statusCode":404,"name":"not_found","message":"Webhook not found"})");
+        }
+        return resend_answer(q, true);
+      });
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_TRUE(removed(r));
+}
+
+TEST(ResendWebhook, UnregistrationFailuresSayWhyWithoutSecrets) {
+  // Invariant: refused credentials read in plain words (no key), a refused DELETE carries
+  // Resend's message with anything key-shaped redacted, and no answer is a network error; each
+  // says it was about removing delivery tracking.
+  auto list_answer = [](HttpResponse answer) {
+    return unregister_with(resend(), resend_credentials(), kReceiver, always(std::move(answer)))
+        .last;
+  };
+  const auto unauthorized = list_answer(response(
+      401, R"({"statusCode":401,"name":"missing_api_key","message":"API key is invalid"})"));
+  ASSERT_TRUE(unauthorized.error.has_value());
+  EXPECT_EQ(unauthorized.error->message, "Resend did not accept your account's credentials");
+  EXPECT_EQ(unauthorized.error->http_status, 401);
+  const auto forbidden = list_answer(response(
+      403,
+      R"({"statusCode":403,"name":"restricted_api_key","message":"This API key is restricted to only send emails"})"));
+  ASSERT_TRUE(forbidden.error.has_value());
+  EXPECT_EQ(forbidden.error->message,
+            "Resend did not accept your account's credentials for removing webhooks (the key "
+            "may lack that permission)");
+  const auto unreachable = list_answer(response(0));
+  ASSERT_TRUE(unreachable.error.has_value());
+  EXPECT_EQ(unreachable.error->code, Errc::network);
+  EXPECT_EQ(unreachable.error->message, "could not reach Resend to remove delivery tracking");
+
+  const Registration refused =
+      unregister_with(resend(), resend_credentials(), kReceiver, [](const HttpRequest& q) {
+        if (q.method == "DELETE") {
+          return response(
+              500,
+              R"({"statusCode":500,"name":"application_error","message":"Failed for key re_TestKey_4f9a8b7c6d5e"})");
+        }
+        return resend_answer(q, true);
+      });
+  ASSERT_TRUE(refused.last.error.has_value());
+  EXPECT_EQ(refused.last.error->message,
+            "Resend refused to remove delivery tracking: Failed for key [redacted]");
+  EXPECT_FALSE(refused.last.key.has_value());
 }
 
 }  // namespace

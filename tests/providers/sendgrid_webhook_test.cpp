@@ -1,7 +1,8 @@
 // SendGrid's webhook twin: the ECDSA signature (the vector from @sendgrid/eventwebhook, posts
 // signed here with a fresh P-256 key, and every tampered copy), the event mapping on events
 // shaped like SendGrid's Event Webhook reference, batch correlation, and the Event Webhook
-// settings requests (tsg_webhooks_v3.json) against scripted answers.
+// settings requests (tsg_webhooks_v3.json) that register and unregister against scripted
+// answers.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -427,6 +428,107 @@ TEST(SendGridWebhook, RegistrationFailuresSayWhy) {
       });
   ASSERT_TRUE(unsigned_answer.last.error.has_value());
   EXPECT_FALSE(unsigned_answer.last.key.has_value());
+}
+
+constexpr const char* kOtherWebhookId = "77d4a5da-7015-11ed-a1eb-0242ac120003";
+
+// GET …/settings/all (spec EventWebhookAllResponse) with webhooks at `urls` (ids in order:
+// kOtherWebhookId for "https://crm.example/hook", kWebhookId and then "dup-<n>" for the
+// receiver), and DELETE …/settings/{id} answered `deleted` (204: No Content).
+struct FakeSendGrid {
+  std::vector<std::string> urls;
+  int deleted = 204;
+
+  HttpResponse operator()(const HttpRequest& r) const {
+    if (r.method == "DELETE") {
+      return deleted == 204
+                 ? response(204)
+                 : response(deleted, R"({"errors":[{"message":"Invalid id provided."}]})");
+    }
+    json webhooks = json::array();
+    int receivers = 0;
+    for (const std::string& url : urls) {
+      std::string id = kOtherWebhookId;
+      if (url == kReceiver) id = receivers++ == 0 ? kWebhookId : "dup-" + std::to_string(receivers);
+      webhooks.push_back({{"enabled", true}, {"url", url}, {"id", id}, {"delivered", true}});
+    }
+    return response(200, json{{"max_allowed", 5}, {"webhooks", webhooks}}.dump());
+  }
+};
+
+TEST(SendGridWebhook, UnregistrationDeletesTheWebhookAtTheReceiverAndNoOther) {
+  // Invariant: GET …/event/settings/all, then DELETE …/settings/{id} of the webhook whose url is
+  // the receiver, with the account's key and no body; the account's other webhook stays.
+  const Registration r = unregister_with(sendgrid(), sendgrid_credentials(), kReceiver,
+                                         FakeSendGrid{{"https://crm.example/hook", kReceiver}});
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_EQ(r.requests[0].method, "GET");
+  EXPECT_EQ(r.requests[0].url, "https://api.sendgrid.test/v3/user/webhooks/event/settings/all");
+  EXPECT_EQ(r.requests[0].headers,
+            (Headers{{"Authorization", "Bearer SG.testKeyId123.testSecretPart456789"},
+                     {"User-Agent", std::string(kUserAgent)}}));
+  EXPECT_EQ(r.requests[0].body, "");
+  EXPECT_EQ(r.requests[1].method, "DELETE");
+  EXPECT_EQ(r.requests[1].url,
+            std::string("https://api.sendgrid.test/v3/user/webhooks/event/settings/") + kWebhookId);
+  EXPECT_EQ(r.requests[1].headers, r.requests[0].headers);
+  EXPECT_EQ(r.requests[1].body, "");
+  EXPECT_TRUE(removed(r));
+}
+
+TEST(SendGridWebhook, UnregistrationRemovesEveryWebhookAtTheReceiverOrNone) {
+  // Invariant: each webhook posting to the receiver is deleted (two, on an account that had one
+  // before SendGrid refused duplicates); none there is done after the listing alone.
+  const Registration two =
+      unregister_with(sendgrid(), sendgrid_credentials(), kReceiver,
+                      FakeSendGrid{{kReceiver, "https://crm.example/hook", kReceiver}});
+  ASSERT_EQ(two.requests.size(), 3u);
+  EXPECT_TRUE(two.requests[1].url.ends_with(std::string("/settings/") + kWebhookId));
+  EXPECT_TRUE(two.requests[2].url.ends_with("/settings/dup-2"));
+  EXPECT_TRUE(removed(two));
+
+  const Registration none = unregister_with(sendgrid(), sendgrid_credentials(), kReceiver,
+                                            FakeSendGrid{{"https://crm.example/hook"}});
+  ASSERT_EQ(none.requests.size(), 1u);
+  EXPECT_TRUE(removed(none));
+}
+
+TEST(SendGridWebhook, UnregistrationTakesA404AsAlreadyGone) {
+  // Invariant: a DELETE answered 404 "Invalid id provided." (removed since the listing) counts
+  // as removed.
+  const Registration r = unregister_with(sendgrid(), sendgrid_credentials(), kReceiver,
+                                         FakeSendGrid{{kReceiver}, 404});
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_TRUE(removed(r));
+}
+
+TEST(SendGridWebhook, UnregistrationFailuresSayWhy) {
+  // Invariant: refused credentials read in plain words, a refused DELETE carries SendGrid's
+  // message, no answer is a network error; each says it was about removing delivery tracking.
+  auto list_answer = [](HttpResponse answer) {
+    return unregister_with(sendgrid(), sendgrid_credentials(), kReceiver, always(std::move(answer)))
+        .last;
+  };
+  const auto unauthorized = list_answer(
+      response(401, R"({"errors":[{"field":null,"message":"authorization required"}]})"));
+  ASSERT_TRUE(unauthorized.error.has_value());
+  EXPECT_EQ(unauthorized.error->message, "SendGrid did not accept your account's credentials");
+  const auto forbidden =
+      list_answer(response(403, R"({"errors":[{"field":null,"message":"access forbidden"}]})"));
+  ASSERT_TRUE(forbidden.error.has_value());
+  EXPECT_EQ(forbidden.error->message,
+            "SendGrid did not accept your account's credentials for removing webhooks (the key "
+            "may lack that permission)");
+  const auto unreachable = list_answer(response(0));
+  ASSERT_TRUE(unreachable.error.has_value());
+  EXPECT_EQ(unreachable.error->code, Errc::network);
+
+  const Registration refused = unregister_with(sendgrid(), sendgrid_credentials(), kReceiver,
+                                               FakeSendGrid{{kReceiver}, 500});
+  ASSERT_EQ(refused.requests.size(), 2u);
+  ASSERT_TRUE(refused.last.error.has_value());
+  EXPECT_EQ(refused.last.error->message,
+            "SendGrid refused to remove delivery tracking: Invalid id provided.");
 }
 
 }  // namespace

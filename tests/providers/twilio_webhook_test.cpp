@@ -229,5 +229,15 @@ TEST(TwilioWebhook, NothingToRegister) {
   EXPECT_FALSE(step.error.has_value());
 }
 
+TEST(TwilioWebhook, NothingToUnregister) {
+  // Invariant: with nothing registered (callbacks ride on each message), removal has no step
+  // either: neither a request nor an error.
+  const RegistrationStep step = twilio().unregister_step(
+      twilio_credentials(), "https://herald.example/webhooks/twilio/platform/status", {});
+  EXPECT_FALSE(step.request.has_value());
+  EXPECT_FALSE(step.key.has_value());
+  EXPECT_FALSE(step.error.has_value());
+}
+
 }  // namespace
 }  // namespace herald::providers

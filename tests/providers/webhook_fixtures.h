@@ -1,6 +1,6 @@
 // Shared fixtures for the webhook twin tests: requests as they arrive, injected times, the
-// signature vectors file, and a driver that plays a twin's registration steps against
-// scripted answers.
+// signature vectors file, and a driver that plays a twin's registration (and unregistration)
+// steps against scripted answers.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,22 +64,31 @@ template <class T>
   return ::testing::AssertionSuccess() << result.error().message;
 }
 
-// A registration played to its end: every request the twin asked for, in order, and the
-// step it ended with (a key or an error).
+// A registration (or unregistration) played to its end: every request the twin asked for, in
+// order, and the step it ended with (a key, an error, or neither).
 struct Registration {
   std::vector<HttpRequest> requests;
   RegistrationStep last;
 };
 
-// Plays `twin`'s registration, answering each request with `answer`; stops after 20 requests
-// (a twin that never ends fails the test).
-inline Registration register_with(const WebhookTwin& twin, const Credentials& credentials,
-                                  std::string_view receiver_url,
-                                  const std::function<HttpResponse(const HttpRequest&)>& answer) {
+// A provider API scripted by the test: the answer to each request.
+using Answerer = std::function<HttpResponse(const HttpRequest&)>;
+
+// An API that gives every request the same `answer` (a refusal, no answer at all).
+inline Answerer always(HttpResponse answer) {
+  return [answer = std::move(answer)](const HttpRequest&) { return answer; };
+}
+
+// Plays a twin's steps (`next`: register_step or unregister_step bound to an account and a
+// receiver), answering each request with `answer`; stops after 24 requests (tracking_setup.cpp's
+// kMaxSteps: a twin that never ends fails the test).
+inline Registration play_steps(
+    const std::function<RegistrationStep(std::span<const HttpResponse>)>& next,
+    const Answerer& answer) {
   Registration r;
   std::vector<HttpResponse> answers;
-  for (int i = 0; i <= 24; ++i) {  // tracking_setup.cpp's kMaxSteps
-    RegistrationStep step = twin.register_step(credentials, receiver_url, answers);
+  for (int i = 0; i <= 24; ++i) {
+    RegistrationStep step = next(answers);
     if (!step.request) {
       r.last = std::move(step);
       return r;
@@ -86,8 +96,35 @@ inline Registration register_with(const WebhookTwin& twin, const Credentials& cr
     r.requests.push_back(*step.request);
     answers.push_back(answer(*step.request));
   }
-  ADD_FAILURE() << "registration did not end after 24 requests";
+  ADD_FAILURE() << "the twin's steps did not end after 24 requests";
   return r;
+}
+
+// Plays `twin`'s registration of `receiver_url` for `credentials` against `answer`.
+inline Registration register_with(const WebhookTwin& twin, const Credentials& credentials,
+                                  std::string_view receiver_url, const Answerer& answer) {
+  return play_steps(
+      [&](std::span<const HttpResponse> answers) {
+        return twin.register_step(credentials, receiver_url, answers);
+      },
+      answer);
+}
+
+// Plays `twin`'s removal of `receiver_url` for `credentials` against `answer`.
+inline Registration unregister_with(const WebhookTwin& twin, const Credentials& credentials,
+                                    std::string_view receiver_url, const Answerer& answer) {
+  return play_steps(
+      [&](std::span<const HttpResponse> answers) {
+        return twin.unregister_step(credentials, receiver_url, answers);
+      },
+      answer);
+}
+
+// Whether a played unregistration ended done: no request left, no error, no key.
+inline ::testing::AssertionResult removed(const Registration& r) {
+  if (r.last.error) return ::testing::AssertionFailure() << "failed: " << r.last.error->message;
+  if (r.last.key) return ::testing::AssertionFailure() << "ended with a key";
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace herald::providers::fixtures

@@ -273,10 +273,12 @@ Response patch_integration(app::App& app, const Principal&, Request& req) {
   return ok_json(200, integration_view(*row, tracking_setup(app, req.param("id"), *channel)));
 }
 
-Response delete_integration(app::App& app, const Principal&, Request& req) {
+Response delete_integration(app::App& app, net::HttpClient& http, Request& req) {
   auto channel = channel_param(req);
   if (!channel) return problem(Error::not_found("no such integration (email or sms)"));
-  if (auto r = app::disconnect(app, req.param("id"), *channel); !r) return problem(r.error());
+  if (auto r = app::disconnect(app, req.param("id"), *channel, http); !r) {
+    return problem(r.error());
+  }
   Response res;
   res.status = 204;
   return res;
@@ -495,7 +497,12 @@ std::shared_ptr<http::Router> make_router(
   r.add("GET", base + "/agents/{id}/integrations", guarded(app, get_integrations));
   r.add("PUT", base + "/agents/{id}/integrations/{channel}", guarded(app, put_integration));
   r.add("PATCH", base + "/agents/{id}/integrations/{channel}", guarded(app, patch_integration));
-  r.add("DELETE", base + "/agents/{id}/integrations/{channel}", guarded(app, delete_integration));
+  // Disconnecting removes Herald's webhook from the provider, through a client of its own.
+  r.add("DELETE", base + "/agents/{id}/integrations/{channel}",
+        guarded(app, [make_client](app::App& a, const Principal&, Request& req) {
+          auto http = make_client();
+          return delete_integration(a, *http, req);
+        }));
   r.add("POST", base + "/agents/{id}/integrations/{channel}/test",
         guarded(app, [make_client](app::App& a, const Principal&, Request& req) {
           auto http = make_client();

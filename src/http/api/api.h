@@ -12,7 +12,8 @@ std::shared_ptr<http::Router> make_router(
     app::App& app, std::function<std::unique_ptr<net::HttpClient>()> make_client);
 
 // Builds the request handler for `herald serve`. `make_client` supplies outbound HTTP
-// clients for credential checks ("Test connection").
+// clients for credential checks ("Test connection") and for removing Herald's webhook from the
+// provider when an integration is disconnected.
 http::Handler make_handler(app::App& app,
                            std::function<std::unique_ptr<net::HttpClient>()> make_client);
 
