@@ -2,6 +2,7 @@
 // claim; and its migrations carry old databases forward.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 
 #include "core/id.h"
@@ -37,6 +38,103 @@ TEST_P(SqliteStoreTest, AtStartUpEveryClaimOfTheLastRunReturnsToTheQueue) {
   EXPECT_EQ(*store_->recover_interrupted(now), 1);
   EXPECT_EQ(
       store_->claim_due({now, now + std::chrono::seconds(30), "w2", 10, std::nullopt})->size(), 1u);
+}
+
+TEST_P(SqliteStoreTest, ApplyingDeliveryEventsSeeksItsIndexesAndScansNothing) {
+  // Invariant: every statement that keeps and applies delivery events (inbox, the join to the
+  // message, the campaign results' first-of-a-kind check, soft-bounce runs, suppression, the
+  // timeline) seeks an index, so applying one event costs the same after a million. (The
+  // first-of-a-kind check repeated no term of its partial index and scanned every event kept:
+  // 100,000 events of a benchmark campaign never finished applying.)
+  sqlite::audit_query_plans(true);
+  AgentRow a{new_id(), "Agent", "a@example.com", true, Clock::now()};
+  ASSERT_TRUE(store_->create_agent(a).has_value());
+  const TimePoint now = Clock::now();
+  std::vector<Message> messages;
+  for (const char* to : {"d@example.com", "hard@example.com", "soft@example.com"}) {
+    Message m;
+    m.id = new_id();
+    m.agent_id = a.id;
+    m.to_address = to;
+    m.campaign_id = "campaign-1";
+    m.next_attempt_at = m.created_at = m.updated_at = now;
+    messages.push_back(m);
+  }
+  ASSERT_TRUE(store_->enqueue(messages).has_value());
+  ASSERT_EQ(store_->claim_due({now, now + std::chrono::minutes(1), "w", 10, std::nullopt})->size(),
+            3u);
+  std::vector<Outcome> outcomes;
+  for (const Message& m : messages) {
+    Outcome o;
+    o.message_id = m.id;
+    o.agent_id = a.id;
+    o.status = MessageStatus::sent;
+    o.attempts = 1;
+    o.provider_message_id = "pm-" + m.id;
+    o.route = RouteSummary{ProviderId("resend"), Via::agent, "a@example.com", "", Via::agent};
+    outcomes.push_back(o);
+  }
+  ASSERT_TRUE(store_->record_outcomes(outcomes).has_value());
+  auto event = [&](const Message& m, EventType type, BounceKind bounce, const std::string& key) {
+    DeliveryEvent e;
+    e.type = type;
+    e.bounce = bounce;
+    e.event_key = key;
+    e.message_id = m.id;
+    e.recipient = m.to_address;
+    e.occurred_at = now;
+    return e;
+  };
+  WebhookPost post{new_id(), "resend", a.id, "", "https://h/x", {}, "{}", now};
+  ASSERT_TRUE(store_->tracking().record_post(post).has_value());
+  ASSERT_EQ(store_->tracking().pending_posts(now, 10)->size(), 1u);
+  const std::vector<DeliveryEvent> events = {
+      event(messages[0], EventType::delivered, BounceKind::none, "e1"),
+      event(messages[0], EventType::opened, BounceKind::none, "e2"),
+      event(messages[0], EventType::clicked, BounceKind::none, "e3"),
+      event(messages[1], EventType::bounced, BounceKind::hard, "e4"),
+      event(messages[2], EventType::bounced, BounceKind::soft, "e5")};
+  auto applied = store_->tracking().apply_events(post, events, TrackingPolicy{}, now);
+  ASSERT_TRUE(applied.has_value()) << applied.error().message;
+  EXPECT_EQ(applied->recorded, 5);
+  EXPECT_EQ(applied->suppressed, 1);
+  DeliveryEvent by_provider_id = event(messages[0], EventType::complained, BounceKind::none, "e6");
+  by_provider_id.message_id.clear();
+  by_provider_id.provider_message_id = "pm-" + messages[0].id;
+  ASSERT_TRUE(store_->tracking()
+                  .apply_events(post, std::vector<DeliveryEvent>{by_provider_id}, {}, now)
+                  .has_value());
+  EXPECT_EQ(store_->tracking().events_of(messages[0].id)->size(), 4u);
+  EXPECT_EQ(store_->tracking().campaign_results(a.id, "campaign-1")->delivered, 1);
+  auto plans = sqlite::audited_query_plans();
+  sqlite::audit_query_plans(false);
+
+  int tracking_statements = 0;
+  for (const auto& [sql, plan] : plans) {
+    if (sql.find("delivery_events") == std::string::npos &&
+        sql.find("webhook_posts") == std::string::npos &&
+        sql.find("soft_bounces") == std::string::npos &&
+        sql.find("campaign_results") == std::string::npos) {
+      continue;
+    }
+    ++tracking_statements;
+    for (const char* table : {"messages", "delivery_events", "webhook_posts", "soft_bounces",
+                              "suppressions", "campaign_results"}) {
+      // "SCAN <table>" whole (a table or a whole index read), not "SCAN <table>_…".
+      const std::string scan = std::string("SCAN ") + table;
+      const auto at = plan.find(scan);
+      const auto end = at == std::string::npos ? at : at + scan.size();
+      // The inbox is read oldest first from the partial index that holds only posts not yet
+      // applied: a walk of what is pending, stopped at the LIMIT, never of what was applied.
+      const bool pending_inbox =
+          plan.find("USING INDEX webhook_posts_pending") == end + 1 && end != std::string::npos;
+      const bool scans = at != std::string::npos && !pending_inbox &&
+                         (end == plan.size() || (!std::isalnum(plan[end]) && plan[end] != '_'));
+      EXPECT_FALSE(scans) << sql << "\n" << plan;
+    }
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << sql << "\n" << plan;
+  }
+  EXPECT_GE(tracking_statements, 8) << "the audit saw the tracking statements";
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, SqliteStoreTest, ::testing::Values(std::string("sqlite")),
