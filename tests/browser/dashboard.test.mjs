@@ -257,7 +257,12 @@ async function screenshots(name) {
   try {
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than a 375px screen`);
+    // Name the element that sticks out furthest, so a failure says where to look.
+    const widest = overflow <= 0 ? '' : await page.evaluate(() => {
+      const e = [...document.body.querySelectorAll('*')].reduce((a, b) => (b.getBoundingClientRect().right > a.getBoundingClientRect().right ? b : a));
+      return `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}: “${e.textContent.slice(0, 60)}”`;
+    });
+    assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than a 375px screen (widest: ${widest})`);
     await page.screenshot({ path: path.join(outputDir, `${name}-375.png`), fullPage: true });
   } finally {
     await page.setViewportSize({ width: 1280, height: 900 });

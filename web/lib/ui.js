@@ -166,6 +166,12 @@ export function skeleton(lines = 3, { label = 'Loading…' } = {}) {
     Array.from({ length: lines }, (_, i) => h('div', { class: `skeleton-line${i % 3 === 2 ? ' short' : ''}`, 'aria-hidden': 'true' })));
 }
 
+// A table in a box that scrolls sideways on narrow screens. The box is a labelled region the
+// keyboard can reach, so its hidden columns can be scrolled into view without a mouse.
+export function tableWrap(label, table) {
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label }, table);
+}
+
 // A full-width error with a retry button.
 export function errorState(err, retry) {
   return h('div', { class: 'alert alert-error', role: 'alert' },

@@ -4,7 +4,7 @@ import { h, replace, busy, formatNumber, timeEl } from '../lib/dom.js';
 import { api, describeError } from '../lib/api.js';
 import {
   field, formAlert, showFormError, clearFormErrors, pageHeader, skeleton, errorState, emptyState,
-  integrationBadge, badge, trackingText,
+  integrationBadge, badge, trackingText, tableWrap,
 } from '../lib/ui.js';
 
 const PAGE = 50;
@@ -72,7 +72,7 @@ export async function render(main, ctx) {
     const n = (v) => formatNumber(v ?? 0);
     replace(usage,
       h('p', { class: 'muted' }, `Messages that reached a provider from ${data.from} to ${data.to}. Via agent: through the agent’s own account, paid by the agent. Via platform: through the platform’s accounts, paid by the platform.`),
-      h('div', { class: 'table-wrap' }, h('table', { class: 'table usage-table' },
+      tableWrap('Usage per agent', h('table', { class: 'table usage-table' },
         h('caption', { class: 'visually-hidden' }, `Usage per agent from ${data.from} to ${data.to}`),
         h('thead', {},
           h('tr', {},
@@ -128,7 +128,7 @@ export async function render(main, ctx) {
       high.length
         ? h('p', { class: 'alert alert-warn' }, `${high.length === 1 ? '1 agent is' : `${high.length} agents are`} above those limits: ${high.map((u) => u.agentName || u.agentId).join(', ')}.`)
         : null,
-      h('div', { class: 'table-wrap' }, h('table', { class: 'table reputation-table' },
+      tableWrap('Bounce and complaint rates per agent', h('table', { class: 'table reputation-table' },
         h('caption', { class: 'visually-hidden' }, `Email bounce and complaint rates per agent from ${data.from} to ${data.to}`),
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, 'Agent'),
@@ -167,12 +167,12 @@ export async function render(main, ctx) {
         : badge(a.missing ? `Not configured: set ${a.missing}` : 'Not configured', 'warn')),
       h('td', { 'data-label': 'Sends as' }, a.sender ?? '—'),
       h('td', { 'data-label': 'Delivery tracking' },
-        a.configured ? trackingBadge(a.tracking) : '—',
+        a.configured ? trackingBadge(a.tracking ?? undefined) : '—',
         a.configured && a.tracking?.receiverUrl && a.tracking.status !== 'notSetUp'
           ? h('span', { class: 'cell-sub' }, h('code', {}, a.tracking.receiverUrl)) : null));
     replace(platform,
       h('p', { class: 'muted' }, `Agents without their own account send through these, as ${data.name}, or under their own branding.`),
-      h('div', { class: 'table-wrap' }, h('table', { class: 'table platform-table' },
+      tableWrap('The platform’s accounts', h('table', { class: 'table platform-table' },
         h('caption', { class: 'visually-hidden' }, 'The platform’s accounts'),
         h('thead', {}, h('tr', {}, ['Channel', 'Provider', 'Sends as', 'Delivery tracking']
           .map((c) => h('th', { scope: 'col' }, c)))),
@@ -206,7 +206,7 @@ export async function render(main, ctx) {
       replace(agents, emptyState('No agents yet.', 'The platform creates agents through the API.'));
       return;
     }
-    replace(agents, h('div', { class: 'table-wrap' }, h('table', { class: 'table agents-table' },
+    replace(agents, tableWrap('Agents', h('table', { class: 'table agents-table' },
       h('caption', { class: 'visually-hidden' }, 'Agents'),
       h('thead', {}, h('tr', {}, ['Agent', 'Email', 'Email provider', 'SMS provider', 'Fallback', 'Created']
         .map((c) => h('th', { scope: 'col' }, c)))),
@@ -235,9 +235,15 @@ export async function render(main, ctx) {
 }
 
 // Tracking as a badge: on (ok), failing (error), anything else (neutral), in words.
-function trackingBadge(t) {
-  const tone = t?.status === 'on' ? 'ok' : t?.status === 'failing' ? 'error' : 'neutral';
-  return badge(trackingText(t ?? { status: 'notSetUp' }), tone);
+// A short badge (On, Setting up, Not working, Off) with the reason in words beneath it, so a
+// long reason wraps on a narrow screen instead of stretching the badge.
+function trackingBadge(t = { status: 'notSetUp' }) {
+  const [label, tone] = {
+    on: ['On', 'ok'], settingUp: ['Setting up', 'info'], failing: ['Not working', 'error'],
+  }[t.status] ?? ['Off', 'neutral'];
+  const full = trackingText(t);
+  const reason = full.startsWith(label) ? full.slice(label.length).replace(/^[:\s…]+/, '') : full;
+  return [badge(label, tone), reason ? h('span', { class: 'cell-sub' }, reason) : null];
 }
 
 function isoDate(d) {

@@ -4,7 +4,7 @@ import { h, replace, busy, timeEl, formatNumber } from '../lib/dom.js';
 import { api, describeError } from '../lib/api.js';
 import {
   field, pageHeader, skeleton, errorState, emptyState, messageStatusBadge, MESSAGE_STATUSES,
-  TERMINAL_STATUSES, statusLabel,
+  TERMINAL_STATUSES, statusLabel, tableWrap,
 } from '../lib/ui.js';
 import { routeCell, payerLabel, channelLabel, templateLabel } from '../lib/messages.js';
 
@@ -94,7 +94,7 @@ export async function render(main, ctx) {
       h('thead', {}, h('tr', {},
         ['Recipient', 'Message', 'Route', 'Paid by', 'Status', 'Attempts', 'Created'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, items.map(row)));
-    replace(results, h('div', { class: 'table-wrap' }, table));
+    replace(results, tableWrap('Messages', table));
     if (focusedId) table.querySelector(`tr[data-id="${CSS.escape(focusedId)}"] a`)?.focus();
   }
 

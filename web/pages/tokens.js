@@ -4,7 +4,7 @@ import { h, replace, busy, timeEl } from '../lib/dom.js';
 import { api, describeError } from '../lib/api.js';
 import {
   field, formAlert, showFormError, clearFormErrors, pageHeader, skeleton, errorState, emptyState,
-  confirmDialog, announce,
+  confirmDialog, announce, tableWrap,
 } from '../lib/ui.js';
 
 export async function render(main, ctx) {
@@ -82,7 +82,7 @@ export async function render(main, ctx) {
         replace(list, emptyState('No API tokens yet.', 'Create one to call the Herald API from your own tools.'));
         return;
       }
-      replace(list, h('div', { class: 'table-wrap' }, h('table', { class: 'table tokens-table' },
+      replace(list, tableWrap('Your API tokens', h('table', { class: 'table tokens-table' },
         h('caption', { class: 'visually-hidden' }, 'Your API tokens'),
         h('thead', {}, h('tr', {}, ['Name', 'Token', 'Created', 'Last used', ''].map((c, i) =>
           h('th', { scope: 'col' }, c || h('span', { class: 'visually-hidden' }, i === 4 ? 'Actions' : ''))))),
