@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "app/config.h"
+#include "app/post_inbox.h"
 #include "app/tracking_keys.h"
 #include "core/clock.h"
 #include "secrets/sealer.h"
@@ -21,7 +22,8 @@ class App {
       : config_(std::move(config)),
         store_(std::move(store)),
         sealer_(std::move(sealer)),
-        clock_(clock) {}
+        clock_(clock),
+        post_inbox_(store_->tracking()) {}
 
   const Config& config() const { return config_; }
   // Listens on `listen` after all (a port 0 made real); see app::use_listen. Only before the
@@ -35,6 +37,8 @@ class App {
   const TimeSource& clock() const { return clock_; }
   // The webhook keys the receivers used in the last few seconds (tracking_keys.h).
   TrackingKeys& tracking_keys() { return tracking_keys_; }
+  // Where the receivers keep verified webhook posts, a wave at a time (post_inbox.h).
+  PostInbox& post_inbox() { return post_inbox_; }
 
   // Asks the send workers to look at the queue now (the seed's runAfter(0, …)).
   void wake_workers() const {
@@ -61,6 +65,7 @@ class App {
   secrets::Sealer sealer_;
   const TimeSource& clock_;
   TrackingKeys tracking_keys_;
+  PostInbox post_inbox_;
   mutable std::mutex wake_mu_;
   std::function<void()> wake_;
   std::function<void()> wake_tracking_;

@@ -28,35 +28,43 @@ Result<void> receive_webhook(App& app, std::string_view provider_id, const std::
   store::WebhookPost post{
       new_id(),    std::string(provider_id), owner,        twin->replay_key(request),
       request.url, request.headers,          request.body, app.clock().now()};
-  auto kept = app.store().tracking().record_post(post);
+  auto kept = app.post_inbox().keep(std::move(post));
   if (!kept) return std::unexpected(kept.error());
   if (!*kept) return fail(Error{Errc::forbidden, "this request was received before (a replay)"});
   app.wake_tracking();
   return {};
 }
 
+namespace {
+
+// A post's events as its provider's twin reads them, or why they cannot be read.
+store::PostEvents read_post(const store::WebhookPost& post) {
+  const providers::Provider* provider = providers::find_provider(post.provider);
+  const providers::WebhookTwin* twin = provider ? provider->webhook() : nullptr;
+  if (twin == nullptr) return {&post, {}, "no provider " + post.provider};
+  auto events = twin->parse(providers::WebhookRequest{post.url, post.headers, post.body});
+  if (!events) {
+    spdlog::warn("webhook {} for {}: cannot read post {}: {}", post.provider, post.owner, post.id,
+                 events.error().message);
+    return {&post, {}, events.error().message};
+  }
+  return {&post, *std::move(events), {}};
+}
+
+}  // namespace
+
 Result<int> apply_pending_webhooks(App& app, int limit) {
   auto& tracking = app.store().tracking();
   auto posts = tracking.pending_posts(app.clock().now(), limit);
   if (!posts) return std::unexpected(posts.error());
+  if (posts->empty()) return 0;
+  std::vector<store::PostEvents> round;
+  round.reserve(posts->size());
+  for (const store::WebhookPost& post : *posts) round.push_back(read_post(post));
+  // One transaction for the round: a commit per post would take the writer once per post.
   const store::TrackingPolicy policy{.soft_bounce_limit = app.config().soft_bounce_limit};
-  for (const store::WebhookPost& post : *posts) {
-    const providers::Provider* provider = providers::find_provider(post.provider);
-    const providers::WebhookTwin* twin = provider ? provider->webhook() : nullptr;
-    Result<std::vector<DeliveryEvent>> events =
-        twin ? twin->parse(providers::WebhookRequest{post.url, post.headers, post.body})
-             : Result<std::vector<DeliveryEvent>>(
-                   fail(Error::not_found("no provider " + post.provider)));
-    if (!events) {
-      spdlog::warn("webhook {} for {}: cannot read post {}: {}", post.provider, post.owner, post.id,
-                   events.error().message);
-      if (auto r = tracking.reject_post(post.id, events.error().message, app.clock().now()); !r)
-        return std::unexpected(r.error());
-      continue;
-    }
-    auto applied = tracking.apply_events(post, *events, policy, app.clock().now());
-    if (!applied) return std::unexpected(applied.error());
-  }
+  auto applied = tracking.apply_posts(round, policy, app.clock().now());
+  if (!applied) return std::unexpected(applied.error());
   return static_cast<int>(posts->size());
 }
 

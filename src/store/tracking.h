@@ -1,6 +1,6 @@
 // Delivery tracking's storage: the receivers' durable inbox of verified webhook posts (written
 // before a post is answered, so an acknowledged event is never lost) and the normalized events,
-// applied to their messages and their recipients' suppressions in one transaction per post.
+// applied to their messages and their recipients' suppressions a round of posts at a time.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,13 @@ struct WebhookPost {
   Headers headers;
   std::string body;
   TimePoint received_at;
+};
+
+// A post's events as its provider's webhook twin read them, or why it could not be read.
+struct PostEvents {
+  const WebhookPost* post = nullptr;  // never null
+  std::vector<DeliveryEvent> events;
+  std::string unreadable;  // not empty: the post is set aside with this reason
 };
 
 struct TrackingPolicy {
@@ -93,24 +100,43 @@ class TrackingStore {
  public:
   virtual ~TrackingStore() = default;
 
-  // Keeps a verified post until its events are applied. False (nothing kept): its replay key
-  // was seen before.
-  virtual Result<bool> record_post(const WebhookPost& post) = 0;
+  // Keeps verified posts until their events are applied, in one transaction (the receivers'
+  // group commit: one write for every post that arrived while the last one was written). One
+  // answer per post: false (nothing kept) when its replay key was seen before.
+  virtual Result<std::vector<bool>> record_posts(std::span<const WebhookPost> posts) = 0;
+  Result<bool> record_post(const WebhookPost& post) {
+    auto kept = record_posts(std::span(&post, 1));
+    if (!kept) return std::unexpected(kept.error());
+    return kept->front();
+  }
   // Posts not yet applied and not waiting to be tried again after `now`, oldest first.
   virtual Result<std::vector<WebhookPost>> pending_posts(TimePoint now, int limit) = 0;
-  // Applies a post's events and marks it applied, in one transaction. Each event is kept once
-  // (by provider and event key) and joined to its message by Herald's id, else by the
-  // provider's id, only within the post's owner (an agent's own account reports only that
-  // agent's messages; the platform's only messages sent via the platform). A message's status
-  // moves only forward (status_after); its recipient's suppression follows suppression_for.
-  // An event naming a message that does not exist yet waits (EventsApplied::waiting): the rest
-  // are applied and the post is tried again later (policy.early_event_wait).
-  virtual Result<EventsApplied> apply_events(const WebhookPost& post,
-                                             std::span<const DeliveryEvent> events,
-                                             const TrackingPolicy& policy, TimePoint now) = 0;
+  // Applies a round of posts in one transaction, each as apply_events says; a post that could
+  // not be read is set aside with its reason and not tried again. One answer per post.
+  virtual Result<std::vector<EventsApplied>> apply_posts(std::span<const PostEvents> posts,
+                                                         const TrackingPolicy& policy,
+                                                         TimePoint now) = 0;
+  // Applies a post's events and marks it applied. Each event is kept once (by provider and
+  // event key) and joined to its message by Herald's id, else by the provider's id, only
+  // within the post's owner (an agent's own account reports only that agent's messages; the
+  // platform's only messages sent via the platform). A message's status moves only forward
+  // (status_after); its recipient's suppression follows suppression_for. An event naming a
+  // message that does not exist yet waits (EventsApplied::waiting): the rest are applied and
+  // the post is tried again later (policy.early_event_wait).
+  Result<EventsApplied> apply_events(const WebhookPost& post, std::span<const DeliveryEvent> events,
+                                     const TrackingPolicy& policy, TimePoint now) {
+    const PostEvents one{&post, {events.begin(), events.end()}, {}};
+    auto applied = apply_posts(std::span(&one, 1), policy, now);
+    if (!applied) return std::unexpected(applied.error());
+    return applied->front();
+  }
   // Marks a post that cannot be read (its reason kept); it is not tried again.
-  virtual Result<void> reject_post(const std::string& post_id, const std::string& why,
-                                   TimePoint now) = 0;
+  Result<void> reject_post(const WebhookPost& post, const std::string& why, TimePoint now) {
+    const PostEvents one{&post, {}, why};
+    auto applied = apply_posts(std::span(&one, 1), TrackingPolicy{}, now);
+    if (!applied) return std::unexpected(applied.error());
+    return {};
+  }
   // A message's delivery events, in the order they happened.
   virtual Result<std::vector<StoredEvent>> events_of(const std::string& message_id) = 0;
   virtual Result<CampaignResults> campaign_results(const std::string& agent_id,

@@ -109,6 +109,43 @@ TEST_P(TrackingStoreTest, APostIsKeptUntilAppliedAndAReplayedKeyIsRefused) {
   EXPECT_TRUE(store_->tracking().pending_posts(Clock::now(), 10)->empty());
 }
 
+TEST_P(TrackingStoreTest, AWaveOfPostsIsKeptTogetherEachAnsweredOnItsOwn) {
+  // Invariant: posts written in one transaction get one answer each, in order; a replay key
+  // seen earlier in the same wave or before it is refused, the others are kept.
+  ASSERT_TRUE(*store_->tracking().record_post(post(alice_, "token-0")));
+  std::vector<WebhookPost> wave = {post(alice_, "token-1"), post(alice_, "token-0"),
+                                   post(bob_, "token-2"), post(alice_, "token-1"), post(alice_)};
+  auto kept = store_->tracking().record_posts(wave);
+  ASSERT_TRUE(kept.has_value()) << kept.error().message;
+  EXPECT_EQ(*kept, (std::vector<bool>{true, false, true, false, true}));
+  EXPECT_EQ(store_->tracking().pending_posts(Clock::now(), 10)->size(), 4u);
+}
+
+TEST_P(TrackingStoreTest, ARoundOfPostsIsAppliedTogetherEachOnItsOwnTerms) {
+  // Invariant: in one round, a readable post is applied and done, one that cannot be read is set
+  // aside for good, and one whose message is not written yet is tried again later; each post's
+  // answer is its own.
+  Message m = sent(alice_, "a@example.com");
+  Message early = draft(alice_, "b@example.com");
+  std::vector<WebhookPost> posts = {post(alice_), post(alice_), post(alice_)};
+  ASSERT_TRUE(store_->tracking().record_posts(posts).has_value());
+  const std::vector<PostEvents> round = {
+      {&posts[0], {event(EventType::delivered, m, "e1")}, {}},
+      {&posts[1], {}, "not JSON"},
+      {&posts[2], {event(EventType::delivered, early, "e2")}, {}}};
+  auto applied = store_->tracking().apply_posts(round, policy_, Clock::now());
+  ASSERT_TRUE(applied.has_value()) << applied.error().message;
+  ASSERT_EQ(applied->size(), 3u);
+  EXPECT_EQ((*applied)[0].recorded, 1);
+  EXPECT_EQ((*applied)[1].recorded, 0);
+  EXPECT_EQ((*applied)[2].waiting, 1);
+  EXPECT_EQ(status(m), MessageStatus::delivered);
+  EXPECT_TRUE(store_->tracking().pending_posts(Clock::now(), 10)->empty());
+  auto later = store_->tracking().pending_posts(Clock::now() + std::chrono::minutes(1), 10);
+  ASSERT_EQ(later->size(), 1u) << "only the early post comes back";
+  EXPECT_EQ(later->front().id, posts[2].id);
+}
+
 TEST_P(TrackingStoreTest, StatusMovesOnlyForwardAndDuplicatesCountOnce) {
   // Invariant: an event counts once and a message's status never moves backwards.
   Message m = sent(alice_, "buyer@example.com");

@@ -75,4 +75,10 @@ const char* result_column(MessageStatus current, const DeliveryEvent& e) {
                                              : nullptr;
 }
 
+TimePoint retry_early_post_at(TimePoint received_at, TimePoint now) {
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - received_at);
+  return now +
+         std::clamp(waited, std::chrono::milliseconds(1000), std::chrono::milliseconds(30'000));
+}
+
 }  // namespace herald::store::common

@@ -306,15 +306,39 @@ void Applier::suppress(const Target& t, const DeliveryEvent& e) {
   tx_.run(kClearSoftBounces, t.agent_id, channel, address);
 }
 
+// One post's events, in the caller's transaction; the post is then marked applied, set aside
+// (unreadable) or given a time to be tried again (an event came before its message).
+EventsApplied apply_post(Tx& tx, const PostEvents& p, const TrackingPolicy& policy, TimePoint now) {
+  const WebhookPost& post = *p.post;
+  if (!p.unreadable.empty()) {
+    tx.run(kRejectPost, ms(now), p.unreadable, post.id);
+    return {};
+  }
+  Applier applier(tx, post, policy, now);
+  for (const DeliveryEvent& e : p.events) applier.apply(e);
+  if (applier.applied().waiting > 0) {
+    tx.run(kRetryPost, ms(common::retry_early_post_at(post.received_at, now)), post.id);
+  } else {
+    tx.run(kAppliedPost, ms(now), post.id);
+  }
+  return applier.applied();
+}
+
 class PgTrackingStore final : public TrackingStore {
  public:
   explicit PgTrackingStore(std::shared_ptr<Database> db) : db_(std::move(db)), pool_(*db_->pool) {}
 
-  Result<bool> record_post(const WebhookPost& p) override {
-    return with_autocommit(pool_, "record webhook post", [&](Tx& tx) -> Result<bool> {
-      return tx.run(kRecordPost, p.id, p.provider, p.owner, p.replay_key, p.url,
-                    common::headers_json(p.headers), pqxx::binarystring(p.body), ms(p.received_at))
-                 .affected_rows() > 0;
+  Result<std::vector<bool>> record_posts(std::span<const WebhookPost> posts) override {
+    return with_tx(pool_, "record webhook posts", [&](Tx& tx) -> Result<std::vector<bool>> {
+      std::vector<bool> kept;
+      kept.reserve(posts.size());
+      for (const WebhookPost& p : posts) {
+        kept.push_back(tx.run(kRecordPost, p.id, p.provider, p.owner, p.replay_key, p.url,
+                              common::headers_json(p.headers), pqxx::binarystring(p.body),
+                              ms(p.received_at))
+                           .affected_rows() > 0);
+      }
+      return kept;
     });
   }
 
@@ -331,32 +355,17 @@ class PgTrackingStore final : public TrackingStore {
         });
   }
 
-  Result<EventsApplied> apply_events(const WebhookPost& post, std::span<const DeliveryEvent> events,
-                                     const TrackingPolicy& policy, TimePoint now) override {
-    return with_tx(pool_, "apply delivery events", [&](Tx& tx) -> Result<EventsApplied> {
-      Applier applier(tx, post, policy, now);
-      for (const DeliveryEvent& e : events) applier.apply(e);
-      if (applier.applied().waiting > 0) {
-        // Tried again after as long again as it has waited (a second at least, half a minute
-        // at most): the events applied now are duplicates then.
-        const auto waited =
-            std::chrono::duration_cast<std::chrono::milliseconds>(now - post.received_at);
-        const auto delay =
-            std::clamp(waited, std::chrono::milliseconds(1000), std::chrono::milliseconds(30'000));
-        tx.run(kRetryPost, ms(now + delay), post.id);
-      } else {
-        tx.run(kAppliedPost, ms(now), post.id);
-      }
-      return applier.applied();
-    });
-  }
-
-  Result<void> reject_post(const std::string& post_id, const std::string& why,
-                           TimePoint now) override {
-    return with_autocommit(pool_, "reject webhook post", [&](Tx& tx) -> Result<void> {
-      tx.run(kRejectPost, ms(now), why, post_id);
-      return {};
-    });
+  Result<std::vector<EventsApplied>> apply_posts(std::span<const PostEvents> posts,
+                                                 const TrackingPolicy& policy,
+                                                 TimePoint now) override {
+    return with_tx(pool_, "apply delivery events",
+                   [&](Tx& tx) -> Result<std::vector<EventsApplied>> {
+                     std::vector<EventsApplied> out;
+                     out.reserve(posts.size());
+                     for (const PostEvents& p : posts)
+                       out.push_back(apply_post(tx, p, policy, now));
+                     return out;
+                   });
   }
 
   Result<std::vector<StoredEvent>> events_of(const std::string& message_id) override {

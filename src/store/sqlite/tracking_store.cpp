@@ -165,15 +165,23 @@ class SqliteTrackingStore final : public TrackingStore {
  public:
   explicit SqliteTrackingStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
 
-  Result<bool> record_post(const WebhookPost& p) override {
+  Result<std::vector<bool>> record_posts(std::span<const WebhookPost> posts) override {
     std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare(
-                "INSERT INTO webhook_posts (id, provider, owner, replay_key, url, headers, body,"
-                " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
-    st->bind(1, p.id).bind(2, p.provider).bind(3, p.owner).bind(4, p.replay_key).bind(5, p.url);
-    st->bind(6, headers_json(p.headers)).bind_blob(7, p.body).bind(8, to_millis(p.received_at));
-    TRY_VOID(db_->conn.run(*st));
-    return db_->conn.changes() > 0;
+    Transaction tx(db_->conn);
+    TRY_VOID(tx.begin());
+    std::vector<bool> kept;
+    kept.reserve(posts.size());
+    for (const WebhookPost& p : posts) {
+      TRY(st, db_->conn.prepare(
+                  "INSERT INTO webhook_posts (id, provider, owner, replay_key, url, headers, body,"
+                  " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+      st->bind(1, p.id).bind(2, p.provider).bind(3, p.owner).bind(4, p.replay_key).bind(5, p.url);
+      st->bind(6, headers_json(p.headers)).bind_blob(7, p.body).bind(8, to_millis(p.received_at));
+      TRY_VOID(db_->conn.run(*st));
+      kept.push_back(db_->conn.changes() > 0);
+    }
+    TRY_VOID(tx.commit());
+    return kept;
   }
 
   Result<std::vector<WebhookPost>> pending_posts(TimePoint now, int limit) override {
@@ -194,38 +202,20 @@ class SqliteTrackingStore final : public TrackingStore {
     return out;
   }
 
-  Result<EventsApplied> apply_events(const WebhookPost& post, std::span<const DeliveryEvent> events,
-                                     const TrackingPolicy& policy, TimePoint now) override {
+  Result<std::vector<EventsApplied>> apply_posts(std::span<const PostEvents> posts,
+                                                 const TrackingPolicy& policy,
+                                                 TimePoint now) override {
     std::lock_guard lock(db_->mu);
     Transaction tx(db_->conn);
     TRY_VOID(tx.begin());
-    EventsApplied applied;
-    for (const DeliveryEvent& e : events) TRY_VOID(apply_one(post, e, policy, now, applied));
-    if (applied.waiting > 0) {
-      // Tried again after as long again as it has waited (a second at least, half a minute
-      // at most): the events applied now are duplicates then.
-      const auto waited =
-          std::chrono::duration_cast<std::chrono::milliseconds>(now - post.received_at);
-      const auto delay =
-          std::clamp(waited, std::chrono::milliseconds(1000), std::chrono::milliseconds(30'000));
-      TRY(later, db_->conn.prepare("UPDATE webhook_posts SET retry_at = ? WHERE id = ?"));
-      later->bind(1, to_millis(now + delay)).bind(2, post.id);
-      TRY_VOID(db_->conn.run(*later));
-    } else {
-      TRY(done, db_->conn.prepare("UPDATE webhook_posts SET applied_at = ? WHERE id = ?"));
-      done->bind(1, to_millis(now)).bind(2, post.id);
-      TRY_VOID(db_->conn.run(*done));
+    std::vector<EventsApplied> out;
+    out.reserve(posts.size());
+    for (const PostEvents& p : posts) {
+      TRY(applied, apply_post(p, policy, now));
+      out.push_back(applied);
     }
     TRY_VOID(tx.commit());
-    return applied;
-  }
-
-  Result<void> reject_post(const std::string& post_id, const std::string& why,
-                           TimePoint now) override {
-    std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare("UPDATE webhook_posts SET applied_at = ?, error = ? WHERE id = ?"));
-    st->bind(1, to_millis(now)).bind(2, why).bind(3, post_id);
-    return db_->conn.run(*st);
+    return out;
   }
 
   Result<std::vector<StoredEvent>> events_of(const std::string& message_id) override {
@@ -391,6 +381,32 @@ class SqliteTrackingStore final : public TrackingStore {
     st->reset();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(db_->conn.error("find event message"));
     return rc == SQLITE_DONE;
+  }
+
+  // One post's events, in the caller's transaction; the post is then marked applied, set aside
+  // (unreadable) or given a time to be tried again (an event came before its message).
+  Result<EventsApplied> apply_post(const PostEvents& p, const TrackingPolicy& policy,
+                                   TimePoint now) {
+    const WebhookPost& post = *p.post;
+    EventsApplied applied;
+    if (!p.unreadable.empty()) {
+      TRY(st, db_->conn.prepare("UPDATE webhook_posts SET applied_at = ?, error = ? WHERE id = ?"));
+      st->bind(1, to_millis(now)).bind(2, p.unreadable).bind(3, post.id);
+      TRY_VOID(db_->conn.run(*st));
+      return applied;
+    }
+    for (const DeliveryEvent& e : p.events) TRY_VOID(apply_one(post, e, policy, now, applied));
+    if (applied.waiting > 0) {
+      TRY(later, db_->conn.prepare("UPDATE webhook_posts SET retry_at = ? WHERE id = ?"));
+      later->bind(1, to_millis(common::retry_early_post_at(post.received_at, now)))
+          .bind(2, post.id);
+      TRY_VOID(db_->conn.run(*later));
+    } else {
+      TRY(done, db_->conn.prepare("UPDATE webhook_posts SET applied_at = ? WHERE id = ?"));
+      done->bind(1, to_millis(now)).bind(2, post.id);
+      TRY_VOID(db_->conn.run(*done));
+    }
+    return applied;
   }
 
   Result<void> apply_one(const WebhookPost& post, const DeliveryEvent& e,
