@@ -852,6 +852,9 @@ async function eventsApplied(ctx, agent, c, sampler, tLaunch) {
   }
   await sampler.stop();
   const { events } = await getJson(`${sandboxUrl}/sandbox/stats`);
+  // The final count is a sample too: the sandbox counts a post once its answer is back, which
+  // may be after Herald applied it and the last sample was taken.
+  sampler.samples.push({ t: now(), posted: events.posted });
   // From the sample before the first acknowledged event to the first that saw them all.
   const s = sampler.samples;
   const first = s.findIndex((x) => x.posted > 0);
