@@ -43,11 +43,11 @@ class AgentsTest : public ::testing::Test {
     return a->id;
   }
 
-  // Every byte SQLite wrote: the main file and the write-ahead log.
+  // Every byte SQLite wrote: the main file, the receivers' inbox and their write-ahead logs.
   std::string database_bytes() {
     std::string all;
     for (const auto& e : fs::directory_iterator(dir_)) {
-      if (e.path().filename().string().rfind("herald.db", 0) != 0) continue;
+      if (e.path().filename().string().rfind("herald", 0) != 0) continue;
       std::ifstream in(e.path(), std::ios::binary);
       std::stringstream ss;
       ss << in.rdbuf();

@@ -298,5 +298,42 @@ TEST(SqliteMigrationTest, MessagesSentBeforeMigration18AreStillFoundByTheProvide
   fs::remove_all(dir);
 }
 
+TEST(SqliteMigrationTest, WebhookPostsKeptBeforeSchema20MoveToTheInboxFile) {
+  // Invariant: posts the main file kept before the receivers' inbox had a file of its own
+  // (schema 16 to 19) move there whole: a pending one is still applied, a replay key seen
+  // before is still refused, and the main file no longer holds them.
+  fs::path dir = fs::temp_directory_path() / ("herald-migrate-" + new_id());
+  fs::create_directories(dir);
+  {
+    auto conn = old_database(dir, 19);
+    ASSERT_TRUE(conn.has_value());
+    ASSERT_TRUE(conn->exec(
+        "INSERT INTO webhook_posts (id, provider, owner, replay_key, url, headers, body,"
+        " received_at, applied_at) VALUES ('p1', 'mailgun', 'platform', 'token-1', 'https://h/m',"
+        " '[]', X'7B7D', 1000, 0), ('p2', 'mailgun', 'platform', 'token-2', 'https://h/m', '[]',"
+        " X'7B7D', 1000, 2000)"));
+  }
+  auto store = open_store(dir.string());
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  auto pending = (*store)->tracking().pending_posts(Clock::now(), 10);
+  ASSERT_TRUE(pending.has_value()) << pending.error().message;
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ(pending->front().id, "p1");
+  EXPECT_EQ(pending->front().body, "{}");
+  const WebhookPost replay{new_id(),      "mailgun", "platform", "token-2",
+                           "https://h/m", {},        "{}",       Clock::now()};
+  EXPECT_FALSE(*(*store)->tracking().record_post(replay)) << "its token was seen before";
+  store->reset();
+  EXPECT_TRUE(fs::exists(dir / "herald-webhooks.db"));
+  auto main = sqlite::Connection::open((dir / "herald.db").string());
+  ASSERT_TRUE(main.has_value());
+  auto st = main->prepare("SELECT count(*) FROM sqlite_master WHERE name = 'webhook_posts'");
+  ASSERT_TRUE(st.has_value());
+  ASSERT_EQ((*st)->step(), SQLITE_ROW);
+  EXPECT_EQ((*st)->int64(0), 0) << "the main file no longer holds the posts";
+  (*st)->reset();
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace herald::store

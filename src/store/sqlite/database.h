@@ -38,7 +38,14 @@ Result<bool> insert_suppression(Connection& conn, const Suppression& s);
 std::unique_ptr<ContactStore> make_contact_store(std::shared_ptr<Database> db);
 std::unique_ptr<TemplateStore> make_template_store(std::shared_ptr<Database> db);
 std::unique_ptr<CampaignStore> make_campaign_store(std::shared_ptr<Database> db);
-std::unique_ptr<TrackingStore> make_tracking_store(std::shared_ptr<Database> db);
+// Delivery tracking: events in `db`, the receivers' posts in `inbox` (webhook_inbox.cpp).
+std::unique_ptr<TrackingStore> make_tracking_store(std::shared_ptr<Database> db,
+                                                   std::shared_ptr<Database> inbox);
+
+// The receivers' inbox beside the main file at `main_path` ("herald.db" → "herald-webhooks.db"),
+// opened and brought to its schema; posts the main file kept from before are moved into it.
+std::string inbox_path(const std::string& main_path);
+Result<std::shared_ptr<Database>> open_inbox(const std::string& main_path, Database& main);
 
 // Migrations owned by those files.
 extern const std::string_view kMigrationV3;
@@ -49,6 +56,7 @@ extern const std::string_view kMigrationV16;
 extern const std::string_view kMigrationV17;
 extern const std::string_view kMigrationV18;
 extern const std::string_view kMigrationV19;
+extern const std::string_view kMigrationV20;
 
 // Unwraps a Result<T> into `var` or returns its error from the enclosing function.
 #define HERALD_TRY(var, expr)                            \

@@ -231,7 +231,7 @@ ALTER TABLE integrations DROP COLUMN region;
 
 std::span<const Migration> migrations() {
   // Later migrations live beside the sub-store that owns their tables.
-  static const std::array<Migration, 19> kMigrations{{
+  static const std::array<Migration, 20> kMigrations{{
       {1, "initial schema", kV1},
       {2, "logins: passwords, sessions, API tokens", kV2},
       {3, "contacts and suppressions", kMigrationV3},
@@ -252,6 +252,7 @@ std::span<const Migration> migrations() {
       {17, "delivery tracking set-ups per account", kMigrationV17},
       {18, "provider ids indexed only where events may need them", kMigrationV18},
       {19, "webhook posts waiting for their messages", kMigrationV19},
+      {20, "webhook posts moved to their own file", kMigrationV20},
   }};
   return kMigrations;
 }

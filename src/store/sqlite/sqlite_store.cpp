@@ -100,12 +100,12 @@ using CampaignOutcomes = std::map<std::pair<std::string, std::string>, std::vect
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(std::shared_ptr<sqlite::Database> db)
+  SqliteStore(std::shared_ptr<sqlite::Database> db, std::shared_ptr<sqlite::Database> inbox)
       : db_(db),
         contacts_(sqlite::make_contact_store(db)),
         templates_(sqlite::make_template_store(db)),
         campaigns_(sqlite::make_campaign_store(db)),
-        tracking_(sqlite::make_tracking_store(db)) {}
+        tracking_(sqlite::make_tracking_store(db, std::move(inbox))) {}
 
   ContactStore& contacts() override { return *contacts_; }
   TemplateStore& templates() override { return *templates_; }
@@ -912,7 +912,9 @@ Result<std::string> sqlite_path(const std::string& url) {
 Result<std::unique_ptr<SqliteStore>> open_sqlite(const std::string& url) {
   TRY(path, sqlite_path(url));
   TRY(conn, Connection::open(path));
-  auto store = std::make_unique<SqliteStore>(std::make_shared<sqlite::Database>(std::move(conn)));
+  auto db = std::make_shared<sqlite::Database>(std::move(conn));
+  TRY(inbox, sqlite::open_inbox(path, *db));
+  auto store = std::make_unique<SqliteStore>(db, inbox);
   TRY_VOID(store->run_migrations());
   return store;
 }
@@ -930,7 +932,9 @@ Result<std::unique_ptr<Store>> open(const std::string& url) {
 Result<int> migrate(const std::string& url) {
   TRY(path, sqlite_path(url));
   TRY(conn, Connection::open(path));
-  SqliteStore store(std::make_shared<sqlite::Database>(std::move(conn)));
+  auto db = std::make_shared<sqlite::Database>(std::move(conn));
+  TRY(inbox, sqlite::open_inbox(path, *db));
+  SqliteStore store(db, inbox);
   return store.run_migrations();
 }
 

@@ -163,32 +163,33 @@ using common::parse_headers;
 
 class SqliteTrackingStore final : public TrackingStore {
  public:
-  explicit SqliteTrackingStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+  SqliteTrackingStore(std::shared_ptr<Database> db, std::shared_ptr<Database> inbox)
+      : db_(std::move(db)), inbox_(std::move(inbox)) {}
 
   Result<std::vector<bool>> record_posts(std::span<const WebhookPost> posts) override {
-    std::lock_guard lock(db_->mu);
-    Transaction tx(db_->conn);
+    std::lock_guard lock(inbox_->mu);
+    Transaction tx(inbox_->conn);
     TRY_VOID(tx.begin());
     std::vector<bool> kept;
     kept.reserve(posts.size());
     for (const WebhookPost& p : posts) {
-      TRY(st, db_->conn.prepare(
+      TRY(st, inbox_->conn.prepare(
                   "INSERT INTO webhook_posts (id, provider, owner, replay_key, url, headers, body,"
                   " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
       st->bind(1, p.id).bind(2, p.provider).bind(3, p.owner).bind(4, p.replay_key).bind(5, p.url);
       st->bind(6, headers_json(p.headers)).bind_blob(7, p.body).bind(8, to_millis(p.received_at));
-      TRY_VOID(db_->conn.run(*st));
-      kept.push_back(db_->conn.changes() > 0);
+      TRY_VOID(inbox_->conn.run(*st));
+      kept.push_back(inbox_->conn.changes() > 0);
     }
     TRY_VOID(tx.commit());
     return kept;
   }
 
   Result<std::vector<WebhookPost>> pending_posts(TimePoint now, int limit) override {
-    std::lock_guard lock(db_->mu);
-    TRY(st, db_->conn.prepare("SELECT id, provider, owner, replay_key, url, headers, body,"
-                              " received_at FROM webhook_posts WHERE applied_at = 0"
-                              " AND retry_at <= ? ORDER BY received_at LIMIT ?"));
+    std::lock_guard lock(inbox_->mu);
+    TRY(st, inbox_->conn.prepare("SELECT id, provider, owner, replay_key, url, headers, body,"
+                                 " received_at FROM webhook_posts WHERE applied_at = 0"
+                                 " AND retry_at <= ? ORDER BY received_at LIMIT ?"));
     st->bind(1, to_millis(now)).bind(2, limit);
     std::vector<WebhookPost> out;
     int rc;
@@ -198,23 +199,26 @@ class SqliteTrackingStore final : public TrackingStore {
                                 from_millis(st->int64(7))});
     }
     st->reset();
-    if (rc != SQLITE_DONE) return fail(db_->conn.error("pending webhook posts"));
+    if (rc != SQLITE_DONE) return fail(inbox_->conn.error("pending webhook posts"));
     return out;
   }
 
   Result<std::vector<EventsApplied>> apply_posts(std::span<const PostEvents> posts,
                                                  const TrackingPolicy& policy,
                                                  TimePoint now) override {
-    std::lock_guard lock(db_->mu);
-    Transaction tx(db_->conn);
-    TRY_VOID(tx.begin());
-    std::vector<EventsApplied> out;
-    out.reserve(posts.size());
-    for (const PostEvents& p : posts) {
-      TRY(applied, apply_post(p, policy, now));
-      out.push_back(applied);
+    std::vector<EventsApplied> out(posts.size());
+    {
+      std::lock_guard lock(db_->mu);
+      Transaction tx(db_->conn);
+      TRY_VOID(tx.begin());
+      for (std::size_t i = 0; i < posts.size(); ++i) {
+        if (!posts[i].unreadable.empty()) continue;
+        for (const DeliveryEvent& e : posts[i].events)
+          TRY_VOID(apply_one(*posts[i].post, e, policy, now, out[i]));
+      }
+      TRY_VOID(tx.commit());
     }
-    TRY_VOID(tx.commit());
+    TRY_VOID(mark_posts(posts, out, now));
     return out;
   }
 
@@ -383,30 +387,24 @@ class SqliteTrackingStore final : public TrackingStore {
     return rc == SQLITE_DONE;
   }
 
-  // One post's events, in the caller's transaction; the post is then marked applied, set aside
-  // (unreadable) or given a time to be tried again (an event came before its message).
-  Result<EventsApplied> apply_post(const PostEvents& p, const TrackingPolicy& policy,
-                                   TimePoint now) {
-    const WebhookPost& post = *p.post;
-    EventsApplied applied;
-    if (!p.unreadable.empty()) {
-      TRY(st, db_->conn.prepare("UPDATE webhook_posts SET applied_at = ?, error = ? WHERE id = ?"));
-      st->bind(1, to_millis(now)).bind(2, p.unreadable).bind(3, post.id);
-      TRY_VOID(db_->conn.run(*st));
-      return applied;
+  // Once their events are committed: each post is done, set aside for good (it could not be
+  // read), or to be tried again later (an event came before its message was written down).
+  Result<void> mark_posts(std::span<const PostEvents> posts, std::span<const EventsApplied> applied,
+                          TimePoint now) {
+    std::lock_guard lock(inbox_->mu);
+    Transaction tx(inbox_->conn);
+    TRY_VOID(tx.begin());
+    for (std::size_t i = 0; i < posts.size(); ++i) {
+      const WebhookPost& post = *posts[i].post;
+      const bool later = posts[i].unreadable.empty() && applied[i].waiting > 0;
+      TRY(st, inbox_->conn.prepare(
+                  "UPDATE webhook_posts SET applied_at = ?, retry_at = ?, error = ? WHERE id = ?"));
+      st->bind(1, later ? 0 : to_millis(now));
+      st->bind(2, later ? to_millis(common::retry_early_post_at(post.received_at, now)) : 0);
+      st->bind(3, posts[i].unreadable).bind(4, post.id);
+      TRY_VOID(inbox_->conn.run(*st));
     }
-    for (const DeliveryEvent& e : p.events) TRY_VOID(apply_one(post, e, policy, now, applied));
-    if (applied.waiting > 0) {
-      TRY(later, db_->conn.prepare("UPDATE webhook_posts SET retry_at = ? WHERE id = ?"));
-      later->bind(1, to_millis(common::retry_early_post_at(post.received_at, now)))
-          .bind(2, post.id);
-      TRY_VOID(db_->conn.run(*later));
-    } else {
-      TRY(done, db_->conn.prepare("UPDATE webhook_posts SET applied_at = ? WHERE id = ?"));
-      done->bind(1, to_millis(now)).bind(2, post.id);
-      TRY_VOID(db_->conn.run(*done));
-    }
-    return applied;
+    return tx.commit();
   }
 
   Result<void> apply_one(const WebhookPost& post, const DeliveryEvent& e,
@@ -535,12 +533,14 @@ class SqliteTrackingStore final : public TrackingStore {
   }
 
   std::shared_ptr<Database> db_;
+  std::shared_ptr<Database> inbox_;  // the receivers' posts (webhook_inbox.cpp)
 };
 
 }  // namespace
 
-std::unique_ptr<TrackingStore> make_tracking_store(std::shared_ptr<Database> db) {
-  return std::make_unique<SqliteTrackingStore>(std::move(db));
+std::unique_ptr<TrackingStore> make_tracking_store(std::shared_ptr<Database> db,
+                                                   std::shared_ptr<Database> inbox) {
+  return std::make_unique<SqliteTrackingStore>(std::move(db), std::move(inbox));
 }
 
 }  // namespace sqlite
