@@ -123,9 +123,9 @@ TEST_P(MessageStoreTest, ClaimTakesDueMessagesOnceTransactionalLaneFirst) {
   // Every due time is fixed against `now`: a default of "now" taken later would be a little
   // after the claim's clock and flake on a slow (sanitizer) run.
   auto now = Clock::now();
-  std::vector<Message> ms = {message(a.id, MessageKind::campaign, now),
-                             message(a.id, MessageKind::transactional, now),
-                             message(a.id, MessageKind::transactional, now + std::chrono::hours(1))};
+  std::vector<Message> ms = {
+      message(a.id, MessageKind::campaign, now), message(a.id, MessageKind::transactional, now),
+      message(a.id, MessageKind::transactional, now + std::chrono::hours(1))};
   ASSERT_TRUE(store_->enqueue(ms).has_value());
   ClaimRequest req{now, now + std::chrono::minutes(2), "w1", 10, MessageKind::transactional};
   auto first = store_->claim_due(req);
