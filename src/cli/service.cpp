@@ -49,7 +49,12 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   auto listening = start_server(host, port);
   if (!listening) return listening;
   // HERALD_WORKERS=0: this process serves only; `herald worker` processes send.
-  if (app_->config().workers > 0) start_dispatcher();
+  if (app_->config().workers > 0) {
+    start_dispatcher();
+  } else {
+    spdlog::info(
+        "no send workers in this process (HERALD_WORKERS=0): herald worker processes send");
+  }
   // The platform's accounts register their receivers (when tracking can be on) before the
   // worker that runs registrations starts.
   if (auto planned = app::plan_platform_tracking(*app_); !planned) {
