@@ -211,6 +211,13 @@ int run_worker() {
                  "nothing to do)\n";
     return 2;
   }
+  // Links in messages and receiver URLs must name the servers that answer them, not a worker.
+  if (!config->public_url_set) {
+    spdlog::warn(
+        "HERALD_PUBLIC_URL is not set: links in messages use {} (from HERALD_LISTEN); "
+        "set it to the address of the herald serve processes",
+        config->public_url);
+  }
   const int workers = config->workers;
   auto service = Service::open(std::move(*config));
   if (!service) {
