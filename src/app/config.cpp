@@ -12,6 +12,7 @@
 #include "app/agents.h"
 #include "core/validate.h"
 #include "providers/provider.h"
+#include "store/store.h"
 
 namespace herald::app {
 
@@ -207,9 +208,19 @@ Result<Config> load_config(const Getenv& getenv) {
   // The transactional lane's worker plus one campaign worker per core (at least two): campaign
   // passes are CPU-bound, and a worker beyond the cores only holds another claim in memory.
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  auto workers = env_int(getenv, "HERALD_WORKERS", 1 + std::max(2, cores), 1, 256);
+  auto workers = env_int(getenv, "HERALD_WORKERS", 1 + std::max(2, cores), 0, 256);
   if (!workers) return std::unexpected(workers.error());
   c.workers = *workers;
+  if (c.workers == 0 && !store::is_shared(c.database_url)) {
+    return fail(Errc::config,
+                "HERALD_WORKERS=0 (herald serve sends nothing) needs HERALD_DATABASE_URL to be a "
+                "postgres:// URL, so that `herald worker` processes can send; on SQLite herald "
+                "serve is the only sender: give it 1 or more workers");
+  }
+  // The lease is how long a crashed process's claims wait before another takes them over.
+  auto lease = env_int(getenv, "HERALD_LEASE_SECONDS", 120, 10, 3600);
+  if (!lease) return std::unexpected(lease.error());
+  c.lease_seconds = *lease;
   auto body = env_int(getenv, "HERALD_MAX_BODY_BYTES", 1 << 20, 1024, 1 << 30);
   if (!body) return std::unexpected(body.error());
   c.max_body_bytes = static_cast<std::size_t>(*body);

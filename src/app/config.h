@@ -24,10 +24,11 @@ struct Config {
   // HERALD_ALLOW_INSECURE_PUBLIC_URL=1: an http public URL is accepted where providers need
   // https (their webhooks); for the demo and the tests, which run on loopback.
   bool allow_insecure_public_url = false;
-  Secret platform_token;                 // HERALD_PLATFORM_TOKEN
-  std::string master_key;                // HERALD_MASTER_KEY (base64 of 32 bytes)
-  std::string master_key_file;           // HERALD_MASTER_KEY_FILE (default data_dir/master.key)
-  int workers = 4;                       // HERALD_WORKERS
+  Secret platform_token;        // HERALD_PLATFORM_TOKEN
+  std::string master_key;       // HERALD_MASTER_KEY (base64 of 32 bytes)
+  std::string master_key_file;  // HERALD_MASTER_KEY_FILE (default data_dir/master.key)
+  int workers = 4;  // HERALD_WORKERS: send worker threads (0: serve sends nothing; PostgreSQL only)
+  int lease_seconds = 120;               // HERALD_LEASE_SECONDS: a claim's lease (see delivery)
   std::size_t max_body_bytes = 1 << 20;  // HERALD_MAX_BODY_BYTES
   int max_attempts = 8;                  // HERALD_MAX_ATTEMPTS
   int retry_base_ms = 2000;              // HERALD_RETRY_BASE_MS: first backoff step

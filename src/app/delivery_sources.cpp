@@ -31,6 +31,7 @@ delivery::DispatcherParts dispatcher_parts(App& app) {
 delivery::DispatcherOptions dispatcher_options(const Config& config) {
   delivery::DispatcherOptions options;
   options.workers = config.workers;
+  options.lease = std::chrono::seconds(config.lease_seconds);
   options.retry.max_attempts = config.max_attempts;
   options.retry.base = std::chrono::milliseconds(config.retry_base_ms);
   options.rate_limits = config.rate_limits;

@@ -1,4 +1,4 @@
-// herald: the command-line entry point (serve, sandbox, demo, migrate).
+// herald: the command-line entry point (serve, worker, sandbox, demo, migrate).
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -18,8 +18,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string listen;
-  auto* serve = app.add_subcommand("serve", "Run the API, dashboard, scheduler and send workers");
+  auto* serve = app.add_subcommand(
+      "serve", "Run the API, dashboard, scheduler and send workers (unless HERALD_WORKERS=0)");
   serve->add_option("--listen", listen, "host:port (default HERALD_LISTEN or 127.0.0.1:8080)");
+
+  auto* worker = app.add_subcommand(
+      "worker", "Run send workers and the scheduler only, no HTTP (PostgreSQL: beside serve)");
 
   std::string sandbox_listen = "127.0.0.1:8025";
   std::string smtp_listen = "127.0.0.1:0";
@@ -62,6 +66,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return cli::run_serve(listen);
+  if (worker->parsed()) return cli::run_worker();
   if (sandbox->parsed()) {
     sandbox::SandboxOptions options;
     options.max_bodies = max_bodies;

@@ -24,11 +24,13 @@ Result<std::unique_ptr<Service>> Service::open(app::Config config) {
         "or set HERALD_MASTER_KEY",
         key->source);
   }
-  auto store = store::open_store(config.database_url);
+  // A new database is set up; one on another schema version waits for `herald migrate`.
+  auto store = store::open_store(config.database_url, store::Schema::require_current);
   if (!store) return std::unexpected(store.error());
   std::unique_ptr<Service> s(new Service());
   s->app_ = std::make_unique<app::App>(std::move(config), std::move(*store),
                                        secrets::Sealer(std::move(key->key)), s->clock_);
+  s->make_client_ = [options = s->client_options()] { return net::make_curl_client(options); };
   return s;
 }
 
@@ -36,19 +38,51 @@ Service::~Service() {
   stop();
 }
 
-Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port) {
-  const app::Config& cfg = app_->config();
-  // What the previous run left claimed goes back to the queue (at-least-once; Resend dedupes
-  // by key); the store knows whose claims those can be.
-  if (auto n = app_->store().recover_interrupted(app_->clock().now()); !n) {
-    return std::unexpected(n.error());
-  } else if (*n > 0) {
-    spdlog::warn("requeued {} message(s) interrupted by the previous shutdown", *n);
-  }
-  net::ClientOptions client_options;
-  client_options.ca_file = cfg.ca_file;
-  auto make_client = [client_options] { return net::make_curl_client(client_options); };
+net::ClientOptions Service::client_options() const {
+  net::ClientOptions options;
+  options.ca_file = app_->config().ca_file;
+  return options;
+}
 
+Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port) {
+  if (auto r = recover_interrupted(); !r) return std::unexpected(r.error());
+  auto listening = start_server(host, port);
+  if (!listening) return listening;
+  // HERALD_WORKERS=0: this process serves only; `herald worker` processes send.
+  if (app_->config().workers > 0) {
+    start_dispatcher();
+  } else {
+    spdlog::info(
+        "no send workers in this process (HERALD_WORKERS=0): herald worker processes send");
+  }
+  // The platform's accounts register their receivers (when tracking can be on) before the
+  // worker that runs registrations starts.
+  if (auto planned = app::plan_platform_tracking(*app_); !planned) {
+    return std::unexpected(planned.error());
+  }
+  start_tracking();
+  return listening;
+}
+
+Result<void> Service::start_worker() {
+  if (auto r = recover_interrupted(); !r) return std::unexpected(r.error());
+  start_dispatcher();
+  start_tracking();
+  return {};
+}
+
+// What an earlier run left claimed goes back to the queue (at-least-once; Resend dedupes by
+// key); the store knows whose claims those can be (on PostgreSQL only expired leases: the
+// other processes sharing it hold the rest).
+Result<void> Service::recover_interrupted() {
+  auto n = app_->store().recover_interrupted(app_->clock().now());
+  if (!n) return std::unexpected(n.error());
+  if (*n > 0) spdlog::warn("requeued {} message(s) interrupted by the previous shutdown", *n);
+  return {};
+}
+
+Result<std::uint16_t> Service::start_server(const std::string& host, std::uint16_t port) {
+  const app::Config& cfg = app_->config();
   http::ServerOptions so;
   so.host = host;
   so.port = port;
@@ -60,7 +94,7 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
   so.max_body_bytes = cfg.max_body_bytes;
   // CSV contact imports stream to a temp file (bounded memory), after their own auth check.
   so.spool = api::contact_import_spool(*app_, cfg.data_dir + "/tmp");
-  server_ = std::make_unique<http::Server>(so, api::make_handler(*app_, make_client));
+  server_ = std::make_unique<http::Server>(so, api::make_handler(*app_, make_client_));
   std::uint16_t listening = 0;
   try {
     listening = server_->start();
@@ -74,18 +108,18 @@ Result<std::uint16_t> Service::start(const std::string& host, std::uint16_t port
     if (auto r = app_->use_listen(host + ":" + std::to_string(listening)); !r)
       return std::unexpected(r.error());
   }
-
-  dispatcher_ = std::make_unique<delivery::Dispatcher>(app::dispatcher_parts(*app_),
-                                                       app::dispatcher_options(cfg), make_client);
-  dispatcher_->start();
-  // The platform's accounts register their receivers (when tracking can be on) before the
-  // worker that runs registrations starts.
-  if (auto planned = app::plan_platform_tracking(*app_); !planned) {
-    return std::unexpected(planned.error());
-  }
-  tracking_ = std::make_unique<app::TrackingWorker>(*app_, make_client);
-  tracking_->start();
   return listening;
+}
+
+void Service::start_dispatcher() {
+  dispatcher_ = std::make_unique<delivery::Dispatcher>(
+      app::dispatcher_parts(*app_), app::dispatcher_options(app_->config()), make_client_);
+  dispatcher_->start();
+}
+
+void Service::start_tracking() {
+  tracking_ = std::make_unique<app::TrackingWorker>(*app_, make_client_);
+  tracking_->start();
 }
 
 void Service::stop() {
@@ -152,6 +186,49 @@ int run_serve(const std::string& listen_override) {
     return 2;
   }
   std::cout << "herald listening on http://" << listen->first << ":" << *port << std::endl;
+  int sig = wait_for_stop_signal();
+  spdlog::info("signal {} received: stopping", sig);
+  (*service)->stop();
+  return 0;
+}
+
+int run_worker() {
+  auto config = config_from_env();
+  if (!config) {
+    std::cerr << "herald: " << config.error().message << "\n";
+    return 2;
+  }
+  // An SQLite file belongs to the one `herald serve` that sends from it (it takes back every
+  // claim when it starts): a second process sending from it would send twice.
+  if (!store::is_shared(config->database_url)) {
+    std::cerr
+        << "herald: herald worker needs a database several processes share: set "
+           "HERALD_DATABASE_URL to a postgres:// URL (on SQLite, herald serve sends itself)\n";
+    return 2;
+  }
+  if (config->workers == 0) {
+    std::cerr << "herald: HERALD_WORKERS must be 1 or more for herald worker (0 leaves it "
+                 "nothing to do)\n";
+    return 2;
+  }
+  // Links in messages and receiver URLs must name the servers that answer them, not a worker.
+  if (!config->public_url_set) {
+    spdlog::warn(
+        "HERALD_PUBLIC_URL is not set: links in messages use {} (from HERALD_LISTEN); "
+        "set it to the address of the herald serve processes",
+        config->public_url);
+  }
+  const int workers = config->workers;
+  auto service = Service::open(std::move(*config));
+  if (!service) {
+    std::cerr << "herald: " << service.error().message << "\n";
+    return 2;
+  }
+  if (auto started = (*service)->start_worker(); !started) {
+    std::cerr << "herald: " << started.error().message << "\n";
+    return 2;
+  }
+  std::cout << "herald worker running with " << workers << " send worker(s)" << std::endl;
   int sig = wait_for_stop_signal();
   spdlog::info("signal {} received: stopping", sig);
   (*service)->stop();

@@ -32,7 +32,8 @@ struct FieldError {
 };
 
 // A failure: code, human message, and for provider errors the provider, HTTP status and
-// whether retrying may help. Never carries a secret.
+// whether retrying may help (for storage errors: the database could not be reached, and may
+// answer later). Never carries a secret.
 struct Error {
   Errc code = Errc::internal;
   std::string message;

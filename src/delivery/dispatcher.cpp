@@ -8,6 +8,7 @@
 
 #include "delivery/admit.h"
 #include "delivery/job.h"
+#include "delivery/outage.h"
 #include "delivery/outcome.h"
 #include "delivery/plan.h"
 #include "delivery/prepare.h"
@@ -61,30 +62,62 @@ int Dispatcher::run_once(net::HttpClient& http, const std::string& worker) {
   return pass(http, worker);
 }
 
-// Starts scheduled campaigns when their time comes, completes finished ones and keeps the
-// workers taking running campaigns' audiences (they take it themselves, pass by pass). Also
-// returns expired claims and chunks (a crashed or stuck worker's) to the queue now and then.
+// The scheduler: starts scheduled campaigns when their time comes, completes finished ones and
+// keeps the workers taking running campaigns' audiences (they take it themselves, pass by pass);
+// now and then it also returns expired claims and chunks (a crashed or stuck worker's) to the
+// queue. Where processes share the database, one of them sweeps at a time (Store::sweep).
 void Dispatcher::scheduler_loop() {
-  auto last_sweep = std::chrono::steady_clock::time_point{};
+  auto last_requeue = std::chrono::steady_clock::time_point{};
   while (!stopping_) {
-    if (std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(10)) {
-      last_sweep = std::chrono::steady_clock::now();
-      if (auto n = queue_->requeue_expired(clock_.now()); n && *n > 0) {
-        spdlog::warn("requeued {} message(s) whose claim expired", *n);
-      }
-    }
-    try {
-      if (auto n = queue_->advance_campaigns(clock_.now()); !n) {
-        spdlog::error("campaigns: {}", n.error().message);
-      } else if (*n > 0) {
-        wake();  // running campaigns have audience left to take
-      }
-    } catch (const std::exception& e) {
-      spdlog::error("campaigns failed: {}", e.what());
+    const auto now = std::chrono::steady_clock::now();
+    const bool requeue = now - last_requeue > requeue_interval();
+    auto wait = std::chrono::milliseconds(50);
+    if (sweep(requeue)) {
+      if (requeue) last_requeue = now;
+    } else if (outage_.active()) {
+      wait = outage_.backoff();
     }
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_.load(); });
+    cv_.wait_for(lock, wait, [&] { return stopping_.load(); });
   }
+}
+
+// Often enough that a crashed process's claims are taken over soon after their leases expire.
+std::chrono::milliseconds Dispatcher::requeue_interval() const {
+  return std::min<std::chrono::milliseconds>(std::chrono::seconds(10), options_.lease / 4);
+}
+
+// One scheduler step (see scheduler_loop); false when the store failed.
+bool Dispatcher::sweep(bool requeue) {
+  try {
+    const TimePoint now = clock_.now();
+    if (requeue) {
+      auto n = queue_->requeue_expired(now);
+      if (!n) return store_failed("requeueing expired claims", n.error());
+      if (*n > 0) spdlog::warn("requeued {} message(s) whose claim expired", *n);
+    }
+    auto open = queue_->advance_campaigns(now);
+    if (!open) return store_failed("campaigns", open.error());
+    outage_.succeeded();
+    if (*open > 0) wake();  // running campaigns have audience left to take
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("campaigns failed: {}", e.what());
+    return false;
+  }
+}
+
+bool Dispatcher::store_failed(std::string_view what, const Error& e) {
+  if (!outage_.failed(e)) spdlog::error("{}: {}", what, e.message);
+  return false;
+}
+
+bool Dispatcher::wait_for_store(const Error& e, std::chrono::steady_clock::time_point give_up) {
+  if (!outage_.failed(e)) return false;
+  const auto wait = outage_.backoff();
+  if (std::chrono::steady_clock::now() + wait >= give_up) return false;
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, wait, [&] { return stopping_.load(); });
 }
 
 void Dispatcher::worker_loop(int index) {
@@ -106,22 +139,26 @@ void Dispatcher::worker_loop(int index) {
       spdlog::error("worker {}: pass failed: {}", name, e.what());
     }
     if (processed > 0) continue;
-
-    // Sleep until woken, the next message is due, or the idle poll elapses.
-    // (The lane's own worker is woken by whatever queues a transactional message; the other
-    // workers also take that lane first, so its retries are never left waiting.)
-    auto wait = options_.idle_poll;
-    if (!lane_only) {
-      if (auto due = queue_->next_due_at(); due && *due) {
-        auto until = std::chrono::duration_cast<std::chrono::milliseconds>(**due - clock_.now());
-        // At least a moment: a due message this pass did not claim belongs to a paused
-        // campaign, and looking again at once would spin.
-        wait = std::min(wait, std::max(until, std::chrono::milliseconds(10)));
-      }
-    }
+    // While the database is away, back off (new work cannot be claimed either).
+    const auto wait = outage_.active() ? outage_.backoff() : idle_wait(lane_only);
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, wait, [&] { return stopping_ || wake_seq_ != seq; });
   }
+}
+
+// How long an idle worker sleeps: until woken, the next message is due, or the idle poll
+// elapses. (The lane's own worker is woken by whatever queues a transactional message; the
+// other workers also take that lane first, so its retries are never left waiting.)
+std::chrono::milliseconds Dispatcher::idle_wait(bool lane_only) {
+  auto wait = options_.idle_poll;
+  if (lane_only) return wait;
+  if (auto due = queue_->next_due_at(); due && *due) {
+    auto until = std::chrono::duration_cast<std::chrono::milliseconds>(**due - clock_.now());
+    // At least a moment: a due message this pass did not claim belongs to a paused
+    // campaign, and looking again at once would spin.
+    wait = std::min(wait, std::max(until, std::chrono::milliseconds(10)));
+  }
+  return wait;
 }
 
 // A pass, stage by stage: claim → prepare → (plan → admit → send → apply outcome → record)
@@ -133,11 +170,15 @@ int Dispatcher::pass(net::HttpClient& http, const std::string& worker, bool tran
   p.now = clock_.now();
   p.retry = &options_.retry;
   p.random = [] { return std::uint64_t{randombytes_random()}; };
+  // The pass holds claims: it waits for a database that went away for half their lease at
+  // most, so that no other process takes them over meanwhile.
+  const auto give_up = std::chrono::steady_clock::now() + options_.lease / 2;
+  p.wait_for_store = [this, give_up](const Error& e) { return wait_for_store(e, give_up); };
   if (!claim(p, transactional_only)) return 0;
   // Messages to suppressed addresses (queue.h says which) end in prepare; never send unchecked.
-  auto suppressed = queue_->suppressed(p.claimed);
+  auto suppressed = until_stored(p.wait_for_store, [&] { return queue_->suppressed(p.claimed); });
   if (!suppressed) {
-    spdlog::error("worker {}: suppression check failed: {}", worker, suppressed.error().message);
+    store_failed("worker " + worker + ": suppression check failed", suppressed.error());
     return 0;  // claims expire and are retried
   }
   prepare_jobs(p, PrepareContext{*sources_, options_.quiet_hours, *suppressed});
@@ -169,14 +210,11 @@ bool Dispatcher::claim(Pass& p, bool transactional_only) {
           queue.take_campaign_recipients(p.now, claim.limit - static_cast<int>(claimed->size()),
                                          p.worker, claim.lease_until, *claimed, p.chunks);
       if (!taken)
-        spdlog::error("worker {}: taking campaign recipients failed: {}", p.worker,
-                      taken.error().message);
+        store_failed("worker " + p.worker + ": taking campaign recipients failed", taken.error());
     }
   }
-  if (!claimed) {
-    spdlog::error("worker {}: claim failed: {}", p.worker, claimed.error().message);
-    return false;
-  }
+  if (!claimed) return store_failed("worker " + p.worker + ": claim failed", claimed.error());
+  outage_.succeeded();
   p.claimed = std::move(*claimed);
   return !p.claimed.empty();
 }

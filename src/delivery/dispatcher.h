@@ -13,11 +13,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/quiet_hours.h"
+#include "delivery/outage.h"
 #include "delivery/queue.h"
 #include "delivery/rate_limiter.h"
 #include "delivery/retry.h"
@@ -70,7 +72,16 @@ class Dispatcher {
 
  private:
   void worker_loop(int index);
+  std::chrono::milliseconds idle_wait(bool lane_only);
   void scheduler_loop();
+  std::chrono::milliseconds requeue_interval() const;
+  bool sweep(bool requeue);
+  // Notes a failed store call: a database that cannot be reached is the outage's to log (once
+  // per outage); any other failure is logged here with `what`. Returns false.
+  bool store_failed(std::string_view what, const Error& e);
+  // A pass holding claims meets a failed store call: true after waiting out the backoff when the
+  // database could not be reached and `give_up` is not yet near; false to give up.
+  bool wait_for_store(const Error& e, std::chrono::steady_clock::time_point give_up);
   // `transactional_only`: this worker is the transactional lane's own and never takes campaign
   // traffic, so a welcome email waits for no campaign pass to finish.
   int pass(net::HttpClient& http, const std::string& worker, bool transactional_only = false);
@@ -94,6 +105,7 @@ class Dispatcher {
   std::condition_variable cv_;
   std::uint64_t wake_seq_ = 0;
   RateLimiter limiter_;
+  Outage outage_;
 };
 
 }  // namespace herald::delivery

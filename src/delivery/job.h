@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -78,6 +79,10 @@ struct Pass {
   // The integrations' health as this pass knows it, so each change is written once.
   std::map<std::pair<std::string, Channel>, IntegrationStatus> integration_status;
   bool all_recorded = true;  // every flush succeeded
+  // Given a failed store call's error: true when the database could not be reached and the
+  // dispatcher waited for it (try the call again); false to give up (the claims' leases then
+  // hand the messages over). Unset: give up at once.
+  std::function<bool(const Error&)> wait_for_store;
 };
 
 // Ends `job` for this pass with `status`, the reason kept as its last error and in its history.

@@ -3,6 +3,7 @@
 #include "core/json_parse.h"
 #include "core/quiet_hours.h"
 #include "delivery/content.h"
+#include "delivery/outage.h"
 
 namespace herald::delivery {
 
@@ -34,6 +35,14 @@ bool defer_for_quiet_hours(Job& job, const nlohmann::json& vars, const QuietHour
   return true;
 }
 
+// Back to the queue shortly, not an attempt: the database went away while the job was being
+// prepared (nothing about the message is wrong).
+void wait_for_database(Pass& pass, Job& job) {
+  job.outcome.status = MessageStatus::queued;
+  job.outcome.next_attempt_at = pass.now + std::chrono::seconds(1);
+  job.done = true;
+}
+
 // The agent's template if it has one under this key, else the platform's; parsed once per
 // pass. Null (the job failed, with the reason) when there is none.
 const TemplateRenderer* renderer_for(Pass& pass, Sources& sources, Job& job) {
@@ -42,6 +51,10 @@ const TemplateRenderer* renderer_for(Pass& pass, Sources& sources, Job& job) {
   auto rit = pass.renderers.find(tkey);
   if (rit == pass.renderers.end()) {
     auto compiled = sources.template_for(m.agent_id, m.template_key, m.channel);
+    if (!compiled && database_unreachable(compiled.error())) {
+      wait_for_database(pass, job);
+      return nullptr;
+    }
     std::optional<TemplateRenderer> r;
     std::string why;
     if (compiled) {
@@ -110,6 +123,10 @@ void prepare_content(Pass& pass, Job& job, const std::string& unsubscribe_url) {
 void prepare_job(Pass& pass, const PrepareContext& ctx, Job& job) {
   const Message& m = *job.message;
   const Result<Agent>& agent = agent_for(pass, ctx.sources, m.agent_id);
+  if (!agent && database_unreachable(agent.error())) {
+    wait_for_database(pass, job);
+    return;
+  }
   if (!agent) {
     finish(job, pass.now, MessageStatus::failed, "cannot load agent: " + agent.error().message);
     return;
@@ -128,6 +145,7 @@ void prepare_job(Pass& pass, const PrepareContext& ctx, Job& job) {
   }
   if (defer_for_quiet_hours(job, vars, ctx.quiet_hours, pass.now)) return;
   job.renderer = renderer_for(pass, ctx.sources, job);
+  if (job.done) return;  // waits for the database
   if (!job.renderer || !route_job(pass, ctx.sources.platform(), job)) return;
   job.vars = std::move(vars);
   prepare_content(pass, job, unsubscribe_url);

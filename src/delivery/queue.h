@@ -61,9 +61,10 @@ class Queue {
                                               IntegrationStatus status, const std::string& reason,
                                               TimePoint at) = 0;
 
-  // The scheduler's sweeps: claims and chunks whose lease expired go back to the queue
-  // (returns how many messages); scheduled campaigns whose time has come start and finished
-  // ones complete (returns how many running campaigns still have audience to take).
+  // The scheduler's sweeps (store::Store::sweep: one process at a time where several share the
+  // store): claims and chunks whose lease expired go back to the queue (returns how many
+  // messages); scheduled campaigns whose time has come start and finished ones complete
+  // (returns how many running campaigns still have audience to take).
   virtual Result<int> requeue_expired(TimePoint now) = 0;
   virtual Result<int> advance_campaigns(TimePoint now) = 0;
   // When the next queued message is due, if any is.
@@ -100,7 +101,7 @@ class StoreQueue final : public Queue {
                                       TimePoint at) override {
     return store_.set_integration_status(agent_id, channel, status, reason, at);
   }
-  Result<int> requeue_expired(TimePoint now) override { return store_.requeue_expired(now); }
+  Result<int> requeue_expired(TimePoint now) override;
   Result<int> advance_campaigns(TimePoint now) override;
   Result<std::optional<TimePoint>> next_due_at() override { return store_.next_due_at(); }
 

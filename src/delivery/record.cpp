@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "delivery/outage.h"
+
 namespace herald::delivery {
 
 void flush(Pass& pass, Queue& queue) {
@@ -12,7 +14,10 @@ void flush(Pass& pass, Queue& queue) {
     j.recorded = true;
   }
   if (outcomes.empty()) return;
-  if (auto r = queue.record_outcomes(outcomes); !r) {
+  // The messages were sent: their outcomes wait for a database that went away rather than be
+  // dropped (dropped, the messages would be sent again once their leases expire).
+  if (auto r = until_stored(pass.wait_for_store, [&] { return queue.record_outcomes(outcomes); });
+      !r) {
     spdlog::error("worker {}: recording outcomes failed: {}", pass.worker, r.error().message);
     pass.all_recorded = false;
   }
@@ -24,7 +29,7 @@ void finish_pass(Pass& pass, Queue& queue) {
   if (pass.chunks.empty() || !pass.all_recorded) return;
   std::vector<std::string> ids;
   for (const auto& c : pass.chunks) ids.push_back(c.id);
-  if (auto r = queue.finish_chunks(ids); !r)
+  if (auto r = until_stored(pass.wait_for_store, [&] { return queue.finish_chunks(ids); }); !r)
     spdlog::error("worker {}: cannot end campaign chunks: {}", pass.worker, r.error().message);
 }
 

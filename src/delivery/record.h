@@ -6,8 +6,9 @@
 
 namespace herald::delivery {
 
-// Writes the outcomes of every job that is final and not yet written, in one transaction. When
-// that fails the claims expire and the messages are sent again: at-least-once, never lost.
+// Writes the outcomes of every job that is final and not yet written, in one transaction; while
+// the database cannot be reached it waits and tries again (Pass::wait_for_store). When that
+// fails for good the claims expire and the messages are sent again: at-least-once, never lost.
 void flush(Pass& pass, Queue& queue);
 
 // Ends the pass: whatever is left (deferred, failed early) is final now and written; the pass's

@@ -121,11 +121,17 @@ Result<Suppressed> StoreQueue::suppressed(std::span<const Message> messages) {
   return suppressed;
 }
 
+Result<int> StoreQueue::requeue_expired(TimePoint now) {
+  auto swept = store_.sweep(now, /*requeue=*/true);
+  if (!swept) return std::unexpected(swept.error());
+  return swept->requeued;
+}
+
 Result<int> StoreQueue::advance_campaigns(TimePoint now) {
-  auto& campaigns = store_.campaigns();
-  auto due = campaigns.due_for_fanout(now, 16);
+  if (auto swept = store_.sweep(now, /*requeue=*/false); !swept)
+    return std::unexpected(swept.error());
+  auto due = store_.campaigns().due_for_fanout(now, 16);
   if (!due) return std::unexpected(due.error());
-  if (auto r = campaigns.complete_finished(now); !r) return std::unexpected(r.error());
   return static_cast<int>(due->size());
 }
 

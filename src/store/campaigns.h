@@ -73,8 +73,11 @@ class CampaignStore {
                                   std::span<const CampaignStatus> from, CampaignStatus to,
                                   TimePoint now,
                                   std::optional<std::int64_t> total = std::nullopt) = 0;
-  // Campaigns to fan out now: running with fan-out unfinished, or scheduled and due.
+  // Campaigns to fan out now: running with fan-out unfinished, least recently served first.
   virtual Result<std::vector<Campaign>> due_for_fanout(TimePoint now, int limit) = 0;
+  // Starts scheduled campaigns whose send time has come (the scheduler's sweep); returns how
+  // many started.
+  virtual Result<int> start_scheduled(TimePoint now) = 0;
   // Takes `messages` (the audience after `expected_cursor` up to `cursor`) for the worker
   // named by `lease` to send now, and moves the cursor (done = audience exhausted), atomically,
   // only if the cursor is still `expected_cursor` (a racing taker takes nothing twice). The

@@ -7,12 +7,16 @@
 
 namespace herald::store {
 
-Result<std::unique_ptr<Store>> open_store(const std::string& url) {
-  return postgres::is_postgres_url(url) ? postgres::open(url) : sqlite::open(url);
+Result<std::unique_ptr<Store>> open_store(const std::string& url, Schema schema) {
+  return postgres::is_postgres_url(url) ? postgres::open(url, schema) : sqlite::open(url, schema);
 }
 
 Result<int> migrate(const std::string& url) {
   return postgres::is_postgres_url(url) ? postgres::migrate(url) : sqlite::migrate(url);
+}
+
+bool is_shared(const std::string& url) {
+  return postgres::is_postgres_url(url);
 }
 
 }  // namespace herald::store

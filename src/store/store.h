@@ -98,6 +98,13 @@ struct ClaimRequest {
   std::optional<MessageKind> kind;  // lane; nullopt = any
 };
 
+// What one scheduler sweep (Store::sweep) did.
+struct SweepReport {
+  bool ran = false;  // false: another process sharing the store was sweeping
+  int started = 0;   // scheduled campaigns that started
+  int requeued = 0;  // messages whose claim or chunk lease had expired, back in the queue
+};
+
 // What a worker learned about one message; written together with its history entries.
 struct Outcome {
   std::string message_id;
@@ -257,6 +264,11 @@ class Store {
   virtual Result<int> recover_interrupted(TimePoint now) = 0;
   // When the earliest queued/retrying message becomes due (nullopt if none).
   virtual Result<std::optional<TimePoint>> next_due_at() = 0;
+  // The scheduler's duties: starts scheduled campaigns whose time came, completes finished
+  // ones and, with `requeue`, returns messages whose claim or chunk lease expired to the queue.
+  // Where several processes share the store, one of them sweeps at a time; the others skip
+  // (SweepReport::ran false) rather than wait.
+  virtual Result<SweepReport> sweep(TimePoint now, bool requeue) = 0;
   // Sub-stores (issue 4), sharing this store's database.
   virtual ContactStore& contacts() = 0;
   virtual TemplateStore& templates() = 0;
@@ -267,12 +279,25 @@ class Store {
   virtual Result<std::vector<std::pair<MessageStatus, std::int64_t>>> count_by_status() = 0;
 };
 
-// Opens the store named by `url`: postgres://… or postgresql://… (PostgreSQL; see
-// store/postgres/url.h), "sqlite:<path>" or a directory (SQLite file inside). Runs pending
-// migrations.
-Result<std::unique_ptr<Store>> open_store(const std::string& url);
+// What opening a store does about the database's schema version.
+enum class Schema {
+  migrate,  // applies pending migrations (`herald migrate`, tests)
+  // A new, empty database is set up; one whose schema is behind this binary's migrations (or
+  // ahead of them: an older binary) is refused, so that upgrading the schema stays a deliberate
+  // step (`herald migrate`) and never happens as a side effect of starting a process.
+  require_current,
+};
 
-// Applies pending migrations and returns the schema version reached.
+// Opens the store named by `url`: postgres://… or postgresql://… (PostgreSQL; see
+// store/postgres/url.h), "sqlite:<path>" or a directory (SQLite file inside).
+Result<std::unique_ptr<Store>> open_store(const std::string& url, Schema schema = Schema::migrate);
+
+// Whether several Herald processes may share the database `url` names (PostgreSQL: yes; an
+// SQLite file belongs to one process, which takes back every claim when it starts).
+bool is_shared(const std::string& url);
+
+// Applies pending migrations and returns the schema version reached; refuses a schema ahead of
+// this binary's migrations (a newer herald migrated it).
 Result<int> migrate(const std::string& url);
 
 }  // namespace herald::store

@@ -101,6 +101,38 @@ TEST(Config, ThePlatformsSmtpAccountComesFromItsVariables) {
       << partial->platform.email.missing;
 }
 
+TEST(Config, NoSendWorkersInServeOnlyWhereWorkerProcessesCanSend) {
+  // Invariant: HERALD_WORKERS=0 (serve sends nothing) is taken only with PostgreSQL, where
+  // `herald worker` processes send; on SQLite it would leave every message unsent, so start-up
+  // stops naming the setting.
+  auto sqlite = load({{"HERALD_WORKERS", "0"}});
+  ASSERT_FALSE(sqlite.has_value());
+  EXPECT_EQ(sqlite.error().code, Errc::config);
+  EXPECT_NE(sqlite.error().message.find("HERALD_WORKERS"), std::string::npos);
+  EXPECT_NE(sqlite.error().message.find("HERALD_DATABASE_URL"), std::string::npos);
+
+  auto postgres =
+      load({{"HERALD_WORKERS", "0"}, {"HERALD_DATABASE_URL", "postgres://h@db.example/herald"}});
+  ASSERT_TRUE(postgres.has_value()) << postgres.error().message;
+  EXPECT_EQ(postgres->workers, 0);
+
+  auto negative = load({{"HERALD_WORKERS", "-1"}});
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_NE(negative.error().message.find("HERALD_WORKERS"), std::string::npos);
+}
+
+TEST(Config, TheLeaseIsSetInSecondsWithinBounds) {
+  // Invariant: a claim's lease (how long a crashed process's work waits before another takes it
+  // over) is configurable, and a value too short to finish a pass in is refused by name.
+  EXPECT_EQ(load({})->lease_seconds, 120);
+  EXPECT_EQ(load({{"HERALD_LEASE_SECONDS", "15"}})->lease_seconds, 15);
+  for (const char* bad : {"5", "soon", "3601"}) {
+    auto c = load({{"HERALD_LEASE_SECONDS", bad}});
+    ASSERT_FALSE(c.has_value()) << bad;
+    EXPECT_NE(c.error().message.find("HERALD_LEASE_SECONDS"), std::string::npos) << bad;
+  }
+}
+
 TEST(Config, UnknownProvidersAndMissingFilesAreNamed) {
   auto sms = load({{"HERALD_PLATFORM_SMS_PROVIDER", "plivo"}});
   ASSERT_FALSE(sms.has_value());

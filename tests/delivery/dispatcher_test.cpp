@@ -91,6 +91,89 @@ class DispatcherTest : public ::testing::Test {
   std::string agent_;
 };
 
+// The store's queue, except that its first `failures` outcome writes fail with `error`.
+class FailingWrites final : public Queue {
+ public:
+  FailingWrites(std::unique_ptr<Queue> queue, int failures, Error error)
+      : queue_(std::move(queue)), failures_(failures), error_(std::move(error)) {}
+  Result<void> record_outcomes(std::span<const store::Outcome> outcomes) override {
+    ++writes_;
+    if (failures_-- > 0) return std::unexpected(error_);
+    return queue_->record_outcomes(outcomes);
+  }
+  int writes() const { return writes_; }
+
+  Result<std::vector<Message>> claim_due(const store::ClaimRequest& r) override {
+    return queue_->claim_due(r);
+  }
+  Result<void> take_campaign_recipients(TimePoint now, int limit, const std::string& worker,
+                                        TimePoint lease_until, std::vector<Message>& out,
+                                        std::vector<TakenChunk>& chunks) override {
+    return queue_->take_campaign_recipients(now, limit, worker, lease_until, out, chunks);
+  }
+  Result<Suppressed> suppressed(std::span<const Message> messages) override {
+    return queue_->suppressed(messages);
+  }
+  Result<void> assign_batches(std::span<const std::vector<std::string>> batches) override {
+    return queue_->assign_batches(batches);
+  }
+  Result<void> update_chunk(const std::string& id, std::span<const Message> messages) override {
+    return queue_->update_chunk(id, messages);
+  }
+  Result<void> finish_chunks(std::span<const std::string> ids) override {
+    return queue_->finish_chunks(ids);
+  }
+  Result<void> set_integration_status(const std::string& agent_id, Channel channel,
+                                      IntegrationStatus status, const std::string& reason,
+                                      TimePoint at) override {
+    return queue_->set_integration_status(agent_id, channel, status, reason, at);
+  }
+  Result<int> requeue_expired(TimePoint now) override { return queue_->requeue_expired(now); }
+  Result<int> advance_campaigns(TimePoint now) override { return queue_->advance_campaigns(now); }
+  Result<std::optional<TimePoint>> next_due_at() override { return queue_->next_due_at(); }
+
+ private:
+  std::unique_ptr<Queue> queue_;
+  int failures_;
+  Error error_;
+  int writes_ = 0;
+};
+
+// A dispatcher over the app's store whose first `failures` outcome writes fail with `error`.
+std::pair<std::unique_ptr<Dispatcher>, FailingWrites*> failing_writes(app::App& app, int failures,
+                                                                      Error error) {
+  auto parts = app::dispatcher_parts(app);
+  auto queue = std::make_unique<FailingWrites>(std::move(parts.queue), failures, std::move(error));
+  FailingWrites* seen = queue.get();
+  parts.queue = std::move(queue);
+  return {std::make_unique<Dispatcher>(std::move(parts), DispatcherOptions{},
+                                       [] { return net::make_curl_client(); }),
+          seen};
+}
+
+TEST_F(DispatcherTest, OutcomesWaitForADatabaseThatWentAwayInsteadOfBeingDropped) {
+  // Invariant: when recording a pass's outcomes finds the database unreachable (a restart),
+  // the pass waits and writes them once it answers, so what was sent is recorded as sent and
+  // never sent again when its claim expires.
+  Error away{Errc::storage, "HERALD_DATABASE_URL: cannot connect to PostgreSQL"};
+  away.retryable = true;
+  auto [dispatcher, queue] = failing_writes(*app_, 2, away);
+  const std::string id = listing("ann@example.com");
+  EXPECT_EQ(dispatcher->run_once(*http_), 1);
+  EXPECT_EQ(queue->writes(), 3) << "two failed writes, then the one that worked";
+  EXPECT_EQ(message(id).status, MessageStatus::sent);
+}
+
+TEST_F(DispatcherTest, AnOutcomeWriteThatFailsForAnyOtherReasonIsNotRetried) {
+  // Invariant: only an unreachable database is waited for; a write the database refused is not
+  // repeated (the claim's lease hands the message over, at-least-once).
+  auto [dispatcher, queue] = failing_writes(*app_, 1, Error::storage("disk I/O error"));
+  const std::string id = listing("ann@example.com");
+  EXPECT_EQ(dispatcher->run_once(*http_), 1);
+  EXPECT_EQ(queue->writes(), 1);
+  EXPECT_EQ(message(id).status, MessageStatus::sending) << "left to its lease";
+}
+
 TEST_F(DispatcherTest, CampaignSmsWaitsForTheRecipientsLocalWindowThenGoes) {
   // A one-hour window that opens an hour from now (UTC), for a recipient in UTC.
   const auto minute = static_cast<int>(

@@ -137,6 +137,9 @@ json listing(const std::string& email) {
           {"seller", {{"name", "Seller " + email}, {"email", email}}}};
 }
 
+// Each test runs on both stores (SQLite, PostgreSQL): the parameter names the store.
+class CampaignE2e : public ::testing::TestWithParam<std::string> {};
+
 // ---- crash mid-campaign, then restart ----
 
 struct CrashCase {
@@ -152,15 +155,15 @@ struct CrashCase {
 // SIGKILLs `herald serve` while a campaign through the agent's own `c.provider` account is
 // partly sent, restarts it on the same data directory, and checks that the campaign finishes
 // with every recipient reached. Returns the number of duplicate deliveries.
-int crash_mid_campaign(const CrashCase& c) {
+int crash_mid_campaign(const std::string& store, const CrashCase& c) {
   const int n = 3000;
   const int workers = 2;
   std::string upper = c.provider;
   for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   // The sandbox answers late, so requests are in flight when the kill lands; the account's rate
   // limit spreads the campaign over a few seconds.
-  Stack stack(campaign_env(
-      {{"HERALD_WORKERS", std::to_string(workers)}, {"HERALD_RATE_LIMIT_" + upper, c.rate_limit}}));
+  Stack stack(store, campaign_env({{"HERALD_WORKERS", std::to_string(workers)},
+                                   {"HERALD_RATE_LIMIT_" + upper, c.rate_limit}}));
   Client api = stack.api();
   std::string agent = branded_agent(api, "Crash Test Realty");
   if (c.provider == "twilio") {
@@ -240,43 +243,43 @@ int crash_mid_campaign(const CrashCase& c) {
   const int window = workers * claim_per_pass();
   EXPECT_LE(duplicates, window);
   EXPECT_LE(duplicates, static_cast<std::int64_t>(at_kill) - recorded_before_kill);
-  std::cout << "[ crash/" << c.provider << " ] killed with " << at_kill << " of " << n
-            << " at the provider (" << recorded_before_kill << " recorded sent); " << duplicates
-            << " duplicate(s) after restart (window " << window << ")\n";
+  std::cout << "[ crash/" << c.provider << "/" << store << " ] killed with " << at_kill << " of "
+            << n << " at the provider (" << recorded_before_kill << " recorded sent); "
+            << duplicates << " duplicate(s) after restart (window " << window << ")\n";
   return duplicates;
 }
 
-TEST(CampaignE2e, CrashMidCampaignThenRestartSendsEachResendEmailExactlyOnce) {
+TEST_P(CampaignE2e, CrashMidCampaignThenRestartSendsEachResendEmailExactlyOnce) {
   // Invariant: a campaign survives a SIGKILL mid-send; Resend's idempotency keys make every
   // recipient get exactly one email.
-  int duplicates = crash_mid_campaign({"resend", "email", true, "4", 500, true});
+  int duplicates = crash_mid_campaign(GetParam(), {"resend", "email", true, "4", 500, true});
   RecordProperty("duplicates", duplicates);
 }
 
-TEST(CampaignE2e, CrashMidCampaignThenRestartReachesEverySendGridRecipient) {
+TEST_P(CampaignE2e, CrashMidCampaignThenRestartReachesEverySendGridRecipient) {
   // Invariant: without idempotency keys (SendGrid) a crash loses nothing, and only messages in
   // flight at the crash (workers × claim) may be delivered twice.
-  int duplicates = crash_mid_campaign({"sendgrid", "email", false, "1", 500, false});
+  int duplicates = crash_mid_campaign(GetParam(), {"sendgrid", "email", false, "1", 500, false});
   RecordProperty("duplicates", duplicates);
 }
 
-TEST(CampaignE2e, CrashMidCampaignThenRestartReachesEveryTwilioRecipient) {
+TEST_P(CampaignE2e, CrashMidCampaignThenRestartReachesEveryTwilioRecipient) {
   // Invariant: an SMS campaign through Twilio (no idempotency keys) survives a crash: every
   // recipient reached, re-sends bounded by the in-flight window.
-  int duplicates = crash_mid_campaign({"twilio", "sms", false, "10000", 300, true});
+  int duplicates = crash_mid_campaign(GetParam(), {"twilio", "sms", false, "10000", 300, true});
   RecordProperty("duplicates", duplicates);
 }
 
 // ---- transactional lane ----
 
-TEST(CampaignE2e, WelcomeEmailsGoOutWhileACampaignIsStillSending) {
+TEST_P(CampaignE2e, WelcomeEmailsGoOutWhileACampaignIsStillSending) {
   // Invariant: a listing's welcome email never waits for a campaign's backlog — neither for
   // another agent nor for the campaign's own agent, which only shares its account's rate budget.
   const int n = 3000;
   // One request per second per Resend account (100 emails per request): the campaign needs
   // ~30 s; the other agent's welcome goes through the platform's account, this agent's through
   // its own, the campaign's.
-  Stack stack(campaign_env({{"HERALD_RATE_LIMIT_RESEND", "1"}}));
+  Stack stack(GetParam(), campaign_env({{"HERALD_RATE_LIMIT_RESEND", "1"}}));
   Client api = stack.api();
   std::string busy = branded_agent(api, "Busy Realty");
   connect_email(api, busy, "resend", "re_busy_agent_key_BUSY", "matt@busyrealty.com");
@@ -377,9 +380,10 @@ Race race(Stack& stack, const std::string& provider, const std::string& a, const
 // Agent A's 3,000-recipient campaign, then agent B's 20-recipient one, at 200 emails/s per
 // Resend account: each agent through its own account, or both through the platform's. Checks
 // that B's went out while A sent less than a third of its campaign.
-void expect_small_campaign_not_stuck_behind_big_one(bool own_accounts, const char* label) {
+void expect_small_campaign_not_stuck_behind_big_one(const std::string& store, bool own_accounts,
+                                                    const char* label) {
   const int n_a = 3000, n_b = 20;
-  Stack stack(campaign_env({{"HERALD_RATE_LIMIT_RESEND", "2"}}));  // 200 emails/s per account
+  Stack stack(store, campaign_env({{"HERALD_RATE_LIMIT_RESEND", "2"}}));  // 200 emails/s each
   Client api = stack.api();
   std::string a = branded_agent(api, "Big Realty");
   std::string b = branded_agent(api, "Small Realty");
@@ -397,13 +401,13 @@ void expect_small_campaign_not_stuck_behind_big_one(bool own_accounts, const cha
       << "B's campaign waited for A's backlog";
 }
 
-TEST(CampaignE2e, SmallCampaignIsNotStuckBehindAnotherAgentsBigOneOnItsOwnAccount) {
+TEST_P(CampaignE2e, SmallCampaignIsNotStuckBehindAnotherAgentsBigOneOnItsOwnAccount) {
   // Invariant: each agent spends only its own account's budget: B's small campaign goes out at
   // once while A's big one is held to A's rate limit.
-  expect_small_campaign_not_stuck_behind_big_one(/*own_accounts=*/true, "fairness/own");
+  expect_small_campaign_not_stuck_behind_big_one(GetParam(), /*own_accounts=*/true, "fairness/own");
 }
 
-TEST(CampaignE2e, SmallCampaignIsNotStuckBehindAnotherAgentsBigOneOnThePlatformsAccount) {
+TEST_P(CampaignE2e, SmallCampaignIsNotStuckBehindAnotherAgentsBigOneOnThePlatformsAccount) {
   // Invariant: two branding-only agents share the platform's Resend budget; the one who
   // launches second gets a fair share of it at once instead of waiting for the first one's
   // backlog.
@@ -412,7 +416,132 @@ TEST(CampaignE2e, SmallCampaignIsNotStuckBehindAnotherAgentsBigOneOnThePlatforms
   // agents take turns filling the account's batches, so B's emails ride in A's next request.
   // A fair share of 2 requests/s gets B's 20 emails out within a request or two, while A
   // sends a few hundred; waiting in line behind A's backlog costs A's whole remaining queue.)
-  expect_small_campaign_not_stuck_behind_big_one(/*own_accounts=*/false, "fairness/shared");
+  expect_small_campaign_not_stuck_behind_big_one(GetParam(), /*own_accounts=*/false,
+                                                 "fairness/shared");
+}
+
+HERALD_E2E_STORES(CampaignE2e);
+
+// ---- several processes on one PostgreSQL database ----
+
+// The campaign's JSON, or null while Herald cannot answer (its database is restarting).
+json campaign_or_null(Client& api, const std::string& agent, const std::string& id) {
+  auto r = api.get("/api/v1/agents/" + agent + "/campaigns/" + id);
+  return r.status == 200 ? r.body : json();
+}
+
+// Waits for the campaign to complete; returns its last JSON.
+json completed_campaign(Client& api, const std::string& agent, const std::string& id) {
+  json c;
+  eventually(
+      [&] {
+        c = campaign_or_null(api, agent, id);
+        return c.is_object() && c.value("status", "") == "completed";
+      },
+      kDeadline);
+  return c;
+}
+
+// How many of the campaign's recipients `to` the sandbox has from `provider` never got, and
+// how many got more than one message.
+std::pair<int, int> missing_and_twice(Stack& stack, const std::string& provider,
+                                      const std::vector<std::string>& to) {
+  auto got = stack.recipient_counts(provider);
+  int missing = 0, twice = 0;
+  for (const std::string& address : to) {
+    auto it = got.find(address);
+    if (it == got.end()) ++missing;
+    if (it != got.end() && it->second > 1) ++twice;
+  }
+  return {missing, twice};
+}
+
+// The addresses import_contacts gives `n` contacts on `channel`.
+std::vector<std::string> addresses(const std::string& channel, const std::string& prefix,
+                                   int phone_base, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(channel == "email" ? email_of(prefix, i) : phone_of(phone_base, i));
+  return out;
+}
+
+// How many lines of `log` contain `text`.
+int lines_with(const std::string& log, const std::string& text) {
+  int n = 0;
+  for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+  return n;
+}
+
+TEST(CampaignE2ePostgres, WorkerProcessesBesideAServeThatSendsNothingReachEachRecipientOnce) {
+  // Invariant: with `herald serve` taking requests only (HERALD_WORKERS=0) and two `herald
+  // worker` processes sending from the same database, a welcome email and a campaign through a
+  // provider without idempotency keys (SendGrid) reach every recipient exactly once; a worker
+  // stops cleanly on SIGTERM.
+  const int n = 600;
+  Stack stack("postgres", campaign_env({{"HERALD_WORKERS", "0"}}));
+  EXPECT_NE(stack.herald_log().find("no send workers in this process"), std::string::npos)
+      << stack.herald_log();
+  Client api = stack.api();
+  std::string agent = branded_agent(api, "Shared Realty");
+  connect_email(api, agent, "sendgrid", "SG.shared-agent-key-SHRD", "office@sharedrealty.com");
+  import_contacts(api, agent, "shared", "shared", 0, n);
+  ASSERT_EQ(api.post("/api/v1/agents/" + agent + "/listings", listing("shared-seller@example.com"))
+                .status,
+            201);
+  std::string id = launch_campaign(api, agent, "email", "shared");
+  Process& w1 = stack.start_worker({{"HERALD_WORKERS", "2"}});
+  Process& w2 = stack.start_worker({{"HERALD_WORKERS", "2"}});
+
+  json done = completed_campaign(api, agent, id);
+  EXPECT_EQ(done.value("status", ""), "completed") << done.dump();
+  EXPECT_EQ(done["counts"].value("sent", 0), n) << done.dump();
+  auto [missing, twice] = missing_and_twice(stack, "sendgrid", addresses("email", "shared", 0, n));
+  EXPECT_EQ(missing, 0) << "recipients never reached";
+  EXPECT_EQ(twice, 0) << "recipients reached more than once";
+  ASSERT_TRUE(eventually([&] { return received_by(stack, "shared-seller@example.com") > 0; }));
+  EXPECT_EQ(received_by(stack, "shared-seller@example.com"), 1u);
+  EXPECT_EQ(w1.stop(SIGTERM), 0) << w1.log_text();
+  EXPECT_EQ(w2.stop(SIGTERM), 0) << w2.log_text();
+  EXPECT_NE(w1.log_text().find("stopping"), std::string::npos) << w1.log_text();
+}
+
+TEST(CampaignE2ePostgres, ARestartOfPostgresMidCampaignLosesNothingAndSendsNothingTwice) {
+  // Invariant: when the PostgreSQL server restarts under a running `herald serve` in the middle
+  // of a campaign, every recipient is still reached exactly once (Twilio has no idempotency
+  // keys, so a re-send would show): workers wait for the database with what they sent, then
+  // carry on; the outage is logged once, not once per loop.
+  const int n = 1500;
+  Stack stack("postgres",
+              campaign_env({{"HERALD_WORKERS", "2"}, {"HERALD_RATE_LIMIT_TWILIO", "150"}}));
+  Client api = stack.api();
+  std::string agent = branded_agent(api, "Restart Realty");
+  connect_twilio(api, agent, "AC33333333333333333333333333333333");
+  import_contacts(api, agent, "restart", "restart", 0, n);
+  // One text per request, answered late: requests are in flight when the server goes away.
+  slow_provider(stack, "twilio", 300);
+  std::string id = launch_campaign(api, agent, "sms", "restart");
+  ASSERT_TRUE(eventually([&] { return provider_count(stack, "twilio") >= n / 5; }, kDeadline))
+      << "the campaign never got going; herald log:\n"
+      << stack.herald_log();
+
+  stack.restart_database();
+  const std::uint64_t at_restart = provider_count(stack, "twilio");
+  EXPECT_LT(at_restart, static_cast<std::uint64_t>(n * 3 / 4)) << "the restart came too late";
+
+  json done = completed_campaign(api, agent, id);
+  EXPECT_EQ(done.value("status", ""), "completed") << done.dump() << "\n" << stack.herald_log();
+  ASSERT_TRUE(done.is_object());
+  EXPECT_EQ(done["counts"].value("sent", 0), n) << done.dump();
+  EXPECT_EQ(done["counts"].value("failed", 0), 0) << done.dump();
+  auto [missing, twice] = missing_and_twice(stack, "twilio", addresses("sms", "restart", 0, n));
+  EXPECT_EQ(missing, 0) << "recipients never reached";
+  EXPECT_EQ(twice, 0) << "recipients reached more than once";
+  EXPECT_EQ(stack.recipient_counts("twilio").size(), static_cast<std::size_t>(n));
+  const std::string log = stack.herald_log();
+  EXPECT_EQ(lines_with(log, "the database cannot be reached"), 1) << log;
+  EXPECT_EQ(lines_with(log, "the database answers again"), 1) << log;
+  std::cout << "[ pg-restart ] restarted with " << at_restart << " of " << n
+            << " at the provider\n";
 }
 
 }  // namespace

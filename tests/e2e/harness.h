@@ -1,5 +1,7 @@
 // Test harness for end-to-end tests: runs `herald` subcommands as real processes on free
-// ports and talks to them over real HTTP.
+// ports and talks to them over real HTTP, on either store: an SQLite file in a temporary data
+// directory, or a fresh database on the test binary's own PostgreSQL server
+// (tests/support/pg_server.h; without PostgreSQL installed those tests fail saying so).
 #pragma once
 
 #include <arpa/inet.h>
@@ -19,6 +21,7 @@
 
 #include "core/id.h"
 #include "net/http_client.h"
+#include "support/pg_server.h"
 #include "support/process.h"
 
 namespace herald::e2e {
@@ -90,12 +93,28 @@ inline int free_port() {
   return ntohs(addr.sin_port);
 }
 
-// A sandbox plus a Herald server whose platform accounts point at it, on a temp data dir.
-// Herald keeps one port across restarts, as a real deployment keeps its public URL (links in
-// messages and the receivers' URLs are part of what a provider's idempotency key covers).
+// A new database of `store` ("sqlite": empty, so Herald uses its data directory; "postgres": a
+// fresh database on the binary's PostgreSQL server). Throws (failing the test, with the reason)
+// when PostgreSQL cannot be had.
+inline std::string e2e_database_url(const std::string& store) {
+  if (store == "sqlite") return {};
+  if (store != "postgres") throw std::invalid_argument("no such store: " + store);
+  auto url = test::PgServer::instance().create_database();
+  if (!url)
+    throw std::runtime_error("the PostgreSQL variant of this test needs a server: " + url.error());
+  return *url;
+}
+
+// A sandbox plus a Herald server whose platform accounts point at it, on a temp data dir and
+// the store named (SQLite by default). Herald keeps one port across restarts, as a real
+// deployment keeps its public URL (links in messages and the receivers' URLs are part of what a
+// provider's idempotency key covers).
 class Stack {
  public:
-  explicit Stack(std::map<std::string, std::string> extra_env = {}) {
+  explicit Stack(std::map<std::string, std::string> extra_env = {})
+      : Stack("sqlite", std::move(extra_env)) {}
+  Stack(const std::string& store, std::map<std::string, std::string> extra_env) {
+    database_url_ = e2e_database_url(store);
     dir_ = std::filesystem::temp_directory_path() / ("herald-e2e-" + new_id());
     std::filesystem::create_directories(dir_);
     sandbox_ = std::make_unique<Process>(
@@ -117,15 +136,45 @@ class Stack {
             {"HERALD_RETRY_BASE_MS", "200"},
             // Delivery events from the sandbox come back over loopback http.
             {"HERALD_ALLOW_INSECURE_PUBLIC_URL", "1"}};
+    if (!database_url_.empty()) {
+      env_["HERALD_DATABASE_URL"] = database_url_;
+      // A killed process's claims are taken over once their leases expire: 15 s instead of the
+      // default 2 minutes keeps the crash tests short.
+      env_["HERALD_LEASE_SECONDS"] = "15";
+    }
     for (auto& [k, v] : extra_env) env_[k] = v;
     start_herald();
   }
   ~Stack() {
+    workers_.clear();
     herald_.reset();
     sandbox_.reset();
+    if (!database_url_.empty()) test::PgServer::instance().drop_database(database_url_);
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
+
+  // Starts a `herald worker` beside the server, on the same database and public URL, with
+  // `extra` in its environment; returns it (the stack stops it at the end).
+  Process& start_worker(const std::map<std::string, std::string>& extra = {}) {
+    auto env = env_;
+    env["HERALD_PUBLIC_URL"] = herald_url_;
+    for (const auto& [k, v] : extra) env[k] = v;
+    const auto log = dir_ / ("worker-" + std::to_string(workers_.size() + 1) + ".log");
+    workers_.push_back(
+        std::make_unique<Process>(std::vector<std::string>{HERALD_BINARY, "worker"}, env, log));
+    workers_.back()->wait_for("herald worker running");
+    return *workers_.back();
+  }
+
+  // Restarts the PostgreSQL server under the running processes (every connection dropped).
+  void restart_database() {
+    if (auto r = test::PgServer::instance().restart(); !r) throw std::runtime_error(r.error());
+  }
+
+  // The environment Herald runs with (the database URL included).
+  const std::map<std::string, std::string>& env() const { return env_; }
+  const std::filesystem::path& dir() const { return dir_; }
 
   void start_herald() {
     if (port_ == 0) port_ = free_port();
@@ -155,18 +204,21 @@ class Stack {
     return out;
   }
 
-  // Waits until every message of the agent is terminal; returns the log's items.
+  // Waits until every message of the agent is terminal; returns the log's items. (On
+  // PostgreSQL a killed process's claims wait for their leases: up to HERALD_LEASE_SECONDS.)
   json settled_messages(const std::string& agent_id, std::size_t expected) {
     json items;
-    eventually([&] {
-      items = api().get("/api/v1/agents/" + agent_id + "/messages").body["items"];
-      if (items.size() != expected) return false;
-      for (const auto& m : items) {
-        std::string s = m["status"];
-        if (s == "queued" || s == "sending" || s == "retrying") return false;
-      }
-      return true;
-    });
+    eventually(
+        [&] {
+          items = api().get("/api/v1/agents/" + agent_id + "/messages").body["items"];
+          if (items.size() != expected) return false;
+          for (const auto& m : items) {
+            std::string s = m["status"];
+            if (s == "queued" || s == "sending" || s == "retrying") return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(60));
     return items;
   }
 
@@ -191,14 +243,23 @@ class Stack {
   const std::string token_ = "test-platform-token-0123456789";
 
  private:
+  std::string database_url_;  // empty: SQLite in the data directory
   std::filesystem::path dir_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<Process> sandbox_;
   std::unique_ptr<Process> herald_;
+  std::vector<std::unique_ptr<Process>> workers_;
   std::string sandbox_url_;
   std::string herald_url_;
   int starts_ = 0;
   int port_ = 0;
 };
+
+// Runs the TEST_Ps of `suite` on both stores (test names end in /sqlite and /postgres); each
+// test makes its Stack with GetParam().
+#define HERALD_E2E_STORES(suite)                                                        \
+  INSTANTIATE_TEST_SUITE_P(                                                             \
+      Stores, suite, ::testing::Values(std::string("sqlite"), std::string("postgres")), \
+      [](const ::testing::TestParamInfo<std::string>& info) { return info.param; })
 
 }  // namespace herald::e2e

@@ -1,5 +1,6 @@
 // The seed's request lifecycle end to end: real `herald serve` and `herald sandbox`
-// processes over real HTTP, a real SQLite file, the providers' real request shapes.
+// processes over real HTTP, a real SQLite file or PostgreSQL database, the providers' real
+// request shapes.
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
@@ -47,9 +48,12 @@ std::string wright(Client& api, const std::string& key = kWrightKey) {
   return id;
 }
 
-TEST(Lifecycle, SeedScenariosGoOutThroughTheRightAccountsWithTheRightSender) {
+// Each test runs on both stores (SQLite, PostgreSQL): the parameter names the store.
+class Lifecycle : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Lifecycle, SeedScenariosGoOutThroughTheRightAccountsWithTheRightSender) {
   // Invariant: the seed's three scenarios produce exactly the seed's From, provider and payer.
-  Stack stack;
+  Stack stack(GetParam(), {});
   Client api = stack.api();
   std::string w = wright(api);
   std::string s = create_agent(api, "Lisa Park", "lisa@sunsetprops.com");
@@ -114,9 +118,9 @@ TEST(Lifecycle, SeedScenariosGoOutThroughTheRightAccountsWithTheRightSender) {
   EXPECT_TRUE(key == d_log[0]["id"].get<std::string>() || key.starts_with("batch-")) << key;
 }
 
-TEST(Lifecycle, ApiNeverReturnsSecrets) {
+TEST_P(Lifecycle, ApiNeverReturnsSecrets) {
   // Invariant: keys and tokens never come back from the API, only hints.
-  Stack stack;
+  Stack stack(GetParam(), {});
   Client api = stack.api();
   std::string w = wright(api);
   for (const std::string& path : {"/api/v1/agents/" + w, "/api/v1/agents/" + w + "/integrations",
@@ -133,9 +137,9 @@ TEST(Lifecycle, ApiNeverReturnsSecrets) {
   EXPECT_EQ(stack.herald_log().find(kWrightKey), std::string::npos);
 }
 
-TEST(Lifecycle, RejectedAgentKeyFallsBackToPlatformAndMarksIntegrationFailing) {
+TEST_P(Lifecycle, RejectedAgentKeyFallsBackToPlatformAndMarksIntegrationFailing) {
   // Invariant: a revoked agent key re-routes through the platform, branded, both attempts logged.
-  Stack stack;
+  Stack stack(GetParam(), {});
   Client api = stack.api();
   std::string w = wright(api, "revoked-SG.wright-key");
   ASSERT_EQ(api.post("/api/v1/agents/" + w + "/listings", listing("fb@example.com")).status, 201);
@@ -159,9 +163,9 @@ TEST(Lifecycle, RejectedAgentKeyFallsBackToPlatformAndMarksIntegrationFailing) {
   EXPECT_EQ(integrations["email"]["status"], "failing");
 }
 
-TEST(Lifecycle, RejectedAgentKeyWithoutFallbackFailsWithTheReason) {
+TEST_P(Lifecycle, RejectedAgentKeyWithoutFallbackFailsWithTheReason) {
   // Invariant: with fallbackToPlatform off, a rejected key fails the message, visibly.
-  Stack stack;
+  Stack stack(GetParam(), {});
   Client api = stack.api();
   std::string w = wright(api, "revoked-SG.wright-key");
   ASSERT_EQ(api.patch("/api/v1/agents/" + w, {{"fallbackToPlatform", false}}).status, 200);
@@ -173,9 +177,9 @@ TEST(Lifecycle, RejectedAgentKeyWithoutFallbackFailsWithTheReason) {
   EXPECT_TRUE(stack.received("nf@example.com").empty());
 }
 
-TEST(Lifecycle, RateLimitedSendsAreRetriedHonouringRetryAfter) {
+TEST_P(Lifecycle, RateLimitedSendsAreRetriedHonouringRetryAfter) {
   // Invariant: 429s are retried (Retry-After honoured) until accepted; attempts are logged.
-  Stack stack;
+  Stack stack(GetParam(), {});
   Client api = stack.api();
   std::string d = create_agent(api, "Pat", "pat@example.com");
   auto f = stack.sandbox().post(
@@ -194,10 +198,10 @@ TEST(Lifecycle, RateLimitedSendsAreRetriedHonouringRetryAfter) {
   EXPECT_EQ(stack.received("rl@example.com").size(), 1u);
 }
 
-TEST(Lifecycle, MessagesSurviveAKillMidSendAndResendIsDeduplicated) {
+TEST_P(Lifecycle, MessagesSurviveAKillMidSendAndResendIsDeduplicated) {
   // Invariant: nothing accepted is lost across a crash; Resend's idempotency key prevents
   // duplicates.
-  Stack stack;
+  Stack stack(GetParam(), {});
   Client api = stack.api();
   std::string d = create_agent(api, "Pat", "pat@example.com");
   // Every Resend call hangs for 3 s, so the kill lands while requests are in flight.
@@ -225,9 +229,9 @@ TEST(Lifecycle, MessagesSurviveAKillMidSendAndResendIsDeduplicated) {
   }
 }
 
-TEST(Lifecycle, BadInputGetsAClearErrorNamingTheField) {
+TEST_P(Lifecycle, BadInputGetsAClearErrorNamingTheField) {
   // Invariant: malformed, oversized, unauthenticated and invalid requests get precise 4xx answers.
-  Stack stack;
+  Stack stack(GetParam(), {});
   Client api = stack.api();
   auto anon = stack.anonymous().post("/api/v1/agents", {{"name", "x"}, {"email", "x@example.com"}});
   EXPECT_EQ(anon.status, 401);
@@ -261,6 +265,8 @@ TEST(Lifecycle, BadInputGetsAClearErrorNamingTheField) {
   EXPECT_TRUE(api.get("/api/v1/agents/" + d + "/messages").body["items"].empty());
   EXPECT_EQ(stack.anonymous().get("/healthz").status, 200);
 }
+
+HERALD_E2E_STORES(Lifecycle);
 
 }  // namespace
 }  // namespace herald::e2e

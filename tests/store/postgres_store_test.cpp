@@ -13,8 +13,10 @@
 
 #include <pqxx/nontransaction>
 #include <pqxx/result>
+#include <pqxx/transaction>
 
 #include "core/id.h"
+#include "store/postgres/pg_store.h"
 #include "store/store.h"
 #include "store/store_fixture.h"
 
@@ -255,6 +257,52 @@ TEST_P(PostgresStoreTest, AStoreCarriesOnWhenTheServerDropsItsConnections) {
   auto claimed = store_->claim_due({now, now + minutes(5), "w", 10, std::nullopt});
   ASSERT_TRUE(claimed.has_value()) << claimed.error().message;
   EXPECT_EQ(claimed->size(), 1u);
+}
+
+TEST_P(PostgresStoreTest, OneProcessSweepsAtATimeAndTheOthersSkip) {
+  // Invariant: the scheduler's duties are never run by two processes at once: while one holds
+  // the sweep (its transaction's advisory lock), another's sweep changes nothing and says so.
+  const std::string a = agent();
+  const auto now = Clock::now();
+  ASSERT_TRUE(store_->enqueue(std::vector<Message>{message(a)}).has_value());
+  ASSERT_EQ(store_->claim_due({now, now + minutes(1), "w", 10, std::nullopt})->size(), 1u);
+  auto other = second_process();
+  ASSERT_NE(other, nullptr);
+  {
+    pqxx::connection holder(url_);
+    pqxx::work tx(holder);
+    tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(postgres::kSweepLock) + ")");
+    auto skipped = other->sweep(now + minutes(2), /*requeue=*/true);
+    ASSERT_TRUE(skipped.has_value()) << skipped.error().message;
+    EXPECT_FALSE(skipped->ran);
+    EXPECT_EQ(skipped->requeued, 0);
+    tx.commit();  // the sweep in progress ends
+  }
+  auto swept = other->sweep(now + minutes(2), /*requeue=*/true);
+  ASSERT_TRUE(swept.has_value()) << swept.error().message;
+  EXPECT_TRUE(swept->ran);
+  EXPECT_EQ(swept->requeued, 1);
+}
+
+TEST_P(PostgresStoreTest, AnOutageIsAStorageErrorWorthRetrying) {
+  // Invariant: once running, a database that cannot be reached is a retryable storage error
+  // (workers wait and try again), not a failure of the call itself.
+  const std::string a = agent();
+  // The database is closed to connections, and the store's are ended, from the server's own.
+  const std::string name = url_.substr(url_.rfind('/') + 1);
+  pqxx::connection admin(url_.substr(0, url_.rfind('/')) + "/postgres");
+  auto run = [&](const std::string& sql) { pqxx::nontransaction(admin).exec(sql); };
+  run("ALTER DATABASE " + name + " WITH ALLOW_CONNECTIONS false");
+  run("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '" + name +
+      "'");
+  auto found = store_->find_agent(a);
+  run("ALTER DATABASE " + name + " WITH ALLOW_CONNECTIONS true");
+  ASSERT_FALSE(found.has_value());
+  EXPECT_EQ(found.error().code, Errc::storage) << found.error().message;
+  EXPECT_TRUE(found.error().retryable) << found.error().message;
+  auto back = store_->find_agent(a);
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  EXPECT_TRUE(back->has_value());
 }
 
 TEST_P(PostgresStoreTest, PoolSizeIsAnOptionOfTheUrl) {

@@ -247,6 +247,69 @@ TEST_P(MessageStoreTest, ExpiredClaimsReturnToTheQueue) {
       store_->claim_due({now, now + std::chrono::seconds(30), "w2", 10, std::nullopt})->size(), 1u);
 }
 
+// A campaign of `agent_id` in `status`, sending at `send_at` if given.
+Campaign campaign(Store& store, const std::string& agent_id, CampaignStatus status,
+                  std::optional<TimePoint> send_at = std::nullopt) {
+  Campaign c;
+  c.id = new_id();
+  c.agent_id = agent_id;
+  c.name = "Update";
+  c.template_key = "market_update";
+  c.status = status;
+  c.send_at = send_at;
+  c.created_at = c.updated_at = Clock::now();
+  EXPECT_TRUE(store.campaigns().create(c).has_value());
+  return c;
+}
+
+TEST_P(MessageStoreTest, ASweepTakesOverAClaimAndAChunkOnlyOnceTheirLeasesExpired) {
+  // Invariant: the scheduler's sweep never takes work from a live holder: a claimed message and
+  // a taken chunk stay with their worker while their leases run, and return to the queue (once)
+  // after.
+  auto a = agent("a@example.com");
+  ASSERT_TRUE(store_->enqueue(std::vector<Message>{message(a.id)}).has_value());
+  const auto now = Clock::now();
+  const auto lease = now + std::chrono::minutes(5);
+  ASSERT_EQ(store_->claim_due({now, lease, "w", 10, std::nullopt})->size(), 1u);
+  const Campaign c = campaign(*store_, a.id, CampaignStatus::running);
+  const std::vector<Message> page{message(a.id, MessageKind::campaign)};
+  ASSERT_TRUE(*store_->campaigns().take(c, "", page, page.back().id, false,
+                                        ChunkLease{new_id(), "w", lease}, now));
+
+  auto live = store_->sweep(lease - std::chrono::seconds(1), /*requeue=*/true);
+  ASSERT_TRUE(live.has_value()) << live.error().message;
+  EXPECT_TRUE(live->ran);
+  EXPECT_EQ(live->requeued, 0) << "the leases still run";
+  EXPECT_TRUE(store_->claim_due({now, lease, "w2", 10, std::nullopt})->empty());
+
+  auto expired = store_->sweep(lease, /*requeue=*/true);
+  ASSERT_TRUE(expired.has_value()) << expired.error().message;
+  EXPECT_EQ(expired->requeued, 2) << "the claimed message and the chunk's one";
+  EXPECT_EQ(store_->sweep(lease, true)->requeued, 0) << "taken over once";
+  EXPECT_EQ(
+      store_->claim_due({lease, lease + std::chrono::minutes(5), "w2", 10, std::nullopt})->size(),
+      2u);
+}
+
+TEST_P(MessageStoreTest, AScheduledCampaignStartsAtTheSweepAfterItsSendTime) {
+  // Invariant: a scheduled campaign starts running only once its send time has come, and only
+  // through the scheduler's sweep (taking audiences never starts one by the way).
+  auto a = agent("a@example.com");
+  const auto now = Clock::now();
+  const Campaign c =
+      campaign(*store_, a.id, CampaignStatus::scheduled, now + std::chrono::hours(1));
+  EXPECT_TRUE(store_->campaigns().due_for_fanout(now + std::chrono::hours(2), 16)->empty());
+  EXPECT_EQ((*store_->campaigns().find(a.id, c.id))->status, CampaignStatus::scheduled);
+
+  EXPECT_EQ(store_->sweep(now, false)->started, 0);
+  EXPECT_EQ((*store_->campaigns().find(a.id, c.id))->status, CampaignStatus::scheduled);
+  auto swept = store_->sweep(now + std::chrono::hours(1), false);
+  ASSERT_TRUE(swept.has_value()) << swept.error().message;
+  EXPECT_EQ(swept->started, 1);
+  EXPECT_EQ((*store_->campaigns().find(a.id, c.id))->status, CampaignStatus::running);
+  EXPECT_EQ(store_->campaigns().due_for_fanout(now, 16)->size(), 1u);
+}
+
 TEST_P(MessageStoreTest, MessageLogPagesNewestFirstWithFilters) {
   // Invariant: cursor pagination visits every message once, newest first, honouring filters.
   auto a = agent("a@example.com");

@@ -63,16 +63,23 @@ class PgServer {
     }
   }
 
+  // Restarts the cluster this binary started (fast shutdown: every connection is dropped, as in
+  // a real restart or failover) on the same port with the same data; returns why not, if not.
+  std::expected<void, std::string> restart() {
+    std::lock_guard lock(mu_);
+    if (postmaster_ <= 0)
+      return std::unexpected("no PostgreSQL server of this test binary's to restart" +
+                             (error_.empty() ? std::string() : ": " + error_));
+    stop_postmaster();
+    launch(kBin, port_);
+    if (postmaster_ <= 0) return std::unexpected("PostgreSQL did not start again: " + error_);
+    return {};
+  }
+
   // Stops the cluster this binary started (fast shutdown) and deletes its files.
   void stop() {
     std::lock_guard lock(mu_);
-    if (postmaster_ > 0) {
-      ::kill(postmaster_, SIGINT);
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-      while (::kill(postmaster_, 0) == 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      postmaster_ = -1;
-    }
+    stop_postmaster();
     if (!dir_.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(dir_, ec);
@@ -83,6 +90,18 @@ class PgServer {
  private:
   PgServer() = default;
   ~PgServer() { stop(); }
+
+  static inline const std::filesystem::path kBin = "/usr/lib/postgresql/15/bin";
+
+  // Fast shutdown (SIGINT) of the postmaster, waiting until it is gone.
+  void stop_postmaster() {
+    if (postmaster_ <= 0) return;
+    ::kill(postmaster_, SIGINT);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (::kill(postmaster_, 0) == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    postmaster_ = -1;
+  }
 
   static std::string random_hex() {
     static std::mt19937_64 rng(std::random_device{}());
@@ -102,7 +121,7 @@ class PgServer {
       admin_url_ = url;
       return;
     }
-    const std::filesystem::path bin = "/usr/lib/postgresql/15/bin";
+    const std::filesystem::path& bin = kBin;
     if (!std::filesystem::exists(bin / "initdb")) {
       error_ = "PostgreSQL 15 is not installed (no " + (bin / "initdb").string() +
                "): install it (scripts/install-deps.sh --test installs `postgresql`) or set "
@@ -115,7 +134,7 @@ class PgServer {
             "-D " + (dir_ / "data").string() + " -A trust --no-sync -E UTF8 --locale=C -U postgres",
             "initdb.log"))
       return;
-    for (int attempt = 0; attempt < 3 && postmaster_ <= 0; ++attempt) launch(bin);
+    for (int attempt = 0; attempt < 3 && postmaster_ <= 0; ++attempt) launch(bin, free_port());
   }
 
   // A temporary directory the server's user owns (PostgreSQL refuses to run as root).
@@ -149,9 +168,9 @@ class PgServer {
     return false;
   }
 
-  // Starts the postmaster on a free port, its socket in dir_, without fsync (a test cluster).
-  void launch(const std::filesystem::path& bin) {
-    const int port = free_port();
+  // Starts the postmaster on `port`, its socket in dir_, without fsync (a test cluster).
+  void launch(const std::filesystem::path& bin, int port) {
+    port_ = port;
     const std::string options = "-p " + std::to_string(port) + " -k " + dir_.string() +
                                 " -c listen_addresses=127.0.0.1 -c fsync=off"
                                 " -c synchronous_commit=off -c full_page_writes=off";
@@ -187,6 +206,7 @@ class PgServer {
   std::string admin_url_;
   std::filesystem::path dir_;
   pid_t postmaster_ = -1;
+  int port_ = 0;
 };
 
 // Stops the cluster when the binary's tests end.

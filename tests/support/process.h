@@ -95,6 +95,29 @@ class Process {
     return true;
   }
 
+  // Waits for the process to exit on its own: its exit status (128 + signal if a signal ended
+  // it), or -1 if it still runs after `timeout` (it is then left running).
+  int wait_exit(std::chrono::seconds timeout = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (pid_ > 0) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      if (std::chrono::steady_clock::now() > deadline) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+
+  // Sends `sig` (SIGTERM: a clean shutdown) and waits for the exit status, as wait_exit.
+  int stop(int sig, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, sig);
+    return wait_exit(timeout);
+  }
+
   void kill(int sig) {
     if (pid_ <= 0) return;
     ::kill(pid_, sig);

@@ -158,13 +158,17 @@ class PgCampaignStore final : public CampaignStore {
     });
   }
 
-  Result<std::vector<Campaign>> due_for_fanout(TimePoint now, int limit) override {
+  Result<std::vector<Campaign>> due_for_fanout(TimePoint /*now*/, int limit) override {
     return with_autocommit(pool_, "campaigns due", [&](Tx& tx) -> Result<std::vector<Campaign>> {
-      // A scheduled campaign whose time has come starts running.
-      tx.run(kStartScheduled, ms(now));
       std::vector<Campaign> out;
       for (const pqxx::row& r : tx.run(kDueForFanout, limit)) out.push_back(read(r));
       return out;
+    });
+  }
+
+  Result<int> start_scheduled(TimePoint now) override {
+    return with_autocommit(pool_, "start scheduled campaigns", [&](Tx& tx) -> Result<int> {
+      return start_scheduled_campaigns(tx, now);
     });
   }
 
@@ -206,18 +210,8 @@ class PgCampaignStore final : public CampaignStore {
   }
 
   Result<int> requeue_expired_chunks(TimePoint now) override {
-    return with_tx(pool_, "requeue expired chunks", [&](Tx& tx) -> Result<int> {
-      const pqxx::result rows = tx.run(kExpiredChunks, ms(now));
-      if (rows.empty()) return 0;
-      auto queued = decode_chunks(rows);
-      if (!queued) return fail(queued.error());
-      // Messages whose outcome was recorded before the worker stopped are already in the queue.
-      const std::int64_t inserted = insert_messages(tx, *queued, /*skip_existing=*/true);
-      ArrayParam ended;
-      for (const pqxx::row& r : rows) ended.text(text(r[0]));
-      tx.run(kDeleteChunks, ended.str());
-      return static_cast<int>(inserted);
-    });
+    return with_tx(pool_, "requeue expired chunks",
+                   [&](Tx& tx) { return postgres::requeue_expired_chunks(tx, now); });
   }
 
   Result<CampaignCounts> counts(const std::string& agent_id, const std::string& id) override {
@@ -251,7 +245,7 @@ class PgCampaignStore final : public CampaignStore {
 
   Result<int> complete_finished(TimePoint now) override {
     return with_autocommit(pool_, "complete campaigns", [&](Tx& tx) -> Result<int> {
-      return static_cast<int>(tx.run(kCompleteFinished, ms(now)).affected_rows());
+      return complete_finished_campaigns(tx, now);
     });
   }
 
@@ -261,6 +255,27 @@ class PgCampaignStore final : public CampaignStore {
 };
 
 }  // namespace
+
+int start_scheduled_campaigns(Tx& tx, TimePoint now) {
+  return static_cast<int>(tx.run(kStartScheduled, ms(now)).affected_rows());
+}
+
+int complete_finished_campaigns(Tx& tx, TimePoint now) {
+  return static_cast<int>(tx.run(kCompleteFinished, ms(now)).affected_rows());
+}
+
+Result<int> requeue_expired_chunks(Tx& tx, TimePoint now) {
+  const pqxx::result rows = tx.run(kExpiredChunks, ms(now));
+  if (rows.empty()) return 0;
+  auto queued = decode_chunks(rows);
+  if (!queued) return fail(queued.error());
+  // Messages whose outcome was recorded before the worker stopped are already in the queue.
+  const std::int64_t inserted = insert_messages(tx, *queued, /*skip_existing=*/true);
+  ArrayParam ended;
+  for (const pqxx::row& r : rows) ended.text(text(r[0]));
+  tx.run(kDeleteChunks, ended.str());
+  return static_cast<int>(inserted);
+}
 
 std::unique_ptr<CampaignStore> make_campaign_store(std::shared_ptr<Database> db) {
   return std::make_unique<PgCampaignStore>(std::move(db));

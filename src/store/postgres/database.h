@@ -48,6 +48,13 @@ void insert_events(Tx& tx, std::span<const EventRow> rows);
 // there for the same (address, reason) are kept. Returns how many were added.
 std::int64_t insert_suppressions(Tx& tx, std::span<const Suppression> rows);
 
+// The scheduler's campaign sweeps (campaigns_store.cpp), run in the caller's transaction:
+// scheduled campaigns whose time came start, finished ones complete, and the messages of chunks
+// whose lease expired are queued (those chunks end). Each returns how many it changed.
+int start_scheduled_campaigns(Tx& tx, TimePoint now);
+int complete_finished_campaigns(Tx& tx, TimePoint now);
+Result<int> requeue_expired_chunks(Tx& tx, TimePoint now);
+
 // Sub-stores sharing the database (each in its own file).
 std::unique_ptr<ContactStore> make_contact_store(std::shared_ptr<Database> db);
 std::unique_ptr<TemplateStore> make_template_store(std::shared_ptr<Database> db);

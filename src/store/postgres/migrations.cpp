@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "store/common/schema.h"
 #include "store/postgres/sql.h"
 #include "store/postgres/tx.h"
 
@@ -362,15 +363,32 @@ std::span<const Migration> migrations() {
   return kMigrations;
 }
 
-Result<int> run_migrations(Pool& pool) {
+namespace {
+
+// The schema version, read under the migrations' lock (held until the transaction ends).
+int locked_version(Tx& tx) {
   // The table is created under the lock too: concurrent CREATE IF NOT EXISTS may collide.
-  auto step = [](Tx& tx, const Migration* m) -> Result<int> {
-    tx.run(kLock, kMigrationLock);
-    tx.run(kCreateTable);
-    const int current = static_cast<int>(int64(tx.run(kCurrent)[0][0]));
+  tx.run(kLock, kMigrationLock);
+  tx.run(kCreateTable);
+  return static_cast<int>(int64(tx.run(kCurrent)[0][0]));
+}
+
+void apply(Tx& tx, const Migration& m) {
+  tx.run_script(std::string(m.sql));
+  tx.run(kApplied, m.version, std::string(m.name), ms(Clock::now()));
+}
+
+}  // namespace
+
+Result<int> run_migrations(Pool& pool) {
+  // One transaction per migration, each under the lock, so that processes migrating together
+  // apply each one once.
+  const int latest = migrations().back().version;
+  auto step = [latest](Tx& tx, const Migration* m) -> Result<int> {
+    const int current = locked_version(tx);
+    if (current > latest) return fail(*common::schema_mismatch(current, latest));
     if (m == nullptr || m->version <= current) return current;
-    tx.run_script(std::string(m->sql));
-    tx.run(kApplied, m->version, std::string(m->name), ms(Clock::now()));
+    apply(tx, *m);
     return m->version;
   };
   int reached = 0;
@@ -382,6 +400,17 @@ Result<int> run_migrations(Pool& pool) {
   auto r = with_tx(pool, "migrate", [&](Tx& tx) { return step(tx, nullptr); });
   if (!r) return fail(r.error());
   return std::max(reached, *r);
+}
+
+Result<int> require_current_schema(Pool& pool) {
+  const int latest = migrations().back().version;
+  return with_tx(pool, "check the schema version", [&](Tx& tx) -> Result<int> {
+    const int current = locked_version(tx);
+    if (auto e = common::schema_mismatch(current, latest)) return fail(*e);
+    if (current == latest) return latest;
+    for (const Migration& m : migrations()) apply(tx, m);
+    return latest;
+  });
 }
 
 }  // namespace herald::store::postgres

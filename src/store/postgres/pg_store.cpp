@@ -394,10 +394,12 @@ Result<std::shared_ptr<Database>> connect(const std::string& url, int pool_size_
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> open(const std::string& url) {
+Result<std::unique_ptr<Store>> open(const std::string& url, Schema schema) {
   auto db = connect(url, 0);
   if (!db) return fail(db.error());
-  if (auto v = run_migrations(*(*db)->pool); !v) return fail(v.error());
+  Pool& pool = *(*db)->pool;
+  auto v = schema == Schema::migrate ? run_migrations(pool) : require_current_schema(pool);
+  if (!v) return fail(v.error());
   return std::unique_ptr<Store>(std::make_unique<PgStore>(*db));
 }
 

@@ -13,8 +13,12 @@
 
 namespace herald::store::postgres {
 
-// Opens the store named by a postgres:// URL (see url.h) and runs pending migrations.
-Result<std::unique_ptr<Store>> open(const std::string& url);
+// The advisory lock a scheduler sweep holds for its transaction (an arbitrary constant, beside
+// the migrations' own): one process sweeps at a time.
+constexpr std::int64_t kSweepLock = 0x48657261'6c645377;  // "HeraldSw"
+
+// Opens the store named by a postgres:// URL (see url.h); schema: see store::Schema.
+Result<std::unique_ptr<Store>> open(const std::string& url, Schema schema);
 // Applies pending migrations to the database named by a postgres:// URL; returns the version.
 Result<int> migrate(const std::string& url);
 
@@ -74,6 +78,7 @@ class PgStore final : public Store {
   Result<int> requeue_expired(TimePoint now) override;
   Result<int> recover_interrupted(TimePoint now) override;
   Result<std::optional<TimePoint>> next_due_at() override;
+  Result<SweepReport> sweep(TimePoint now, bool requeue) override;
   Result<std::vector<std::pair<MessageStatus, std::int64_t>>> count_by_status() override;
 
  private:

@@ -24,12 +24,29 @@ bool closed_while_idle(const pqxx::connection& c) {
   return poll(&p, 1, 0) != 0;
 }
 
+// Whether `e` says the server could not be reached or went away (a restart, a failover, an
+// operator's shutdown): connection exceptions (SQLSTATE class 08), a server shutting down or
+// starting up (57P01-57P03), or a connection libpq found broken.
+bool server_went_away(const std::exception& e) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) return true;
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  if (!sql) return false;
+  const std::string state = sql->sqlstate();
+  return state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Pool>> Pool::open(PgUrl url) {
   std::unique_ptr<Pool> pool(new Pool(std::move(url)));
   auto first = pool->acquire();
-  if (!first) return fail(first.error());
+  if (!first) {
+    // At start-up a database that cannot be reached is the setting's problem to fix.
+    Error e = first.error();
+    e.code = Errc::config;
+    e.retryable = false;
+    return fail(e);
+  }
   return pool;
 }
 
@@ -39,9 +56,12 @@ Result<std::unique_ptr<PooledConnection>> Pool::connect() {
     c->conn = std::make_unique<pqxx::connection>(url_.conninfo);
     return c;
   } catch (const std::exception& e) {
-    // The setting is named, the password never shown (libpq may echo parts of the URL).
-    return fail(Errc::config, "HERALD_DATABASE_URL: cannot connect to PostgreSQL at " + url_.shown +
-                                  ": " + redact(one_line(e.what()), url_));
+    // The setting is named, the password never shown (libpq may echo parts of the URL). Once
+    // running, the server may come back: callers wait and try again (retryable).
+    Error err{Errc::storage, "HERALD_DATABASE_URL: cannot connect to PostgreSQL at " + url_.shown +
+                                 ": " + redact(one_line(e.what()), url_)};
+    err.retryable = true;
+    return fail(err);
   }
 }
 
@@ -91,6 +111,7 @@ Error Pool::error(std::string_view what, const std::exception& e) const {
             "postgres: " + std::string(what) + ": " + redact(one_line(std::move(text)), url_)};
   // Integrity constraints (SQLSTATE class 23) are conflicts, as the SQLite store reports them.
   if (sql && sql->sqlstate().starts_with("23")) err.code = Errc::conflict;
+  err.retryable = server_went_away(e);
   return err;
 }
 

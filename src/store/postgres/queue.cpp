@@ -100,6 +100,7 @@ constexpr Sql kNextDue{
     "SELECT LEAST((SELECT MIN(next_attempt_at) FROM messages WHERE kind = 'transactional' AND"
     " status IN ('queued', 'retrying')), (SELECT MIN(next_attempt_at) FROM messages WHERE kind ="
     " 'campaign' AND status IN ('queued', 'retrying')))"};
+constexpr Sql kTrySweepLock{"try_sweep_lock", "SELECT pg_try_advisory_xact_lock($1)"};
 constexpr Sql kCountByStatus{"count_by_status",
                              "SELECT status, COUNT(*) FROM messages GROUP BY status"};
 
@@ -256,13 +257,31 @@ Result<void> PgStore::assign_batches(std::span<const std::vector<std::string>> b
 }
 
 Result<int> PgStore::requeue_expired(TimePoint now) {
-  auto n = with_autocommit(pool_, "requeue expired", [&](Tx& tx) -> Result<int> {
-    return static_cast<int>(tx.run(kRequeueExpired, ms(now)).affected_rows());
+  return with_tx(pool_, "requeue expired", [&](Tx& tx) -> Result<int> {
+    const int claims = static_cast<int>(tx.run(kRequeueExpired, ms(now)).affected_rows());
+    auto chunks = requeue_expired_chunks(tx, now);
+    if (!chunks) return chunks;
+    return claims + *chunks;
   });
-  if (!n) return n;
-  auto chunks = campaigns_->requeue_expired_chunks(now);
-  if (!chunks) return chunks;
-  return *n + *chunks;
+}
+
+// One process sweeps at a time: the others find the lock taken and skip their turn (the next
+// sweep comes soon), so no two processes start, complete or requeue the same rows at once. The
+// lock is the transaction's: a process that dies mid-sweep lets go of it with its connection.
+Result<SweepReport> PgStore::sweep(TimePoint now, bool requeue) {
+  return with_tx(pool_, "scheduler sweep", [&](Tx& tx) -> Result<SweepReport> {
+    SweepReport report;
+    if (!boolean(tx.run(kTrySweepLock, kSweepLock)[0][0])) return report;
+    report.ran = true;
+    report.started = start_scheduled_campaigns(tx, now);
+    complete_finished_campaigns(tx, now);
+    if (!requeue) return report;
+    report.requeued = static_cast<int>(tx.run(kRequeueExpired, ms(now)).affected_rows());
+    auto chunks = requeue_expired_chunks(tx, now);
+    if (!chunks) return fail(chunks.error());
+    report.requeued += *chunks;
+    return report;
+  });
 }
 
 // Several processes share the database: a claim whose lease still runs belongs to a live

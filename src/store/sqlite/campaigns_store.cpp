@@ -177,15 +177,19 @@ class SqliteCampaignStore final : public CampaignStore {
     return db_->conn.changes() > 0;
   }
 
-  Result<std::vector<Campaign>> due_for_fanout(TimePoint now, int limit) override {
+  Result<int> start_scheduled(TimePoint now) override {
     std::lock_guard lock(db_->mu);
-    // A scheduled campaign whose time has come starts running.
     TRY(start,
         db_->conn.prepare(
             "UPDATE campaigns SET status = 'running', updated_at = ? WHERE status = 'scheduled'"
             " AND send_at <= ?"));
     start->bind(1, ms(now)).bind(2, ms(now));
     TRY_VOID(db_->conn.run(*start));
+    return static_cast<int>(db_->conn.changes());
+  }
+
+  Result<std::vector<Campaign>> due_for_fanout(TimePoint /*now*/, int limit) override {
+    std::lock_guard lock(db_->mu);
     TRY(st, db_->conn.prepare(std::string("SELECT ") + kColumns +
                               " FROM campaigns WHERE status = 'running' AND fanout_done = 0"
                               " ORDER BY updated_at LIMIT ?"));

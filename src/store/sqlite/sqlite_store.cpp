@@ -10,6 +10,7 @@
 #include "store/common/conflicts.h"
 #include "store/common/json_fields.h"
 #include "store/common/outcomes.h"
+#include "store/common/schema.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
@@ -112,8 +113,13 @@ class SqliteStore final : public Store {
   CampaignStore& campaigns() override { return *campaigns_; }
   TrackingStore& tracking() override { return *tracking_; }
 
-  Result<int> run_migrations() {
+  // Applies pending migrations, all in one transaction (taken before the version is read, so
+  // that processes opening a file together apply each once); with Schema::require_current, only
+  // to a new database (one whose schema is behind or ahead is refused, common/schema.h).
+  Result<int> run_migrations(Schema schema) {
     std::lock_guard lock(db_->mu);
+    Transaction tx(db_->conn);
+    TRY_VOID(tx.begin());
     TRY_VOID(
         db_->conn.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                        "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
@@ -121,17 +127,19 @@ class SqliteStore final : public Store {
     current_stmt->step();
     int current = static_cast<int>(current_stmt->int64(0));
     current_stmt->reset();
+    const int latest = sqlite::migrations().back().version;
+    if (schema == Schema::require_current || current > latest) {
+      if (auto e = common::schema_mismatch(current, latest)) return fail(*e);
+    }
     for (const auto& m : sqlite::migrations()) {
       if (m.version <= current) continue;
-      Transaction tx(db_->conn);
-      TRY_VOID(tx.begin());
       TRY_VOID(db_->conn.exec(m.sql));
       TRY(ins, db_->conn.prepare("INSERT INTO schema_migrations VALUES (?, ?, ?)"));
       ins->bind(1, m.version).bind(2, m.name).bind(3, ms(Clock::now()));
       TRY_VOID(db_->conn.run(*ins));
-      TRY_VOID(tx.commit());
       current = m.version;
     }
+    TRY_VOID(tx.commit());
     return current;
   }
 
@@ -844,6 +852,18 @@ class SqliteStore final : public Store {
     return requeue_expired(now + std::chrono::hours(24 * 365 * 100));
   }
 
+  // One process owns the file, and its one scheduler thread sweeps: nobody to take turns with.
+  Result<SweepReport> sweep(TimePoint now, bool requeue) override {
+    SweepReport report{.ran = true};
+    TRY(started, campaigns_->start_scheduled(now));
+    report.started = started;
+    TRY_VOID(campaigns_->complete_finished(now));
+    if (!requeue) return report;
+    TRY(requeued, requeue_expired(now));
+    report.requeued = requeued;
+    return report;
+  }
+
   Result<std::optional<TimePoint>> next_due_at() override {
     std::lock_guard lock(db_->mu);
     // One seek of the (kind, next_attempt_at) index per kind.
@@ -909,13 +929,13 @@ Result<std::string> sqlite_path(const std::string& url) {
   return path;
 }
 
-Result<std::unique_ptr<SqliteStore>> open_sqlite(const std::string& url) {
+Result<std::unique_ptr<SqliteStore>> open_sqlite(const std::string& url, Schema schema) {
   TRY(path, sqlite_path(url));
   TRY(conn, Connection::open(path));
   auto db = std::make_shared<sqlite::Database>(std::move(conn));
   TRY(inbox, sqlite::open_inbox(path, *db));
   auto store = std::make_unique<SqliteStore>(db, inbox);
-  TRY_VOID(store->run_migrations());
+  TRY_VOID(store->run_migrations(schema));
   return store;
 }
 
@@ -923,8 +943,8 @@ Result<std::unique_ptr<SqliteStore>> open_sqlite(const std::string& url) {
 
 namespace sqlite {
 
-Result<std::unique_ptr<Store>> open(const std::string& url) {
-  auto s = open_sqlite(url);
+Result<std::unique_ptr<Store>> open(const std::string& url, Schema schema) {
+  auto s = open_sqlite(url, schema);
   if (!s) return std::unexpected(s.error());
   return std::unique_ptr<Store>(std::move(*s));
 }
@@ -935,7 +955,7 @@ Result<int> migrate(const std::string& url) {
   auto db = std::make_shared<sqlite::Database>(std::move(conn));
   TRY(inbox, sqlite::open_inbox(path, *db));
   SqliteStore store(db, inbox);
-  return store.run_migrations();
+  return store.run_migrations(Schema::migrate);
 }
 
 }  // namespace sqlite

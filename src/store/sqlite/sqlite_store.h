@@ -8,8 +8,8 @@
 
 namespace herald::store::sqlite {
 
-// Opens the store named by "sqlite:<path>" or a data directory and runs pending migrations.
-Result<std::unique_ptr<Store>> open(const std::string& url);
+// Opens the store named by "sqlite:<path>" or a data directory (schema: see store::Schema).
+Result<std::unique_ptr<Store>> open(const std::string& url, Schema schema);
 // Applies pending migrations; returns the schema version reached.
 Result<int> migrate(const std::string& url);
 

@@ -48,13 +48,15 @@ Result<int> user_version(Connection& conn) {
 
 Result<void> create_schema(Database& inbox, const std::string& path) {
   std::lock_guard lock(inbox.mu);
+  // The version is read under the write lock: processes opening a new file together set it
+  // up once, the others find it done.
+  Transaction tx(inbox.conn);
+  TRY_VOID(tx.begin());
   TRY(version, user_version(inbox.conn));
-  if (version == kInboxVersion) return {};
+  if (version == kInboxVersion) return tx.commit();
   if (version > kInboxVersion)
     return fail(Errc::storage, path + " was written by a newer Herald (webhook inbox version " +
                                    std::to_string(version) + ")");
-  Transaction tx(inbox.conn);
-  TRY_VOID(tx.begin());
   TRY_VOID(inbox.conn.exec(kInboxSchema));
   return tx.commit();
 }
