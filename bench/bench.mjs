@@ -648,9 +648,9 @@ function sinkReceiver(sink, domain, expected) {
   };
 }
 
-async function runCampaign(ctx, agent, { channel, template, expected, label, onRunning, receiver }) {
+async function runCampaign(ctx, agent, { channel, template, listingId, expected, label, onRunning, receiver }) {
   const { api, servePid } = ctx;
-  const c = await api('POST', `/agents/${agent.id}/campaigns`, { name: label, channel, template, audience: { roles: ['buyer'] } });
+  const c = await api('POST', `/agents/${agent.id}/campaigns`, { name: label, channel, template, listingId, audience: { roles: ['buyer'] } });
   await receiver.start();
   const hwmReset = clearRefs(servePid);
   const rssAtLaunch = procStatus(servePid).VmRSS ?? null;
@@ -1291,6 +1291,11 @@ async function main() {
       const smsTemplate = await pickTemplate(api, agents.twilio.id, 'sms', 'open_house');
       results.settings.emailTemplate = emailTemplate;
       results.settings.smsTemplate = smsTemplate;
+      // The open-house text shows a listing's address: its campaign is about a listing, created
+      // now so that its seller's welcome email has gone before any campaign is counted.
+      const smsListing = withSms
+        ? await api('POST', `/agents/${agents.twilio.id}/listings`, { address: '12 Ocean Ave', price: 950000, seller: { name: 'Open House Seller', email: 'open-house-seller@bench.example.com' } })
+        : null;
 
       // Welcome latency, idle (before any campaign).
       log(`welcome latency, idle (${args.latencySamples} listings) …`);
@@ -1326,7 +1331,7 @@ async function main() {
       // SMS campaign.
       if (withSms) {
         log(`twilio: SMS campaign to ${fmt(args.smsRecipients)} …`);
-        const sms = await runCampaign(ctx, agents.twilio, { channel: 'sms', template: smsTemplate, expected: args.smsRecipients, label: `twilio sms ${args.smsRecipients >= 1000000 ? args.smsRecipients / 1000000 + 'M' : Math.round(args.smsRecipients / 1000) + 'k'}`, receiver: sandboxReceiver(sandboxUrl, 'twilio') });
+        const sms = await runCampaign(ctx, agents.twilio, { channel: 'sms', template: smsTemplate, listingId: smsListing?.id, expected: args.smsRecipients, label: `twilio sms ${args.smsRecipients >= 1000000 ? args.smsRecipients / 1000000 + 'M' : Math.round(args.smsRecipients / 1000) + 'k'}`, receiver: sandboxReceiver(sandboxUrl, 'twilio') });
         delete sms.latency;
         results.campaigns.push(sms);
         log(`  ${fmt(sms.messagesPerSecond)} msg/s, ${sms.failed} failed`);

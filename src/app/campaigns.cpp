@@ -41,6 +41,18 @@ Result<std::int64_t> count_campaign_audience(App& app, const Campaign& c) {
   return app.store().contacts().count_audience(c.agent_id, store::audience_of(c));
 }
 
+namespace {
+
+// A campaign whose template shows a listing's details, created or launched without one: every
+// message would read "…open house at ." instead.
+Error needs_listing() {
+  return Error::invalid("listingId",
+                        "is required: the template shows a listing's details (its address, "
+                        "price…), so choose the listing this campaign is about");
+}
+
+}  // namespace
+
 Result<Campaign> create_campaign(App& app, const std::string& agent_id, const NewCampaign& in) {
   std::vector<FieldError> errors;
   if (in.name.empty()) errors.push_back({"name", "is required"});
@@ -76,6 +88,7 @@ Result<Campaign> create_campaign(App& app, const std::string& agent_id, const Ne
     }
   }
 
+  if (in.listing_id.empty() && tmpl->compiled.uses_object("listing")) return fail(needs_listing());
   if (!in.listing_id.empty()) {
     auto listing = app.store().find_listing(agent_id, in.listing_id);
     if (!listing) return std::unexpected(listing.error());
@@ -118,6 +131,15 @@ Result<Campaign> launch_campaign(App& app, const std::string& agent_id, const st
                              "is required to launch an email campaign: add your postal address in "
                              "Settings → Branding (CAN-SPAM requires it in every campaign email)");
     return fail(std::move(e));
+  }
+  // The template may have changed since the campaign was created.
+  if (c->listing_id.empty()) {
+    auto tmpl = resolve_template(app, agent_id, c->template_key, c->channel);
+    if (!tmpl) {
+      if (tmpl.error().code == Errc::storage) return std::unexpected(tmpl.error());
+      return fail(Error::invalid("template", tmpl.error().message));
+    }
+    if (tmpl->compiled.uses_object("listing")) return fail(needs_listing());
   }
   auto total = count_campaign_audience(app, *c);
   if (!total) return std::unexpected(total.error());

@@ -673,6 +673,17 @@ bool CompiledTemplate::uses(std::string_view field, std::string_view variable) c
   return p && p->uses.find(variable) != p->uses.end();
 }
 
+bool CompiledTemplate::uses_object(std::string_view object) const {
+  for (const Impl::Part* p : {&impl_->subject, &impl_->html, &impl_->text, &impl_->body}) {
+    for (const std::string& name : p->uses) {
+      if (name == object ||
+          (name.size() > object.size() && name.starts_with(object) && name[object.size()] == '.'))
+        return true;
+    }
+  }
+  return false;
+}
+
 std::vector<FieldError> CompiledTemplate::campaign_gaps() const {
   std::vector<FieldError> gaps;
   if (impl_->channel != Channel::email) return gaps;

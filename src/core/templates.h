@@ -97,6 +97,9 @@ class CompiledTemplate {
   Channel channel() const;
   // Whether `field` ("subject", "html", "text", "body") mentions `variable` in any tag.
   bool uses(std::string_view field, std::string_view variable) const;
+  // Whether any part mentions `object` or one of its fields ("listing": listing.address, a
+  // {{#listing}} section…): a message from it needs that object to say anything.
+  bool uses_object(std::string_view object) const;
   // What an email template lacks for campaigns: each non-empty body part (html, text) must
   // use unsubscribeUrl and agent.postalAddress. Empty for SMS and for compliant email.
   std::vector<FieldError> campaign_gaps() const;

@@ -550,6 +550,34 @@ TEST_F(CampaignTest, ACampaignAboutAListingGivesEveryMessageTheListingsVariables
   EXPECT_EQ(bad.error().fields[0].field, "listingId");
 }
 
+TEST_F(CampaignTest, ACampaignWhoseTemplateShowsAListingNeedsOne) {
+  // Invariant: a campaign whose template uses listing.* is neither created nor launched
+  // without a listing (its messages would read "open house at ."), naming listingId; the same
+  // holds when the template gained listing.* after the campaign was created.
+  contacts(2, "buyer");
+  auto none = app::create_campaign(
+      *app_, agent_, {"Just listed", "email", "new_listing", {"buyer"}, {}, std::nullopt});
+  ASSERT_FALSE(none.has_value());
+  ASSERT_EQ(none.error().fields.size(), 1u);
+  EXPECT_EQ(none.error().fields[0].field, "listingId");
+  EXPECT_NE(none.error().fields[0].message.find("listing"), std::string::npos);
+
+  app::TemplateInput plain;
+  plain.body = "{{agent.companyName}}: open house this weekend. Reply STOP to opt out.";
+  ASSERT_TRUE(app::put_template(*app_, agent_, "default:open_house:sms", plain).has_value());
+  auto c = app::create_campaign(*app_, agent_,
+                                {"Open house", "sms", "open_house", {"buyer"}, {}, std::nullopt});
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  app::TemplateInput with_listing;
+  with_listing.body = "Open house at {{listing.address}}. Reply STOP to opt out.";
+  ASSERT_TRUE(app::put_template(*app_, agent_, "default:open_house:sms", with_listing).has_value());
+  auto launched = app::launch_campaign(*app_, agent_, c->id);
+  ASSERT_FALSE(launched.has_value());
+  ASSERT_EQ(launched.error().fields.size(), 1u);
+  EXPECT_EQ(launched.error().fields[0].field, "listingId");
+  EXPECT_EQ(app::get_campaign(*app_, agent_, c->id)->status, store::CampaignStatus::draft);
+}
+
 TEST_F(CampaignTest, SchedulingWaitsForSendAt) {
   // Invariant: a campaign with a future sendAt is scheduled, not sent early.
   contacts(3);

@@ -92,12 +92,8 @@ void import_contacts(Client& api, const std::string& agent, const std::string& t
 // Creates and launches a campaign to the contacts tagged `tag`; returns its id.
 std::string launch_campaign(Client& api, const std::string& agent, const std::string& channel,
                             const std::string& tag) {
-  std::string tmpl = channel == "email" ? "market_update" : "open_house";
   auto c = api.post("/api/v1/agents/" + agent + "/campaigns",
-                    {{"name", "Campaign " + tag},
-                     {"channel", channel},
-                     {"template", tmpl},
-                     {"audience", {{"roles", json::array()}, {"tags", {tag}}}}});
+                    campaign_body(api, agent, channel, tag, "Campaign " + tag));
   EXPECT_EQ(c.status, 201) << c.raw;
   std::string id = c.body.value("id", "");
   auto l = api.post("/api/v1/agents/" + agent + "/campaigns/" + id + "/launch", json::object());

@@ -67,6 +67,30 @@ class Client {
   std::unique_ptr<net::HttpClient> http_;
 };
 
+// The body of POST …/campaigns for a campaign to the contacts tagged `tag`: campaign email
+// from the market update, SMS from the open-house invitation, which shows a listing's address,
+// so the SMS campaign is about a listing of the agent's, created here (its seller gets the
+// welcome email, never a campaign recipient).
+inline nlohmann::json campaign_body(Client& api, const std::string& agent,
+                                    const std::string& channel, const std::string& tag,
+                                    const std::string& name) {
+  nlohmann::json body = {{"name", name},
+                         {"channel", channel},
+                         {"template", channel == "email" ? "market_update" : "open_house"},
+                         {"audience", {{"roles", nlohmann::json::array()}, {"tags", {tag}}}}};
+  if (channel == "sms") {
+    auto l = api.post("/api/v1/agents/" + agent + "/listings",
+                      {{"address", "12 Ocean Ave"},
+                       {"price", 950000},
+                       {"seller",
+                        {{"name", "Open House Seller"},
+                         {"email", "open-house-seller-" + tag + "@example.com"}}}});
+    EXPECT_EQ(l.status, 201) << l.raw;
+    body["listingId"] = l.body.value("id", "");
+  }
+  return body;
+}
+
 // Polls `pred` until it holds or `timeout` passes.
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {

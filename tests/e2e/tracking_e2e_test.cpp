@@ -60,10 +60,7 @@ void import_csv(Client& api, const std::string& agent, const std::string& csv, i
 
 std::string launch(Client& api, const std::string& agent, const std::string& channel) {
   auto c = api.post("/api/v1/agents/" + agent + "/campaigns",
-                    {{"name", "Tracked " + channel},
-                     {"channel", channel},
-                     {"template", channel == "email" ? "market_update" : "open_house"},
-                     {"audience", {{"roles", json::array()}, {"tags", {"tracked"}}}}});
+                    campaign_body(api, agent, channel, "tracked", "Tracked " + channel));
   EXPECT_EQ(c.status, 201) << c.raw;
   const std::string id = c.body.value("id", "");
   auto l = api.post("/api/v1/agents/" + agent + "/campaigns/" + id + "/launch", json::object());
