@@ -68,6 +68,10 @@ Result<int> apply_pending_webhooks(App& app, int limit) {
   return static_cast<int>(posts->size());
 }
 
+void TrackingWorker::report(std::string_view what, const Error& e) {
+  if (!outage_.failed(e)) spdlog::error("{}: {}", what, e.message);
+}
+
 void TrackingWorker::start() {
   stopping_ = false;
   app_.on_tracking_wake([this] {
@@ -101,16 +105,25 @@ void TrackingWorker::loop() {
     int handled = 0;
     try {
       auto n = apply_pending_webhooks(app_, kPostsPerRound);
-      if (!n) spdlog::error("tracking: {}", n.error().message);
-      handled = n.value_or(0);
-      if (auto r = run_due_registrations(app_, *http, kRegistrationsPerRound); !r)
-        spdlog::error("tracking set-up: {}", r.error().message);
+      if (n) {
+        outage_.succeeded();
+        handled = *n;
+      } else {
+        report("tracking", n.error());
+      }
+      if (!outage_.active()) {
+        if (auto r = run_due_registrations(app_, *http, kRegistrationsPerRound); !r)
+          report("tracking set-up", r.error());
+      }
     } catch (const std::exception& e) {
       spdlog::error("tracking failed: {}", e.what());
     }
     lock.lock();
     if (handled == kPostsPerRound) continue;  // more are waiting
-    cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || woken_; });
+    // While the database is away, try again after the outage's back-off, not at once.
+    const std::chrono::milliseconds wait =
+        outage_.active() ? outage_.backoff() : std::chrono::seconds(1);
+    cv_.wait_for(lock, wait, [&] { return stopping_ || (woken_ && !outage_.active()); });
   }
 }
 

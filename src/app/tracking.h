@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "app/app.h"
+#include "delivery/outage.h"
 #include "net/http_client.h"
 #include "providers/provider.h"
 
@@ -38,16 +39,22 @@ class TrackingWorker {
  public:
   using ClientFactory = std::function<std::unique_ptr<net::HttpClient>()>;
   TrackingWorker(App& app, ClientFactory make_client)
-      : app_(app), make_client_(std::move(make_client)) {}
+      : app_(app),
+        make_client_(std::move(make_client)),
+        outage_(/*log=*/app.config().workers == 0) {}
   ~TrackingWorker() { stop(); }
   void start();
   void stop();
 
  private:
   void loop();
+  // Logs a failed round, once per outage when the database is away.
+  void report(std::string_view what, const Error& e);
 
   App& app_;
   ClientFactory make_client_;
+  // The send workers log an outage; a process without them (HERALD_WORKERS=0) logs it here.
+  delivery::Outage outage_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -13,7 +13,9 @@ bool Outage::failed(const Error& e) {
   if (!down_) {
     down_ = true;
     since_ = std::chrono::steady_clock::now();
-    spdlog::error("the database cannot be reached ({}); sending waits, and tries again", e.message);
+    if (log_)
+      spdlog::error("the database cannot be reached ({}); sending waits, and tries again",
+                    e.message);
   }
   return true;
 }
@@ -25,7 +27,9 @@ void Outage::succeeded() {
   down_ = false;
   const auto away = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - since_);
-  spdlog::info("the database answers again (it was away for {} ms); sending resumes", away.count());
+  if (log_)
+    spdlog::info("the database answers again (it was away for {} ms); sending resumes",
+                 away.count());
 }
 
 bool Outage::active() const {

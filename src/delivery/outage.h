@@ -21,6 +21,10 @@ inline bool database_unreachable(const Error& e) {
 // One process's view of the database's reachability.
 class Outage {
  public:
+  // `log`: whether this view logs an outage's start and end (one view per process should;
+  // another that meets the same outage, such as the tracking worker beside the send workers,
+  // stays quiet).
+  explicit Outage(bool log = true) : log_(log) {}
   // Notes a failed store call. True when `e` says the database could not be reached: the
   // caller backs off (backoff()) and logs nothing; false for any other failure (the caller
   // logs it).
@@ -33,6 +37,7 @@ class Outage {
   std::chrono::milliseconds backoff() const;
 
  private:
+  const bool log_;
   mutable std::mutex mu_;
   bool down_ = false;
   int failures_ = 0;

@@ -536,6 +536,9 @@ TEST(CampaignE2ePostgres, ARestartOfPostgresMidCampaignLosesNothingAndSendsNothi
   const std::string log = stack.herald_log();
   EXPECT_EQ(lines_with(log, "the database cannot be reached"), 1) << log;
   EXPECT_EQ(lines_with(log, "the database answers again"), 1) << log;
+  // The tracking worker waits the outage out too, without an error per round.
+  EXPECT_EQ(lines_with(log, "tracking: "), 0) << log;
+  EXPECT_EQ(lines_with(log, "tracking set-up: "), 0) << log;
   std::cout << "[ pg-restart ] restarted with " << at_restart << " of " << n
             << " at the provider\n";
 }
