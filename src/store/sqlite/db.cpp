@@ -1,7 +1,9 @@
 #include "store/sqlite/db.h"
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 namespace herald::store::sqlite {
 
@@ -62,11 +64,21 @@ Result<Connection> Connection::open(const std::string& path) {
   }
   sqlite3_busy_timeout(c.db_, 10000);
   // WAL for concurrent readers; NORMAL sync is durable across process crashes in WAL mode.
-  auto r = c.exec(
+  // Turning a new file to WAL takes it whole, and SQLite answers "locked" at once, without its
+  // busy handler, to a process doing the same at that moment: try again for as long as the
+  // busy timeout would have waited.
+  constexpr std::string_view kPragmas =
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8000;");
-  if (!r) return std::unexpected(r.error());
-  return c;
+      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8000;";
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto r = c.exec(kPragmas);
+    if (r) return c;
+    if ((sqlite3_errcode(c.db_) & 0xff) != SQLITE_BUSY ||
+        std::chrono::steady_clock::now() >= give_up)
+      return std::unexpected(r.error());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 Connection::~Connection() {
