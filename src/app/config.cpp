@@ -192,19 +192,11 @@ static Result<void> load_providers(const Getenv& getenv, Config& c) {
   return {};
 }
 
-Result<Config> load_config(const Getenv& getenv) {
-  Config c;
-  c.data_dir = env(getenv, "HERALD_DATA_DIR", "./var");
-  c.database_url = env(getenv, "HERALD_DATABASE_URL", c.data_dir);
-  c.listen = env(getenv, "HERALD_LISTEN", c.listen);
-  if (auto l = use_listen(c, c.listen, "HERALD_LISTEN"); !l) return std::unexpected(l.error());
-  if (std::string url = env(getenv, "HERALD_PUBLIC_URL"); !url.empty()) {
-    c.public_url = strip_slash(url);
-    c.public_url_set = true;
-  }
-  c.platform_token = Secret(env(getenv, "HERALD_PLATFORM_TOKEN"));
-  c.master_key = env(getenv, "HERALD_MASTER_KEY");
-  c.master_key_file = env(getenv, "HERALD_MASTER_KEY_FILE", c.data_dir + "/master.key");
+namespace {
+
+// Send workers and their claims' lease (c.database_url is already set: HERALD_WORKERS=0 needs
+// a database other processes share).
+Result<void> load_workers(Config& c, const Getenv& getenv) {
   // The transactional lane's worker plus one campaign worker per core (at least two): campaign
   // passes are CPU-bound, and a worker beyond the cores only holds another claim in memory.
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
@@ -221,6 +213,25 @@ Result<Config> load_config(const Getenv& getenv) {
   auto lease = env_int(getenv, "HERALD_LEASE_SECONDS", 120, 10, 3600);
   if (!lease) return std::unexpected(lease.error());
   c.lease_seconds = *lease;
+  return {};
+}
+
+}  // namespace
+
+Result<Config> load_config(const Getenv& getenv) {
+  Config c;
+  c.data_dir = env(getenv, "HERALD_DATA_DIR", "./var");
+  c.database_url = env(getenv, "HERALD_DATABASE_URL", c.data_dir);
+  c.listen = env(getenv, "HERALD_LISTEN", c.listen);
+  if (auto l = use_listen(c, c.listen, "HERALD_LISTEN"); !l) return std::unexpected(l.error());
+  if (std::string url = env(getenv, "HERALD_PUBLIC_URL"); !url.empty()) {
+    c.public_url = strip_slash(url);
+    c.public_url_set = true;
+  }
+  c.platform_token = Secret(env(getenv, "HERALD_PLATFORM_TOKEN"));
+  c.master_key = env(getenv, "HERALD_MASTER_KEY");
+  c.master_key_file = env(getenv, "HERALD_MASTER_KEY_FILE", c.data_dir + "/master.key");
+  if (auto r = load_workers(c, getenv); !r) return std::unexpected(r.error());
   auto body = env_int(getenv, "HERALD_MAX_BODY_BYTES", 1 << 20, 1024, 1 << 30);
   if (!body) return std::unexpected(body.error());
   c.max_body_bytes = static_cast<std::size_t>(*body);

@@ -130,13 +130,6 @@ class TrackingStore {
     if (!applied) return std::unexpected(applied.error());
     return applied->front();
   }
-  // Marks a post that cannot be read (its reason kept); it is not tried again.
-  Result<void> reject_post(const WebhookPost& post, const std::string& why, TimePoint now) {
-    const PostEvents one{&post, {}, why};
-    auto applied = apply_posts(std::span(&one, 1), TrackingPolicy{}, now);
-    if (!applied) return std::unexpected(applied.error());
-    return {};
-  }
   // A message's delivery events, in the order they happened.
   virtual Result<std::vector<StoredEvent>> events_of(const std::string& message_id) = 0;
   virtual Result<CampaignResults> campaign_results(const std::string& agent_id,
